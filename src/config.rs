@@ -1,0 +1,554 @@
+//! Configuration: loaded in layers (built-in defaults, then a TOML file, then `BRIDGE_*`
+//! environment variables with `__` between levels), then checked as a whole. Every problem is
+//! collected and reported at once, each naming its key and environment variable, so an admin
+//! fixes a broken file in one pass. Secrets can come from files (`<key>_file`) and are held as
+//! [`SecretString`]s that never print.
+
+use crate::jitsi::TokenSettings;
+use crate::jitsi_url::{JitsiTarget, TokenPlacement};
+use crate::rules::ModeratorPolicy;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use figment::value::{Dict, Value};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::{Host, Url};
+
+/// Prefix of the environment variables read as configuration.
+pub const ENV_PREFIX: &str = "BRIDGE_";
+/// Environment variable naming the config file when `--config` is not given.
+pub const CONFIG_FILE_ENV: &str = "BRIDGE_CONFIG";
+/// Shortest accepted shared secret or cookie key, in bytes (HS256 wants at least 256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub oidc: OidcConfig,
+    pub login: LoginConfig,
+    pub jitsi: JitsiConfig,
+    pub moderators: ModeratorPolicy,
+    pub inspector_enabled: bool,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// The bridge's own public URL; `/callback` is derived from it. Never taken from `Host`.
+    pub public_url: Url,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    pub http_timeout_secs: u64,
+}
+
+impl fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer.as_str())
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("http_timeout_secs", &self.http_timeout_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct LoginConfig {
+    pub cookie_key: SecretString,
+    pub ttl_secs: u64,
+}
+
+impl fmt::Debug for LoginConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginConfig").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JitsiConfig {
+    pub target: JitsiTarget,
+    pub token: TokenSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter directive such as `info` or `info,jitsi_oidc_bridge=debug`.
+    pub level: String,
+}
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{} (env {}): {}", self.key, env_name(&self.key), self.message)
+        }
+    }
+}
+
+/// Everything wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<Problem>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration has {} problem(s):", self.0.len())?;
+        for p in &self.0 {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The environment variable that sets `key` (`jitsi.secret` → `BRIDGE_JITSI__SECRET`).
+pub fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "__"))
+}
+
+impl Config {
+    /// Loads from an optional TOML file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(vec![Problem {
+                    key: String::new(),
+                    message: format!("config file {} does not exist or is not a file", path.display()),
+                }]));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]));
+        Self::from_figment(&figment)
+    }
+
+    /// Loads from TOML text alone (tests and tools).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(&Figment::from(Toml::string(text)))
+    }
+
+    fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let mut r = Reader { figment, problems: Vec::new(), known: BTreeSet::new() };
+
+        let listen = r.parsed::<SocketAddr>("server.listen", "127.0.0.1:3000");
+        let public_url = r.required::<String>("server.public_url").and_then(|s| r.web_url("server.public_url", &s));
+        let request_timeout_secs = r.ranged("server.request_timeout_secs", 30, 1..=600);
+
+        let issuer = r.required::<String>("oidc.issuer").and_then(|s| r.web_url("oidc.issuer", &s));
+        let client_id = r.required::<String>("oidc.client_id").and_then(|s| r.non_empty("oidc.client_id", s));
+        let client_secret = r.secret("oidc.client_secret", 1);
+        let mut scopes: Vec<String> = r.get("oidc.scopes", vec!["openid".into(), "profile".into(), "email".into()]);
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".into());
+        }
+        if let Some(bad) = scopes.iter().find(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control())) {
+            r.problem("oidc.scopes", format!("scope {bad:?} is not a single scope name"));
+        }
+        let http_timeout_secs = r.ranged("oidc.http_timeout_secs", 10, 1..=120);
+
+        let cookie_key = r.secret("login.cookie_key", MIN_SECRET_BYTES);
+        let login_ttl = r.ranged("login.ttl_secs", 600, 30..=3600);
+
+        let jitsi_url = r.required::<String>("jitsi.url").and_then(|s| r.web_url("jitsi.url", &s));
+        let app_id = r.required::<String>("jitsi.app_id").and_then(|s| r.non_empty("jitsi.app_id", s));
+        let audience = r.get::<String>("jitsi.audience", "jitsi".into());
+        let audience = r.non_empty("jitsi.audience", audience);
+        let subject = r.get::<String>("jitsi.subject", "meet.jitsi".into());
+        let subject = r.non_empty("jitsi.subject", subject);
+        let jitsi_secret = r.secret("jitsi.secret", MIN_SECRET_BYTES);
+        let token_ttl = r.ranged("jitsi.token_ttl_secs", 900, 60..=86_400);
+        let nbf_backdate = r.ranged("jitsi.nbf_backdate_secs", 30, 0..=300);
+        let placement = r.get("jitsi.token_placement", TokenPlacement::Query);
+        let skip_prejoin = r.get("jitsi.skip_prejoin", true);
+
+        let moderators = ModeratorPolicy {
+            groups: r.names("moderators.groups"),
+            realm_roles: r.names("moderators.realm_roles"),
+            client_roles: r.names("moderators.client_roles"),
+        };
+        let inspector_enabled = r.get("inspector.enabled", false);
+        let log = LogConfig {
+            format: r.get("log.format", LogFormat::Text),
+            level: r.get("log.level", "info".to_owned()),
+        };
+        if tracing_subscriber::EnvFilter::try_new(&log.level).is_err() {
+            r.problem("log.level", "is not a valid filter (try \"info\" or \"debug\")".into());
+        }
+
+        r.unknown_keys();
+        match (listen, public_url, issuer, client_id, client_secret, cookie_key, jitsi_url, app_id, audience, subject, jitsi_secret) {
+            (Some(listen), Some(public_url), Some(issuer), Some(client_id), Some(client_secret), Some(cookie_key), Some(base), Some(app_id), Some(audience), Some(subject), Some(secret))
+                if r.problems.is_empty() =>
+            {
+                Ok(Config {
+                    server: ServerConfig { listen, public_url, request_timeout_secs },
+                    oidc: OidcConfig { issuer, client_id, client_secret, scopes, http_timeout_secs },
+                    login: LoginConfig { cookie_key, ttl_secs: login_ttl },
+                    jitsi: JitsiConfig {
+                        target: JitsiTarget { base, placement, skip_prejoin },
+                        token: TokenSettings {
+                            issuer: app_id,
+                            audience,
+                            subject,
+                            ttl_secs: token_ttl,
+                            nbf_backdate_secs: nbf_backdate,
+                            secret,
+                        },
+                    },
+                    moderators,
+                    inspector_enabled,
+                    log,
+                })
+            }
+            _ => Err(ConfigError(r.problems)),
+        }
+    }
+
+    /// `<public_url>/callback`, the redirect URI registered in Keycloak.
+    pub fn redirect_uri(&self) -> Url {
+        let mut url = self.server.public_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("callback");
+        }
+        url
+    }
+
+    /// Whether cookies get the `Secure` flag.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.scheme() == "https"
+    }
+}
+
+/// Reads keys one by one so that every problem is collected, and remembers which keys exist
+/// so that anything else can be reported as unknown (usually a typo).
+struct Reader<'a> {
+    figment: &'a Figment,
+    problems: Vec<Problem>,
+    known: BTreeSet<String>,
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, key: &str, message: String) {
+        self.problems.push(Problem { key: key.to_owned(), message });
+    }
+
+    fn opt<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        self.known.insert(key.to_owned());
+        if !self.figment.contains(key) {
+            return None;
+        }
+        match self.figment.extract_inner::<T>(key) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let message = match e.kind {
+                    figment::error::Kind::InvalidType(actual, expected) => format!("expected {expected}, found {actual}"),
+                    figment::error::Kind::UnknownVariant(found, allowed) => format!("{found:?} is not one of {}", allowed.join(", ")),
+                    other => other.to_string(),
+                };
+                self.problem(key, message);
+                None
+            }
+        }
+    }
+
+    fn get<T: DeserializeOwned>(&mut self, key: &str, default: T) -> T {
+        self.opt(key).unwrap_or(default)
+    }
+
+    fn required<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        let present = self.figment.contains(key);
+        let value = self.opt(key);
+        if !present {
+            self.problem(key, "is required".into());
+        }
+        value
+    }
+
+    fn ranged(&mut self, key: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
+        let value = self.get(key, default);
+        if !range.contains(&value) {
+            self.problem(key, format!("must be between {} and {}", range.start(), range.end()));
+        }
+        value
+    }
+
+    fn parsed<T: std::str::FromStr>(&mut self, key: &str, default: &str) -> Option<T>
+    where
+        T::Err: fmt::Display,
+    {
+        let text = self.get::<String>(key, default.to_owned());
+        match text.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problem(key, format!("{text:?} is not valid: {e}"));
+                None
+            }
+        }
+    }
+
+    fn non_empty(&mut self, key: &str, value: String) -> Option<String> {
+        if value.trim().is_empty() {
+            self.problem(key, "must not be empty".into());
+            None
+        } else {
+            Some(value)
+        }
+    }
+
+    /// A list of group or role names: no empty entries.
+    fn names(&mut self, key: &str) -> Vec<String> {
+        let names: Vec<String> = self.get(key, Vec::new());
+        if names.iter().any(|n| n.trim().is_empty()) {
+            self.problem(key, "contains an empty name".into());
+        }
+        names
+    }
+
+    /// An absolute http(s) URL with a host, without credentials, query or fragment. Plain
+    /// http is accepted only for loopback hosts (local demos and tests).
+    fn web_url(&mut self, key: &str, text: &str) -> Option<Url> {
+        let url = match Url::parse(text) {
+            Ok(u) => u,
+            Err(e) => {
+                self.problem(key, format!("{text:?} is not a URL: {e}"));
+                return None;
+            }
+        };
+        let message = if !matches!(url.scheme(), "http" | "https") {
+            Some("must start with https://")
+        } else if url.host().is_none() {
+            Some("must name a host")
+        } else if !url.username().is_empty() || url.password().is_some() {
+            Some("must not contain a user name or password")
+        } else if url.query().is_some() || url.fragment().is_some() {
+            Some("must not contain a query (?) or fragment (#)")
+        } else if url.scheme() == "http" && !is_loopback(&url) {
+            Some("must use https:// (plain http is accepted only for localhost and 127.0.0.1)")
+        } else {
+            None
+        };
+        match message {
+            Some(m) => {
+                self.problem(key, m.into());
+                None
+            }
+            None => Some(url),
+        }
+    }
+
+    /// A secret given inline (`key`) or in a file (`key_file`), exactly one of the two.
+    fn secret(&mut self, key: &str, min_bytes: usize) -> Option<SecretString> {
+        let file_key = format!("{key}_file");
+        let inline = self.opt::<Value>(key);
+        let file = self.opt::<PathBuf>(&file_key);
+        let text = match (inline, file) {
+            (Some(_), Some(_)) => {
+                self.problem(key, format!("set either {key} or {file_key}, not both"));
+                return None;
+            }
+            (None, None) => {
+                self.problem(key, format!("is required (or put it in a file named by {file_key})"));
+                return None;
+            }
+            (Some(Value::String(_, s)), None) => s,
+            (Some(_), None) => {
+                self.problem(key, "must be a string (quote it)".into());
+                return None;
+            }
+            (None, Some(path)) => match std::fs::read_to_string(&path) {
+                // Files usually end with a newline that is not part of the secret.
+                Ok(s) => s.trim_end_matches(['\r', '\n']).to_owned(),
+                Err(e) => {
+                    self.problem(&file_key, format!("cannot read {}: {e}", path.display()));
+                    return None;
+                }
+            },
+        };
+        let secret = SecretString::from(text);
+        if secret.expose_secret().len() < min_bytes {
+            self.problem(key, format!("must be at least {min_bytes} bytes long"));
+            return None;
+        }
+        Some(secret)
+    }
+
+    fn unknown_keys(&mut self) {
+        let data = match self.figment.extract::<Dict>() {
+            Ok(d) => d,
+            Err(e) => {
+                self.problem("", format!("the configuration cannot be read: {e}"));
+                return;
+            }
+        };
+        let mut leaves = Vec::new();
+        flatten("", &data, &mut leaves);
+        for key in leaves {
+            if !self.known.contains(&key) {
+                self.problem(&key, "unknown key (misspelt, or not supported by this version)".into());
+            }
+        }
+    }
+}
+
+fn flatten(prefix: &str, dict: &Dict, out: &mut Vec<String>) {
+    for (k, v) in dict {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            Value::Dict(_, inner) => flatten(&key, inner, out),
+            _ => out.push(key),
+        }
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const VALID: &str = r#"
+        [server]
+        public_url = "https://bridge.example"
+        [oidc]
+        issuer = "https://sso.example/realms/jitsi"
+        client_id = "jitsi-bridge"
+        client_secret = "s3cret"
+        [login]
+        cookie_key = "0123456789abcdef0123456789abcdef"
+        [jitsi]
+        url = "https://meet.example"
+        app_id = "jitsi-bridge"
+        secret = "fedcba9876543210fedcba9876543210"
+        [moderators]
+        groups = ["moderators"]
+    "#;
+
+    #[test]
+    fn loads_a_valid_file_with_defaults() {
+        let c = Config::from_toml(VALID).unwrap();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.redirect_uri().as_str(), "https://bridge.example/callback");
+        assert_eq!(c.jitsi.token.subject, "meet.jitsi");
+        assert_eq!(c.jitsi.token.audience, "jitsi");
+        assert_eq!(c.jitsi.token.ttl_secs, 900);
+        assert_eq!(c.jitsi.target.placement, TokenPlacement::Query);
+        assert!(c.jitsi.target.skip_prejoin);
+        assert!(!c.inspector_enabled);
+        assert!(c.secure_cookies());
+        assert_eq!(c.oidc.scopes, ["openid", "profile", "email"]);
+        assert_eq!(c.moderators.groups, ["moderators"]);
+    }
+
+    #[test]
+    fn lists_every_problem_with_its_key() {
+        let text = r#"
+            [server]
+            public_url = "http://bridge.example/x?y=1"
+            listen = "nowhere"
+            [oidc]
+            issuer = "ftp://sso.example"
+            client_secret = "a"
+            client_secret_file = "/nonexistent"
+            [login]
+            cookie_key = "short"
+            [jitsi]
+            url = "javascript:alert(1)"
+            app_id = ""
+            secret = 42
+            token_ttl_secs = 5
+            token_placement = "header"
+            tokn_ttl = 3
+            [moderators]
+            groups = ["", "ok"]
+        "#;
+        let err = Config::from_toml(text).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        for want in [
+            "server.listen", "server.public_url", "oidc.issuer", "oidc.client_id", "oidc.client_secret",
+            "login.cookie_key", "jitsi.url", "jitsi.app_id", "jitsi.secret", "jitsi.token_ttl_secs",
+            "jitsi.token_placement", "jitsi.tokn_ttl", "moderators.groups",
+        ] {
+            assert!(keys.contains(&want), "{want} missing from {err}");
+        }
+        let text = err.to_string();
+        assert!(text.contains("BRIDGE_JITSI__SECRET"), "{text}");
+        assert!(text.contains("unknown key"), "{text}");
+        assert!(!text.contains("short"), "never echoes a secret: {text}");
+    }
+
+    #[test]
+    fn secrets_from_files_and_never_in_debug() {
+        let dir = std::env::temp_dir().join(format!("bridge-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("jitsi-secret");
+        std::fs::write(&file, "from-a-file-0123456789abcdef0123456789\n").unwrap();
+        let text = VALID.replace(
+            r#"secret = "fedcba9876543210fedcba9876543210""#,
+            &format!("secret_file = {:?}", file.display().to_string()),
+        );
+        let c = Config::from_toml(&text).unwrap();
+        assert_eq!(c.jitsi.token.secret.expose_secret(), "from-a-file-0123456789abcdef0123456789");
+        let shown = format!("{c:?}");
+        for secret in ["from-a-file", "s3cret", "0123456789abcdef0123456789abcdef"] {
+            assert!(!shown.contains(secret), "{secret} leaked into {shown}");
+        }
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        for (url, ok) in [
+            ("http://127.0.0.1:8080", true),
+            ("http://localhost:8000/base", true),
+            ("http://[::1]:3000", true),
+            ("http://meet.example", false),
+            ("https://meet.example", true),
+            ("https://user:pw@meet.example", false),
+            ("https://meet.example/#x", false),
+        ] {
+            let text = VALID.replace("https://meet.example", url);
+            assert_eq!(Config::from_toml(&text).is_ok(), ok, "{url}");
+        }
+    }
+
+    #[test]
+    fn env_names() {
+        assert_eq!(env_name("jitsi.secret_file"), "BRIDGE_JITSI__SECRET_FILE");
+    }
+}

@@ -1,0 +1,15 @@
+//! jitsi-oidc-bridge: log in to Jitsi Meet rooms through Keycloak.
+//!
+//! The pure core (`room`, `claims`, `rules`, `jitsi`, `jitsi_url`, `login_state`) knows
+//! nothing of HTTP; `oidc` wraps the OIDC library; the handlers (`login`, `callback`,
+//! `inspector`, `health`) are thin; `app` wires everything and owns the middleware stack.
+
+pub mod claims;
+pub mod clock;
+pub mod config;
+pub mod jitsi;
+pub mod jitsi_url;
+pub mod login_state;
+pub mod oidc;
+pub mod room;
+pub mod rules;

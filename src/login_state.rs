@@ -1,0 +1,323 @@
+//! Pending logins, sealed into the browser.
+//!
+//! Between `/room` and `/callback` the bridge must remember the PKCE verifier, the nonce and
+//! the room. It keeps them in one cookie per login, named after the OIDC `state` and encrypted
+//! and authenticated with AES-256-GCM (the cookie name is bound in as associated data). So:
+//! - two tabs logging in to two rooms have two cookies and do not disturb each other;
+//! - the server holds nothing per login: abandoned logins cost no memory, and any replica
+//!   (or a restarted process) with the same key can finish a login;
+//! - a login expires after its TTL (checked from the sealed timestamp, not only the cookie's
+//!   `Max-Age`), and at most [`MAX_PENDING`] are kept per browser;
+//! - a callback can be used once: the cookie is deleted on the first callback, and a small
+//!   bounded in-process set of recently used `state`s refuses replays of a copied cookie.
+
+use crate::clock::UnixTime;
+use crate::room::RoomName;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cookie::{Cookie, CookieJar, Key, SameSite};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// Prefix of the per-login cookie names.
+pub const COOKIE_PREFIX: &str = "jb_login_";
+/// Pending logins kept per browser; starting another drops the oldest.
+pub const MAX_PENDING: usize = 8;
+/// Length of a `state` value: 32 random bytes, base64url.
+const STATE_LEN: usize = 43;
+
+/// One login in flight.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// The room as typed; parsed again (it was valid when sealed) when the login completes.
+    pub room: String,
+    pub created: UnixTime,
+}
+
+impl fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("room", &self.room)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingLogin {
+    /// A fresh login for `room` with random `state`, nonce and PKCE verifier.
+    pub fn new(room: &RoomName, now: UnixTime) -> Self {
+        Self {
+            state: random_token(),
+            nonce: random_token(),
+            pkce_verifier: random_token(),
+            room: room.as_str().to_owned(),
+            created: now,
+        }
+    }
+}
+
+/// 256 bits from the OS generator, base64url without padding (43 characters).
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Why a callback's pending login could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginLookup {
+    /// No cookie for this `state`: never started here, started in another browser, forged,
+    /// already used, or the cookie was dropped.
+    Unknown,
+    /// The login is older than its TTL.
+    Expired,
+    /// This `state` was already used for a callback.
+    Replayed,
+}
+
+/// Seals and opens pending-login cookies.
+pub struct LoginCookies {
+    key: Key,
+    ttl_secs: u64,
+    secure: bool,
+    used: moka::sync::Cache<String, ()>,
+}
+
+impl fmt::Debug for LoginCookies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginCookies").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+    }
+}
+
+/// The cookie key is shorter than 32 bytes (config validation prevents this).
+#[derive(Debug, thiserror::Error)]
+#[error("the login cookie key must be at least 32 bytes")]
+pub struct ShortKey;
+
+impl LoginCookies {
+    /// `secure` sets the cookies' `Secure` flag (true whenever the bridge is served over https).
+    pub fn new(secret: &SecretString, ttl_secs: u64, secure: bool) -> Result<Self, ShortKey> {
+        let master = secret.expose_secret().as_bytes();
+        if master.len() < 32 {
+            return Err(ShortKey);
+        }
+        Ok(Self {
+            key: Key::derive_from(master),
+            ttl_secs,
+            secure,
+            used: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(ttl_secs.max(1)))
+                .build(),
+        })
+    }
+
+    /// The `Set-Cookie` values that store `login` and drop the oldest pending logins (and any
+    /// that cannot be opened) beyond [`MAX_PENDING`] - 1.
+    pub fn start(&self, login: &PendingLogin, cookie_header: Option<&str>, now: UnixTime) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut pending: Vec<(UnixTime, String)> = Vec::new();
+        for (name, opened) in self.all(cookie_header) {
+            match opened {
+                Some(p) if now < p.created.saturating_add(self.ttl_secs) => pending.push((p.created, name)),
+                _ => out.push(self.removal(&name)),
+            }
+        }
+        pending.sort();
+        let excess = (pending.len() + 1).saturating_sub(MAX_PENDING);
+        for (_, name) in pending.into_iter().take(excess) {
+            out.push(self.removal(&name));
+        }
+        let name = format!("{COOKIE_PREFIX}{}", login.state);
+        let value = serde_json::to_string(login).unwrap_or_default();
+        let mut jar = CookieJar::new();
+        jar.private_mut(&self.key).add(self.cookie(name, value, Some(self.ttl_secs)));
+        out.extend(jar.delta().map(|c| c.encoded().to_string()));
+        out
+    }
+
+    /// Opens the pending login for `state` and marks it used. The caller must also send
+    /// [`Self::removal`] for it, whatever happens next.
+    pub fn finish(&self, state: &str, cookie_header: Option<&str>, now: UnixTime) -> Result<PendingLogin, LoginLookup> {
+        if !is_state(state) {
+            return Err(LoginLookup::Unknown);
+        }
+        let name = format!("{COOKIE_PREFIX}{state}");
+        let login = self
+            .all(cookie_header)
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, opened)| opened)
+            .ok_or(LoginLookup::Unknown)?;
+        // The name is authenticated as associated data, so this only fails on a key reuse bug.
+        if login.state != state {
+            return Err(LoginLookup::Unknown);
+        }
+        if now >= login.created.saturating_add(self.ttl_secs) {
+            return Err(LoginLookup::Expired);
+        }
+        if !self.used.entry(state.to_owned()).or_insert(()).is_fresh() {
+            return Err(LoginLookup::Replayed);
+        }
+        Ok(login)
+    }
+
+    /// `Set-Cookie` that deletes the pending login for `state`.
+    pub fn removal_for_state(&self, state: &str) -> Option<String> {
+        is_state(state).then(|| self.removal(&format!("{COOKIE_PREFIX}{state}")))
+    }
+
+    fn removal(&self, name: &str) -> String {
+        self.cookie(name.to_owned(), String::new(), Some(0)).encoded().to_string()
+    }
+
+    fn cookie(&self, name: String, value: String, max_age: Option<u64>) -> Cookie<'static> {
+        let mut c = Cookie::build((name, value))
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            // Lax: the callback is a top-level GET navigation from Keycloak.
+            .same_site(SameSite::Lax)
+            .build();
+        if let Some(secs) = max_age {
+            c.set_max_age(cookie::time::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX)));
+        }
+        c
+    }
+
+    /// Every pending-login cookie in the request, each with its opened content (None when it
+    /// cannot be decrypted or parsed: tampered, or sealed with another key).
+    fn all(&self, cookie_header: Option<&str>) -> Vec<(String, Option<PendingLogin>)> {
+        let Some(header) = cookie_header else { return Vec::new() };
+        let mut jar = CookieJar::new();
+        let mut names = Vec::new();
+        for c in Cookie::split_parse_encoded(header.to_owned()).flatten() {
+            if c.name().starts_with(COOKIE_PREFIX) && names.len() < 4 * MAX_PENDING {
+                names.push(c.name().to_owned());
+                jar.add_original(c.into_owned());
+            }
+        }
+        let private = jar.private(&self.key);
+        names
+            .into_iter()
+            .map(|name| {
+                let opened = private
+                    .get(&name)
+                    .and_then(|c| serde_json::from_str::<PendingLogin>(c.value()).ok());
+                (name, opened)
+            })
+            .collect()
+    }
+}
+
+fn is_state(s: &str) -> bool {
+    s.len() == STATE_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cookies() -> LoginCookies {
+        LoginCookies::new(&SecretString::from("k".repeat(32)), 600, true).unwrap()
+    }
+
+    /// Turns `Set-Cookie` values into the `Cookie` header a browser would send next.
+    fn browser(jar: &mut Vec<(String, String)>, set_cookies: &[String]) -> String {
+        for sc in set_cookies {
+            let c = Cookie::parse_encoded(sc.clone()).unwrap();
+            jar.retain(|(n, _)| n != c.name());
+            if c.max_age() != Some(cookie::time::Duration::ZERO) {
+                jar.push((c.name().to_owned(), c.value().to_owned()));
+            }
+        }
+        jar.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn room(name: &str) -> RoomName {
+        RoomName::parse(name).unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_single_use() {
+        let c = cookies();
+        let login = PendingLogin::new(&room("team"), 1000);
+        let mut jar = Vec::new();
+        let header = browser(&mut jar, &c.start(&login, None, 1000));
+        assert!(!header.contains(&login.nonce), "sealed, not readable");
+        let opened = c.finish(&login.state, Some(&header), 1001).unwrap();
+        assert_eq!(opened.room, "team");
+        assert_eq!(opened.pkce_verifier, login.pkce_verifier);
+        assert_eq!(c.finish(&login.state, Some(&header), 1002).unwrap_err(), LoginLookup::Replayed);
+    }
+
+    #[test]
+    fn parallel_logins_do_not_disturb_each_other() {
+        let c = cookies();
+        let (a, b) = (PendingLogin::new(&room("a"), 10), PendingLogin::new(&room("b"), 11));
+        let mut jar = Vec::new();
+        let h = browser(&mut jar, &c.start(&a, None, 10));
+        let h = browser(&mut jar, &c.start(&b, Some(&h), 11));
+        assert_eq!(c.finish(&b.state, Some(&h), 12).unwrap().room, "b");
+        assert_eq!(c.finish(&a.state, Some(&h), 12).unwrap().room, "a");
+    }
+
+    #[test]
+    fn refuses_unknown_forged_expired_and_tampered() {
+        let c = cookies();
+        let login = PendingLogin::new(&room("team"), 1000);
+        let mut jar = Vec::new();
+        let header = browser(&mut jar, &c.start(&login, None, 1000));
+        assert_eq!(c.finish(&login.state, None, 1001).unwrap_err(), LoginLookup::Unknown);
+        assert_eq!(c.finish(&random_token(), Some(&header), 1001).unwrap_err(), LoginLookup::Unknown);
+        assert_eq!(c.finish("short", Some(&header), 1001).unwrap_err(), LoginLookup::Unknown);
+        assert_eq!(c.finish(&login.state, Some(&header), 1600).unwrap_err(), LoginLookup::Expired);
+        let tampered = header.replacen('=', "=A", 1);
+        assert_eq!(c.finish(&login.state, Some(&tampered), 1001).unwrap_err(), LoginLookup::Unknown);
+        let other_key = LoginCookies::new(&SecretString::from("z".repeat(32)), 600, true).unwrap();
+        assert_eq!(other_key.finish(&login.state, Some(&header), 1001).unwrap_err(), LoginLookup::Unknown);
+        // A cookie renamed to another state does not open: the name is authenticated.
+        let other_state = random_token();
+        let renamed = header.replace(&login.state, &other_state);
+        assert_eq!(c.finish(&other_state, Some(&renamed), 1001).unwrap_err(), LoginLookup::Unknown);
+    }
+
+    #[test]
+    fn keeps_a_bounded_number_of_pending_logins() {
+        let c = cookies();
+        let mut jar = Vec::new();
+        let mut header = String::new();
+        let mut logins = Vec::new();
+        for i in 0..20u64 {
+            let login = PendingLogin::new(&room("r"), 100 + i);
+            header = browser(&mut jar, &c.start(&login, Some(&header), 100 + i));
+            logins.push(login);
+        }
+        assert_eq!(jar.len(), MAX_PENDING);
+        assert!(c.finish(&logins[19].state, Some(&header), 130).is_ok());
+        assert_eq!(c.finish(&logins[0].state, Some(&header), 130).unwrap_err(), LoginLookup::Unknown);
+    }
+
+    #[test]
+    fn cookie_attributes() {
+        let c = cookies();
+        let login = PendingLogin::new(&room("team"), 1000);
+        let set = c.start(&login, None, 1000);
+        let sc = &set[0];
+        for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=600"] {
+            assert!(sc.contains(attr), "{sc} lacks {attr}");
+        }
+        assert!(c.removal_for_state(&login.state).unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        assert!(LoginCookies::new(&SecretString::from("short"), 600, true).is_err());
+    }
+}

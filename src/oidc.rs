@@ -1,0 +1,356 @@
+//! The Keycloak side: discovery, the authorization request, the code exchange and ID-token
+//! verification. Wraps `openidconnect` and hides its generic types.
+//!
+//! Discovery is lazy and retried: if Keycloak is down when the bridge starts, the bridge still
+//! starts, `/readyz` says not ready, users get a 503 page, and logins work as soon as Keycloak
+//! answers. When an ID token is signed with a key the bridge has not seen (Keycloak rotated
+//! its keys), the metadata and keys are fetched again once and the check is repeated.
+//!
+//! Every security check is always on: `state` (by the caller), PKCE S256, nonce, issuer,
+//! audience/azp, expiry, an asymmetric-only algorithm allowlist, and `at_hash`.
+
+use crate::clock::{Clock, UnixTime};
+use crate::login_state::PendingLogin;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
+    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken,
+    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenIntrospectionResponse,
+    CoreTokenType,
+};
+use openidconnect::{
+    AccessTokenHash, AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, Client,
+    ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IdTokenFields, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadata, RedirectUrl, RequestTokenError, Scope,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, RwLock};
+use url::Url;
+
+/// Discovery fields openidconnect does not model: the RP-initiated logout endpoint.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ExtraMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<Url>,
+}
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+/// Every ID-token claim openidconnect does not model (groups, roles, ...), kept as JSON.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ExtraClaims {
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, Value>,
+}
+impl AdditionalClaims for ExtraClaims {}
+
+type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+type IdFields = IdTokenFields<
+    ExtraClaims,
+    EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+type Tokens = StandardTokenResponse<IdFields, CoreTokenType>;
+type OidcClient = Client<
+    ExtraClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    Tokens,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// ID-token algorithms accepted. Never `none`, never HMAC (with HS* the client secret would
+/// be the verification key, so anyone holding it could forge identities).
+const ALLOWED_ALGS: [CoreJwsSigningAlgorithm; 9] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+    CoreJwsSigningAlgorithm::EdDsa,
+];
+
+/// Seconds between two discovery attempts after a failure, so a dead Keycloak is not
+/// hammered by every user request.
+const RETRY_AFTER_FAILURE_SECS: u64 = 2;
+/// Seconds between two key refreshes triggered by unknown signing keys.
+const KEY_REFRESH_INTERVAL_SECS: u64 = 30;
+
+/// What went wrong talking to Keycloak. The strings are for the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    /// Keycloak could not be reached, or its metadata could not be loaded.
+    #[error("Keycloak is unreachable: {0}")]
+    Unavailable(String),
+    /// The token endpoint refused the authorization code.
+    #[error("Keycloak refused the code exchange: {0}")]
+    ExchangeRefused(String),
+    /// The ID token failed a check.
+    #[error("the ID token failed verification: {0}")]
+    InvalidIdToken(String),
+}
+
+/// Settings for [`Oidc`].
+#[derive(Clone)]
+pub struct OidcSettings {
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub redirect_uri: Url,
+    pub scopes: Vec<String>,
+    pub http_timeout: Duration,
+}
+
+struct Provider {
+    client: OidcClient,
+    end_session: Option<Url>,
+}
+
+#[derive(Default)]
+struct RefreshState {
+    last_attempt: Option<UnixTime>,
+    last_failed: bool,
+}
+
+/// A Keycloak realm seen through OIDC.
+pub struct Oidc {
+    settings: OidcSettings,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    provider: RwLock<Option<Arc<Provider>>>,
+    refresh: Mutex<RefreshState>,
+}
+
+impl Oidc {
+    pub fn new(settings: OidcSettings, clock: Arc<dyn Clock>) -> Result<Self, OidcError> {
+        let http = reqwest::Client::builder()
+            // Following redirects would let a compromised or misconfigured IdP point the
+            // bridge's back-channel requests anywhere (SSRF).
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(settings.http_timeout)
+            .timeout(settings.http_timeout)
+            .user_agent(concat!("jitsi-oidc-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| OidcError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { settings, http, clock, provider: RwLock::new(None), refresh: Mutex::new(RefreshState::default()) })
+    }
+
+    /// Whether the metadata and keys are loaded (for `/readyz`). Tries to load them if not.
+    pub async fn ready(&self) -> bool {
+        self.provider().await.is_ok()
+    }
+
+    /// The end-session endpoint from discovery, if Keycloak advertises one.
+    pub async fn end_session_endpoint(&self) -> Option<Url> {
+        self.provider().await.ok().and_then(|p| p.end_session.clone())
+    }
+
+    /// The Keycloak authorization URL for this pending login (code flow, PKCE S256, nonce).
+    pub async fn authorize_url(&self, login: &PendingLogin) -> Result<Url, OidcError> {
+        let provider = self.provider().await?;
+        let verifier = PkceCodeVerifier::new(login.pkce_verifier.clone());
+        let state = login.state.clone();
+        let nonce = login.nonce.clone();
+        let mut request = provider
+            .client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                move || CsrfToken::new(state),
+                move || Nonce::new(nonce),
+            )
+            .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
+        for scope in self.settings.scopes.iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        Ok(request.url().0)
+    }
+
+    /// Exchanges the code (with the PKCE verifier) and returns the verified ID-token claims.
+    pub async fn finish(&self, code: &str, login: &PendingLogin) -> Result<Value, OidcError> {
+        let provider = self.provider().await?;
+        let request = provider
+            .client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| OidcError::Unavailable(format!("Keycloak advertises no token endpoint: {e}")))?
+            .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()));
+        let tokens = request.request_async(&self.http).await.map_err(|e| match e {
+            RequestTokenError::ServerResponse(r) => {
+                OidcError::ExchangeRefused(format!("{} {}", r.error().as_ref(), r.error_description().map(String::as_str).unwrap_or("")))
+            }
+            RequestTokenError::Request(e) => OidcError::Unavailable(format!("token request failed: {e}")),
+            RequestTokenError::Parse(e, _) => OidcError::ExchangeRefused(format!("unreadable token response: {e}")),
+            RequestTokenError::Other(e) => OidcError::ExchangeRefused(e),
+        })?;
+        let nonce = Nonce::new(login.nonce.clone());
+        match self.verify(&provider, &tokens, &nonce) {
+            Err(Retry::NewKeys(first)) => {
+                // An unknown `kid`: Keycloak may have rotated keys since discovery.
+                let refreshed = self.refresh_keys().await.ok_or(OidcError::InvalidIdToken(first))?;
+                self.verify(&refreshed, &tokens, &nonce).map_err(Retry::into_error)
+            }
+            other => other.map_err(Retry::into_error),
+        }
+    }
+
+    fn verify(&self, provider: &Provider, tokens: &Tokens, nonce: &Nonce) -> Result<Value, Retry> {
+        let id_token = tokens
+            .id_token()
+            .ok_or_else(|| Retry::Fail("the token response has no ID token (is the openid scope allowed?)".into()))?;
+        let now = self.clock.now();
+        let verifier = provider
+            .client
+            .id_token_verifier()
+            .set_allowed_algs(ALLOWED_ALGS)
+            .set_time_fn(move || {
+                chrono::DateTime::from_timestamp(i64::try_from(now).unwrap_or(i64::MAX), 0).unwrap_or_default()
+            });
+        let claims = id_token.claims(&verifier, nonce).map_err(|e| {
+            use openidconnect::{ClaimsVerificationError as C, SignatureVerificationError as S};
+            match e {
+                C::SignatureVerification(S::NoMatchingKey) => Retry::NewKeys("no key in Keycloak's key set matches the ID token".into()),
+                other => Retry::Fail(other.to_string()),
+            }
+        })?;
+        // at_hash binds the ID token to the access token of the same response (OIDC Core
+        // 3.1.3.8); Keycloak always sends it with the code flow.
+        if let Some(expected) = claims.access_token_hash() {
+            let alg = id_token.signing_alg().map_err(|e| Retry::Fail(e.to_string()))?;
+            let key = id_token.signing_key(&verifier).map_err(|e| Retry::Fail(e.to_string()))?;
+            let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
+                .map_err(|e| Retry::Fail(format!("cannot compute at_hash: {e}")))?;
+            if actual != *expected {
+                return Err(Retry::Fail("at_hash does not match the access token".into()));
+            }
+        }
+        serde_json::to_value(claims).map_err(|e| Retry::Fail(format!("cannot read the claims: {e}")))
+    }
+
+    async fn provider(&self) -> Result<Arc<Provider>, OidcError> {
+        if let Some(p) = self.provider.read().await.as_ref() {
+            return Ok(p.clone());
+        }
+        let mut refresh = self.refresh.lock().await;
+        // Another request may have finished discovery while this one waited.
+        if let Some(p) = self.provider.read().await.as_ref() {
+            return Ok(p.clone());
+        }
+        let now = self.clock.now();
+        if refresh.last_failed
+            && refresh.last_attempt.is_some_and(|t| now < t.saturating_add(RETRY_AFTER_FAILURE_SECS))
+        {
+            return Err(OidcError::Unavailable("the last attempt failed moments ago".into()));
+        }
+        refresh.last_attempt = Some(now);
+        match self.discover().await {
+            Ok(p) => {
+                refresh.last_failed = false;
+                let p = Arc::new(p);
+                *self.provider.write().await = Some(p.clone());
+                Ok(p)
+            }
+            Err(e) => {
+                refresh.last_failed = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Fetches metadata and keys again, at most once per [`KEY_REFRESH_INTERVAL_SECS`].
+    async fn refresh_keys(&self) -> Option<Arc<Provider>> {
+        let mut refresh = self.refresh.lock().await;
+        let now = self.clock.now();
+        if refresh.last_attempt.is_some_and(|t| now < t.saturating_add(KEY_REFRESH_INTERVAL_SECS)) {
+            return None;
+        }
+        refresh.last_attempt = Some(now);
+        match self.discover().await {
+            Ok(p) => {
+                refresh.last_failed = false;
+                let p = Arc::new(p);
+                *self.provider.write().await = Some(p.clone());
+                Some(p)
+            }
+            Err(e) => {
+                refresh.last_failed = true;
+                tracing::warn!(error = %e, "refreshing Keycloak's keys failed");
+                None
+            }
+        }
+    }
+
+    async fn discover(&self) -> Result<Provider, OidcError> {
+        let issuer = IssuerUrl::from_url(self.settings.issuer.clone());
+        let metadata = Metadata::discover_async(issuer, &self.http)
+            .await
+            .map_err(|e| OidcError::Unavailable(error_chain(&e)))?;
+        let end_session = metadata.additional_metadata().end_session_endpoint.clone();
+        let client = OidcClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.settings.client_id.clone()),
+            Some(ClientSecret::new(self.settings.client_secret.expose_secret().to_owned())),
+        )
+        .set_redirect_uri(RedirectUrl::from_url(self.settings.redirect_uri.clone()));
+        Ok(Provider { client, end_session })
+    }
+}
+
+enum Retry {
+    NewKeys(String),
+    Fail(String),
+}
+
+impl Retry {
+    fn into_error(self) -> OidcError {
+        match self {
+            Retry::NewKeys(s) | Retry::Fail(s) => OidcError::InvalidIdToken(s),
+        }
+    }
+}
+
+/// An error with its sources, for one log line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,215 @@
+//! Room names: the only way a room reaches a URL or a token.
+//!
+//! A [`RoomName`] is built once from the decoded path segment and then carries two forms:
+//! the name as the user typed it (put into the Jitsi URL path, percent-encoded by `url`), and
+//! the *backend-safe* form that Jitsi's Prosody compares the `room` claim against. The latter
+//! follows jitsi-meet's `getBackendSafeRoomName`: NFKC, lower case, `encodeURIComponent`, lower
+//! case again (so `Réunion Team` becomes `r%c3%a9union%20team`).
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest name accepted, in characters.
+pub const MAX_CHARS: usize = 128;
+/// Longest backend-safe form accepted, in bytes. XMPP limits a JID localpart to 1023 bytes and
+/// Jitsi may prefix `[tenant]`, so stay well below.
+pub const MAX_SAFE_BYTES: usize = 900;
+
+/// Characters jitsi-meet strips from a room path segment (`_ROOM_EXCLUDE_PATTERN` in
+/// `base/util/uri.ts`), so a name containing one would open a different room than asked for.
+/// `\` and `%` are refused too: the first is a path separator to some parsers, the second would
+/// be decoded a second time by Jitsi (`decodeURIComponent`) and change the name.
+const FORBIDDEN: &[char] = &[
+    ':', '?', '#', '[', ']', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', '>',
+    '<', '/', '"', '\\', '%',
+];
+
+/// What JavaScript's `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// Why a room name was refused. The messages are shown to users, so they never echo the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoomError {
+    #[error("the room name is empty")]
+    Empty,
+    #[error("the room name is longer than {MAX_CHARS} characters")]
+    TooLong,
+    #[error("the room name contains the character {0:?}, which Jitsi does not allow in room names")]
+    Forbidden(char),
+    #[error("the room name contains an invisible or control character (U+{0:04X})")]
+    Invisible(u32),
+    #[error("the room name starts or ends with a space")]
+    OuterSpace,
+    #[error("the room name cannot be \".\" or \"..\"")]
+    DotSegment,
+}
+
+/// A validated Jitsi room name.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoomName {
+    display: String,
+    backend_safe: String,
+}
+
+impl RoomName {
+    /// Parses a room name that has already been percent-decoded once (as axum's `Path` does).
+    pub fn parse(raw: &str) -> Result<Self, RoomError> {
+        if raw.is_empty() {
+            return Err(RoomError::Empty);
+        }
+        if raw.chars().count() > MAX_CHARS {
+            return Err(RoomError::TooLong);
+        }
+        if raw == "." || raw == ".." {
+            return Err(RoomError::DotSegment);
+        }
+        for c in raw.chars() {
+            if FORBIDDEN.contains(&c) {
+                return Err(RoomError::Forbidden(c));
+            }
+            if is_invisible(c) {
+                return Err(RoomError::Invisible(u32::from(c)));
+            }
+        }
+        if raw.starts_with(' ') || raw.ends_with(' ') {
+            return Err(RoomError::OuterSpace);
+        }
+        let backend_safe = backend_safe(raw);
+        // NFKC can turn a harmless character into a forbidden one (e.g. U+FF0F fullwidth
+        // solidus into `/`), so the normalised form is checked again.
+        let normalised: String = raw.nfkc().collect();
+        if let Some(c) = normalised.chars().find(|c| FORBIDDEN.contains(c)) {
+            return Err(RoomError::Forbidden(c));
+        }
+        if normalised.trim() != normalised || normalised.is_empty() {
+            return Err(RoomError::OuterSpace);
+        }
+        if normalised == "." || normalised == ".." {
+            return Err(RoomError::DotSegment);
+        }
+        if backend_safe.len() > MAX_SAFE_BYTES {
+            return Err(RoomError::TooLong);
+        }
+        Ok(Self { display: raw.to_owned(), backend_safe })
+    }
+
+    /// The name as the user wrote it; goes into the Jitsi URL path (encoded by `url`).
+    pub fn as_str(&self) -> &str {
+        &self.display
+    }
+
+    /// The form Prosody compares the `room` claim against (jitsi-meet `roomSafe`).
+    pub fn backend_safe(&self) -> &str {
+        &self.backend_safe
+    }
+}
+
+impl fmt::Debug for RoomName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RoomName").field(&self.backend_safe).finish()
+    }
+}
+
+impl fmt::Display for RoomName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+/// jitsi-meet `getBackendSafeRoomName` for an already decoded name.
+fn backend_safe(decoded: &str) -> String {
+    let lower = decoded.nfkc().collect::<String>().to_lowercase();
+    utf8_percent_encode(&lower, URI_COMPONENT).to_string().to_lowercase()
+}
+
+/// Control characters, line separators, bidirectional overrides and other characters that
+/// render as nothing: they let two different rooms look the same.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || (c.is_whitespace() && c != ' ')
+        || matches!(
+            u32::from(c),
+            0x00AD | 0x061C | 0x180E | 0x200B | 0x200E | 0x200F | 0x202A..=0x202E | 0x2060..=0x2064
+                | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE0000..=0xE007F
+        )
+        || (u32::from(c) & 0xFFFE) == 0xFFFE
+        || matches!(u32::from(c), 0xFDD0..=0xFDEF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_what_jitsi_users_type() {
+        let cases = [
+            ("team", "team"),
+            ("Team-Meeting_1.2", "team-meeting_1.2"),
+            ("Réunion Team", "r%c3%a9union%20team"),
+            ("ВСТРЕЧА", "%d0%b2%d1%81%d1%82%d1%80%d0%b5%d1%87%d0%b0"),
+            ("Straße", "stra%c3%9fe"),
+            ("ＡＢＣ", "abc"),
+            ("🎉party", "%f0%9f%8e%89party"),
+            ("👩‍💻 devs", "%f0%9f%91%a9%e2%80%8d%f0%9f%92%bb%20devs"),
+            ("ΟΔΟΣ", "%ce%bf%ce%b4%ce%bf%cf%82"),
+            ("a..b", "a..b"),
+            ("~tilde", "~tilde"),
+        ];
+        for (raw, safe) in cases {
+            let room = RoomName::parse(raw).unwrap_or_else(|e| panic!("{raw:?}: {e}"));
+            assert_eq!(room.backend_safe(), safe, "{raw:?}");
+            assert_eq!(room.as_str(), raw);
+        }
+    }
+
+    #[test]
+    fn refuses_hostile_names() {
+        let long = "a".repeat(MAX_CHARS + 1);
+        let wide = "😀".repeat(MAX_CHARS);
+        let cases: &[(&str, RoomError)] = &[
+            ("", RoomError::Empty),
+            (".", RoomError::DotSegment),
+            ("..", RoomError::DotSegment),
+            ("//evil.example", RoomError::Forbidden('/')),
+            ("https://evil.example", RoomError::Forbidden(':')),
+            ("/\\evil.example", RoomError::Forbidden('/')),
+            ("\\evil.example", RoomError::Forbidden('\\')),
+            ("../admin", RoomError::Forbidden('/')),
+            ("a%2Fb", RoomError::Forbidden('%')),
+            ("room?jwt=x", RoomError::Forbidden('?')),
+            ("room#frag", RoomError::Forbidden('#')),
+            ("user@host", RoomError::Forbidden('@')),
+            ("it's", RoomError::Forbidden('\'')),
+            ("a\u{0000}b", RoomError::Invisible(0)),
+            ("a\nb", RoomError::Invisible(0x0A)),
+            ("a\tb", RoomError::Invisible(0x09)),
+            ("abc\u{202E}gpj", RoomError::Invisible(0x202E)),
+            ("zero\u{200B}width", RoomError::Invisible(0x200B)),
+            (" lead", RoomError::OuterSpace),
+            ("trail ", RoomError::OuterSpace),
+            ("full\u{FF0F}width", RoomError::Forbidden('/')),
+            ("\u{FF0E}\u{FF0E}", RoomError::DotSegment),
+            (&long, RoomError::TooLong),
+            (&wide, RoomError::TooLong),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(RoomName::parse(raw).as_ref().err(), Some(want), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn error_messages_never_echo_the_input() {
+        let err = RoomName::parse("<script>").unwrap_err();
+        assert!(!err.to_string().contains("script"));
+    }
+}
