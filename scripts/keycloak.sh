@@ -15,7 +15,7 @@
 #       Print the pre-built dist directory (after fetch).
 #
 # Environment:
-#   BRIDGE_CACHE_DIR   cache dir (default ${JOB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jitsi-oidc-bridge})
+#   BRIDGE_CACHE_DIR   cache dir (default ${XDG_CACHE_HOME:-$HOME/.cache}/jitsi-oidc-bridge)
 #   KC_VERSION         Keycloak version (default 26.7.3)
 #   KC_JAVA_HOME       JDK 25 to run Keycloak with (default: /usr/lib/jvm/temurin-25*)
 #   KC_READY_TIMEOUT   seconds to wait for readiness (default 240)
@@ -28,7 +28,7 @@ REPO_ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
 readonly SCRIPT_DIR REPO_ROOT
 
 KC_VERSION="${KC_VERSION:-26.7.3}"
-BRIDGE_CACHE_DIR="${BRIDGE_CACHE_DIR:-${JOB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jitsi-oidc-bridge}}"
+BRIDGE_CACHE_DIR="${BRIDGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/jitsi-oidc-bridge}"
 KC_CACHE="$BRIDGE_CACHE_DIR/keycloak-$KC_VERSION"
 KC_DIST="$KC_CACHE/keycloak-$KC_VERSION"
 KC_MARKER="$KC_CACHE/.built-ok"

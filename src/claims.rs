@@ -132,7 +132,10 @@ mod tests {
         assert_eq!(id.verified_email(), Some("alice@example.test"));
         assert_eq!(id.picture.as_deref(), Some("https://img.example/alice.png"));
         assert_eq!(id.groups, ["moderators", "/org/staff"]);
-        assert_eq!(id.realm_roles, ["participant", "offline_access", "moderator"]);
+        assert_eq!(
+            id.realm_roles,
+            ["participant", "offline_access", "moderator"]
+        );
         assert_eq!(id.client_roles, ["host"]);
     }
 
@@ -140,7 +143,12 @@ mod tests {
     fn tolerates_missing_and_odd_claims() {
         let cases = [
             (json!({"sub": "u1"}), "u1", None, false),
-            (json!({"sub": "u2", "preferred_username": "bob", "name": "  "}), "bob", None, false),
+            (
+                json!({"sub": "u2", "preferred_username": "bob", "name": "  "}),
+                "bob",
+                None,
+                false,
+            ),
             (
                 json!({"sub": "u3", "email": "e@x.test", "email_verified": "true"}),
                 "u3",

@@ -73,7 +73,9 @@ pub struct LoginConfig {
 
 impl fmt::Debug for LoginConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginConfig").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("LoginConfig")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,7 +111,13 @@ impl fmt::Display for Problem {
         if self.key.is_empty() {
             write!(f, "{}", self.message)
         } else {
-            write!(f, "{} (env {}): {}", self.key, env_name(&self.key), self.message)
+            write!(
+                f,
+                "{} (env {}): {}",
+                self.key,
+                env_name(&self.key),
+                self.message
+            )
         }
     }
 }
@@ -143,7 +151,10 @@ impl Config {
             if !path.is_file() {
                 return Err(ConfigError(vec![Problem {
                     key: String::new(),
-                    message: format!("config file {} does not exist or is not a file", path.display()),
+                    message: format!(
+                        "config file {} does not exist or is not a file",
+                        path.display()
+                    ),
                 }]));
             }
             figment = figment.merge(Toml::file_exact(path));
@@ -158,29 +169,52 @@ impl Config {
     }
 
     fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
-        let mut r = Reader { figment, problems: Vec::new(), known: BTreeSet::new() };
+        let mut r = Reader {
+            figment,
+            problems: Vec::new(),
+            known: BTreeSet::new(),
+        };
 
         let listen = r.parsed::<SocketAddr>("server.listen", "127.0.0.1:3000");
-        let public_url = r.required::<String>("server.public_url").and_then(|s| r.web_url("server.public_url", &s));
+        let public_url = r
+            .required::<String>("server.public_url")
+            .and_then(|s| r.web_url("server.public_url", &s));
         let request_timeout_secs = r.ranged("server.request_timeout_secs", 30, 1..=600);
 
-        let issuer = r.required::<String>("oidc.issuer").and_then(|s| r.web_url("oidc.issuer", &s));
-        let client_id = r.required::<String>("oidc.client_id").and_then(|s| r.non_empty("oidc.client_id", s));
+        let issuer = r
+            .required::<String>("oidc.issuer")
+            .and_then(|s| r.web_url("oidc.issuer", &s));
+        let client_id = r
+            .required::<String>("oidc.client_id")
+            .and_then(|s| r.non_empty("oidc.client_id", s));
         let client_secret = r.secret("oidc.client_secret", 1);
-        let mut scopes: Vec<String> = r.get("oidc.scopes", vec!["openid".into(), "profile".into(), "email".into()]);
+        let mut scopes: Vec<String> = r.get(
+            "oidc.scopes",
+            vec!["openid".into(), "profile".into(), "email".into()],
+        );
         if !scopes.iter().any(|s| s == "openid") {
             scopes.insert(0, "openid".into());
         }
-        if let Some(bad) = scopes.iter().find(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control())) {
-            r.problem("oidc.scopes", format!("scope {bad:?} is not a single scope name"));
+        if let Some(bad) = scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control()))
+        {
+            r.problem(
+                "oidc.scopes",
+                format!("scope {bad:?} is not a single scope name"),
+            );
         }
         let http_timeout_secs = r.ranged("oidc.http_timeout_secs", 10, 1..=120);
 
         let cookie_key = r.secret("login.cookie_key", MIN_SECRET_BYTES);
         let login_ttl = r.ranged("login.ttl_secs", 600, 30..=3600);
 
-        let jitsi_url = r.required::<String>("jitsi.url").and_then(|s| r.web_url("jitsi.url", &s));
-        let app_id = r.required::<String>("jitsi.app_id").and_then(|s| r.non_empty("jitsi.app_id", s));
+        let jitsi_url = r
+            .required::<String>("jitsi.url")
+            .and_then(|s| r.web_url("jitsi.url", &s));
+        let app_id = r
+            .required::<String>("jitsi.app_id")
+            .and_then(|s| r.non_empty("jitsi.app_id", s));
         let audience = r.get::<String>("jitsi.audience", "jitsi".into());
         let audience = r.non_empty("jitsi.audience", audience);
         let subject = r.get::<String>("jitsi.subject", "meet.jitsi".into());
@@ -202,34 +236,74 @@ impl Config {
             level: r.get("log.level", "info".to_owned()),
         };
         if tracing_subscriber::EnvFilter::try_new(&log.level).is_err() {
-            r.problem("log.level", "is not a valid filter (try \"info\" or \"debug\")".into());
+            r.problem(
+                "log.level",
+                "is not a valid filter (try \"info\" or \"debug\")".into(),
+            );
         }
 
         r.unknown_keys();
-        match (listen, public_url, issuer, client_id, client_secret, cookie_key, jitsi_url, app_id, audience, subject, jitsi_secret) {
-            (Some(listen), Some(public_url), Some(issuer), Some(client_id), Some(client_secret), Some(cookie_key), Some(base), Some(app_id), Some(audience), Some(subject), Some(secret))
-                if r.problems.is_empty() =>
-            {
-                Ok(Config {
-                    server: ServerConfig { listen, public_url, request_timeout_secs },
-                    oidc: OidcConfig { issuer, client_id, client_secret, scopes, http_timeout_secs },
-                    login: LoginConfig { cookie_key, ttl_secs: login_ttl },
-                    jitsi: JitsiConfig {
-                        target: JitsiTarget { base, placement, skip_prejoin },
-                        token: TokenSettings {
-                            issuer: app_id,
-                            audience,
-                            subject,
-                            ttl_secs: token_ttl,
-                            nbf_backdate_secs: nbf_backdate,
-                            secret,
-                        },
+        match (
+            listen,
+            public_url,
+            issuer,
+            client_id,
+            client_secret,
+            cookie_key,
+            jitsi_url,
+            app_id,
+            audience,
+            subject,
+            jitsi_secret,
+        ) {
+            (
+                Some(listen),
+                Some(public_url),
+                Some(issuer),
+                Some(client_id),
+                Some(client_secret),
+                Some(cookie_key),
+                Some(base),
+                Some(app_id),
+                Some(audience),
+                Some(subject),
+                Some(secret),
+            ) if r.problems.is_empty() => Ok(Config {
+                server: ServerConfig {
+                    listen,
+                    public_url,
+                    request_timeout_secs,
+                },
+                oidc: OidcConfig {
+                    issuer,
+                    client_id,
+                    client_secret,
+                    scopes,
+                    http_timeout_secs,
+                },
+                login: LoginConfig {
+                    cookie_key,
+                    ttl_secs: login_ttl,
+                },
+                jitsi: JitsiConfig {
+                    target: JitsiTarget {
+                        base,
+                        placement,
+                        skip_prejoin,
                     },
-                    moderators,
-                    inspector_enabled,
-                    log,
-                })
-            }
+                    token: TokenSettings {
+                        issuer: app_id,
+                        audience,
+                        subject,
+                        ttl_secs: token_ttl,
+                        nbf_backdate_secs: nbf_backdate,
+                        secret,
+                    },
+                },
+                moderators,
+                inspector_enabled,
+                log,
+            }),
             _ => Err(ConfigError(r.problems)),
         }
     }
@@ -259,7 +333,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn problem(&mut self, key: &str, message: String) {
-        self.problems.push(Problem { key: key.to_owned(), message });
+        self.problems.push(Problem {
+            key: key.to_owned(),
+            message,
+        });
     }
 
     fn opt<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
@@ -271,8 +348,12 @@ impl Reader<'_> {
             Ok(v) => Some(v),
             Err(e) => {
                 let message = match e.kind {
-                    figment::error::Kind::InvalidType(actual, expected) => format!("expected {expected}, found {actual}"),
-                    figment::error::Kind::UnknownVariant(found, allowed) => format!("{found:?} is not one of {}", allowed.join(", ")),
+                    figment::error::Kind::InvalidType(actual, expected) => {
+                        format!("expected {expected}, found {actual}")
+                    }
+                    figment::error::Kind::UnknownVariant(found, allowed) => {
+                        format!("{found:?} is not one of {}", allowed.join(", "))
+                    }
                     other => other.to_string(),
                 };
                 self.problem(key, message);
@@ -297,7 +378,10 @@ impl Reader<'_> {
     fn ranged(&mut self, key: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
         let value = self.get(key, default);
         if !range.contains(&value) {
-            self.problem(key, format!("must be between {} and {}", range.start(), range.end()));
+            self.problem(
+                key,
+                format!("must be between {} and {}", range.start(), range.end()),
+            );
         }
         value
     }
@@ -377,7 +461,10 @@ impl Reader<'_> {
                 return None;
             }
             (None, None) => {
-                self.problem(key, format!("is required (or put it in a file named by {file_key})"));
+                self.problem(
+                    key,
+                    format!("is required (or put it in a file named by {file_key})"),
+                );
                 return None;
             }
             (Some(Value::String(_, s)), None) => s,
@@ -414,7 +501,10 @@ impl Reader<'_> {
         flatten("", &data, &mut leaves);
         for key in leaves {
             if !self.known.contains(&key) {
-                self.problem(&key, "unknown key (misspelt, or not supported by this version)".into());
+                self.problem(
+                    &key,
+                    "unknown key (misspelt, or not supported by this version)".into(),
+                );
             }
         }
     }
@@ -422,7 +512,11 @@ impl Reader<'_> {
 
 fn flatten(prefix: &str, dict: &Dict, out: &mut Vec<String>) {
     for (k, v) in dict {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             Value::Dict(_, inner) => flatten(&key, inner, out),
             _ => out.push(key),
@@ -501,9 +595,19 @@ mod tests {
         let err = Config::from_toml(text).unwrap_err();
         let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
         for want in [
-            "server.listen", "server.public_url", "oidc.issuer", "oidc.client_id", "oidc.client_secret",
-            "login.cookie_key", "jitsi.url", "jitsi.app_id", "jitsi.secret", "jitsi.token_ttl_secs",
-            "jitsi.token_placement", "jitsi.tokn_ttl", "moderators.groups",
+            "server.listen",
+            "server.public_url",
+            "oidc.issuer",
+            "oidc.client_id",
+            "oidc.client_secret",
+            "login.cookie_key",
+            "jitsi.url",
+            "jitsi.app_id",
+            "jitsi.secret",
+            "jitsi.token_ttl_secs",
+            "jitsi.token_placement",
+            "jitsi.tokn_ttl",
+            "moderators.groups",
         ] {
             assert!(keys.contains(&want), "{want} missing from {err}");
         }
@@ -524,7 +628,10 @@ mod tests {
             &format!("secret_file = {:?}", file.display().to_string()),
         );
         let c = Config::from_toml(&text).unwrap();
-        assert_eq!(c.jitsi.token.secret.expose_secret(), "from-a-file-0123456789abcdef0123456789");
+        assert_eq!(
+            c.jitsi.token.secret.expose_secret(),
+            "from-a-file-0123456789abcdef0123456789"
+        );
         let shown = format!("{c:?}");
         for secret in ["from-a-file", "s3cret", "0123456789abcdef0123456789abcdef"] {
             assert!(!shown.contains(secret), "{secret} leaked into {shown}");

@@ -114,7 +114,9 @@ pub struct Minter {
 
 impl fmt::Debug for Minter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Minter").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Minter")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -138,7 +140,13 @@ impl Minter {
         Algorithm::HS256
     }
 
-    pub fn claims_for(&self, who: &Identity, role: Role, room: &RoomName, now: UnixTime) -> JitsiClaims {
+    pub fn claims_for(
+        &self,
+        who: &Identity,
+        role: Role,
+        room: &RoomName,
+        now: UnixTime,
+    ) -> JitsiClaims {
         claims_for(&self.settings, who, role, room, now)
     }
 
@@ -151,8 +159,13 @@ impl Minter {
 
     /// Checks a token this bridge minted (used by the token inspector page), with no leeway,
     /// like Prosody.
-    pub fn verify(&self, token: &str, now: UnixTime) -> Result<JitsiClaims, jsonwebtoken::errors::Error> {
-        let key = jsonwebtoken::DecodingKey::from_secret(self.settings.secret.expose_secret().as_bytes());
+    pub fn verify(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<JitsiClaims, jsonwebtoken::errors::Error> {
+        let key =
+            jsonwebtoken::DecodingKey::from_secret(self.settings.secret.expose_secret().as_bytes());
         let mut validation = jsonwebtoken::Validation::new(self.algorithm());
         validation.leeway = 0;
         validation.validate_exp = false;
@@ -203,7 +216,9 @@ mod tests {
 
     fn segment(token: &str, i: usize) -> Value {
         let part = token.split('.').nth(i).unwrap();
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap();
         serde_json::from_slice(&bytes).unwrap()
     }
 
@@ -233,9 +248,15 @@ mod tests {
     #[test]
     fn members_get_member_and_no_nulls() {
         let minter = Minter::new(settings());
-        let bob = Identity { subject: "b".into(), username: Some("bob".into()), ..Identity::default() };
+        let bob = Identity {
+            subject: "b".into(),
+            username: Some("bob".into()),
+            ..Identity::default()
+        };
         let room = RoomName::parse("team").unwrap();
-        let token = minter.sign(&minter.claims_for(&bob, Role::Member, &room, 100)).unwrap();
+        let token = minter
+            .sign(&minter.claims_for(&bob, Role::Member, &room, 100))
+            .unwrap();
         let body = segment(token.expose_secret(), 1);
         assert_eq!(
             body["context"],
@@ -257,7 +278,10 @@ mod tests {
         assert!(minter.verify(t, 969).is_err(), "before nbf");
         assert!(minter.verify(t, 1899).is_ok());
         assert!(minter.verify(t, 1900).is_err(), "at exp");
-        let other = Minter::new(TokenSettings { secret: SecretString::from("x".repeat(40)), ..settings() });
+        let other = Minter::new(TokenSettings {
+            secret: SecretString::from("x".repeat(40)),
+            ..settings()
+        });
         assert!(other.verify(t, 1000).is_err(), "wrong key");
     }
 

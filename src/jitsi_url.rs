@@ -20,7 +20,15 @@ pub enum TokenPlacement {
 }
 
 /// Characters escaped in a hash parameter value.
-const FRAGMENT_VALUE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'&').add(b'<').add(b'>').add(b'`');
+const FRAGMENT_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`');
 
 /// How to build the URL.
 #[derive(Debug, Clone)]
@@ -70,25 +78,56 @@ mod tests {
     use super::*;
 
     fn target(base: &str, placement: TokenPlacement, skip_prejoin: bool) -> JitsiTarget {
-        JitsiTarget { base: Url::parse(base).unwrap(), placement, skip_prejoin }
+        JitsiTarget {
+            base: Url::parse(base).unwrap(),
+            placement,
+            skip_prejoin,
+        }
     }
 
     #[test]
     fn builds_room_urls() {
         use TokenPlacement::*;
         let cases = [
-            ("https://meet.example", "team", Query, true,
-             "https://meet.example/team?jwt=a.b.c#config.prejoinConfig.enabled=false"),
-            ("https://meet.example/", "team", Query, false, "https://meet.example/team?jwt=a.b.c"),
-            ("https://meet.example/base/", "Réunion Team", Query, false,
-             "https://meet.example/base/R%C3%A9union%20Team?jwt=a.b.c"),
-            ("https://meet.example:8443/base", "team", Fragment, true,
-             "https://meet.example:8443/base/team#jwt=%22a.b.c%22&config.prejoinConfig.enabled=false"),
-            ("http://127.0.0.1:3000/inspect", "ВСТРЕЧА", Query, false,
-             "http://127.0.0.1:3000/inspect/%D0%92%D0%A1%D0%A2%D0%A0%D0%95%D0%A7%D0%90?jwt=a.b.c"),
+            (
+                "https://meet.example",
+                "team",
+                Query,
+                true,
+                "https://meet.example/team?jwt=a.b.c#config.prejoinConfig.enabled=false",
+            ),
+            (
+                "https://meet.example/",
+                "team",
+                Query,
+                false,
+                "https://meet.example/team?jwt=a.b.c",
+            ),
+            (
+                "https://meet.example/base/",
+                "Réunion Team",
+                Query,
+                false,
+                "https://meet.example/base/R%C3%A9union%20Team?jwt=a.b.c",
+            ),
+            (
+                "https://meet.example:8443/base",
+                "team",
+                Fragment,
+                true,
+                "https://meet.example:8443/base/team#jwt=%22a.b.c%22&config.prejoinConfig.enabled=false",
+            ),
+            (
+                "http://127.0.0.1:3000/inspect",
+                "ВСТРЕЧА",
+                Query,
+                false,
+                "http://127.0.0.1:3000/inspect/%D0%92%D0%A1%D0%A2%D0%A0%D0%95%D0%A7%D0%90?jwt=a.b.c",
+            ),
         ];
         for (base, room, placement, skip, want) in cases {
-            let url = target(base, placement, skip).room_url(&RoomName::parse(room).unwrap(), "a.b.c");
+            let url =
+                target(base, placement, skip).room_url(&RoomName::parse(room).unwrap(), "a.b.c");
             assert_eq!(url.as_str(), want);
         }
     }
@@ -96,7 +135,14 @@ mod tests {
     #[test]
     fn host_never_changes_for_tricky_but_valid_names() {
         let t = target("https://meet.example/", TokenPlacement::Query, true);
-        for room in ["a..b", "~x", "évil.example", "x y", "%E2"[1..].as_ref(), "..."] {
+        for room in [
+            "a..b",
+            "~x",
+            "évil.example",
+            "x y",
+            "%E2"[1..].as_ref(),
+            "...",
+        ] {
             let url = t.room_url(&RoomName::parse(room).unwrap(), "t");
             assert_eq!(url.host_str(), Some("meet.example"), "{room}");
             assert_eq!(url.path_segments().unwrap().count(), 1, "{room}");

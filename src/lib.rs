@@ -4,12 +4,24 @@
 //! nothing of HTTP; `oidc` wraps the OIDC library; the handlers (`login`, `callback`,
 //! `inspector`, `health`) are thin; `app` wires everything and owns the middleware stack.
 
+pub mod app;
+pub mod callback;
 pub mod claims;
 pub mod clock;
 pub mod config;
+pub mod error;
+pub mod headers;
+pub mod health;
+pub mod inspector;
 pub mod jitsi;
 pub mod jitsi_url;
+pub mod login;
 pub mod login_state;
 pub mod oidc;
+pub mod pages;
 pub mod room;
 pub mod rules;
+pub mod state;
+pub mod telemetry;
+
+pub use app::App;

@@ -91,7 +91,9 @@ pub struct LoginCookies {
 
 impl fmt::Debug for LoginCookies {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginCookies").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("LoginCookies")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -120,12 +122,19 @@ impl LoginCookies {
 
     /// The `Set-Cookie` values that store `login` and drop the oldest pending logins (and any
     /// that cannot be opened) beyond [`MAX_PENDING`] - 1.
-    pub fn start(&self, login: &PendingLogin, cookie_header: Option<&str>, now: UnixTime) -> Vec<String> {
+    pub fn start(
+        &self,
+        login: &PendingLogin,
+        cookie_header: Option<&str>,
+        now: UnixTime,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         let mut pending: Vec<(UnixTime, String)> = Vec::new();
         for (name, opened) in self.all(cookie_header) {
             match opened {
-                Some(p) if now < p.created.saturating_add(self.ttl_secs) => pending.push((p.created, name)),
+                Some(p) if now < p.created.saturating_add(self.ttl_secs) => {
+                    pending.push((p.created, name))
+                }
                 _ => out.push(self.removal(&name)),
             }
         }
@@ -137,14 +146,20 @@ impl LoginCookies {
         let name = format!("{COOKIE_PREFIX}{}", login.state);
         let value = serde_json::to_string(login).unwrap_or_default();
         let mut jar = CookieJar::new();
-        jar.private_mut(&self.key).add(self.cookie(name, value, Some(self.ttl_secs)));
+        jar.private_mut(&self.key)
+            .add(self.cookie(name, value, Some(self.ttl_secs)));
         out.extend(jar.delta().map(|c| c.encoded().to_string()));
         out
     }
 
     /// Opens the pending login for `state` and marks it used. The caller must also send
     /// [`Self::removal`] for it, whatever happens next.
-    pub fn finish(&self, state: &str, cookie_header: Option<&str>, now: UnixTime) -> Result<PendingLogin, LoginLookup> {
+    pub fn finish(
+        &self,
+        state: &str,
+        cookie_header: Option<&str>,
+        now: UnixTime,
+    ) -> Result<PendingLogin, LoginLookup> {
         if !is_state(state) {
             return Err(LoginLookup::Unknown);
         }
@@ -174,7 +189,9 @@ impl LoginCookies {
     }
 
     fn removal(&self, name: &str) -> String {
-        self.cookie(name.to_owned(), String::new(), Some(0)).encoded().to_string()
+        self.cookie(name.to_owned(), String::new(), Some(0))
+            .encoded()
+            .to_string()
     }
 
     fn cookie(&self, name: String, value: String, max_age: Option<u64>) -> Cookie<'static> {
@@ -186,7 +203,9 @@ impl LoginCookies {
             .same_site(SameSite::Lax)
             .build();
         if let Some(secs) = max_age {
-            c.set_max_age(cookie::time::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX)));
+            c.set_max_age(cookie::time::Duration::seconds(
+                i64::try_from(secs).unwrap_or(i64::MAX),
+            ));
         }
         c
     }
@@ -194,7 +213,9 @@ impl LoginCookies {
     /// Every pending-login cookie in the request, each with its opened content (None when it
     /// cannot be decrypted or parsed: tampered, or sealed with another key).
     fn all(&self, cookie_header: Option<&str>) -> Vec<(String, Option<PendingLogin>)> {
-        let Some(header) = cookie_header else { return Vec::new() };
+        let Some(header) = cookie_header else {
+            return Vec::new();
+        };
         let mut jar = CookieJar::new();
         let mut names = Vec::new();
         for c in Cookie::split_parse_encoded(header.to_owned()).flatten() {
@@ -217,7 +238,9 @@ impl LoginCookies {
 }
 
 fn is_state(s: &str) -> bool {
-    s.len() == STATE_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    s.len() == STATE_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -237,7 +260,10 @@ mod tests {
                 jar.push((c.name().to_owned(), c.value().to_owned()));
             }
         }
-        jar.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+        jar.iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn room(name: &str) -> RoomName {
@@ -254,13 +280,19 @@ mod tests {
         let opened = c.finish(&login.state, Some(&header), 1001).unwrap();
         assert_eq!(opened.room, "team");
         assert_eq!(opened.pkce_verifier, login.pkce_verifier);
-        assert_eq!(c.finish(&login.state, Some(&header), 1002).unwrap_err(), LoginLookup::Replayed);
+        assert_eq!(
+            c.finish(&login.state, Some(&header), 1002).unwrap_err(),
+            LoginLookup::Replayed
+        );
     }
 
     #[test]
     fn parallel_logins_do_not_disturb_each_other() {
         let c = cookies();
-        let (a, b) = (PendingLogin::new(&room("a"), 10), PendingLogin::new(&room("b"), 11));
+        let (a, b) = (
+            PendingLogin::new(&room("a"), 10),
+            PendingLogin::new(&room("b"), 11),
+        );
         let mut jar = Vec::new();
         let h = browser(&mut jar, &c.start(&a, None, 10));
         let h = browser(&mut jar, &c.start(&b, Some(&h), 11));
@@ -274,18 +306,41 @@ mod tests {
         let login = PendingLogin::new(&room("team"), 1000);
         let mut jar = Vec::new();
         let header = browser(&mut jar, &c.start(&login, None, 1000));
-        assert_eq!(c.finish(&login.state, None, 1001).unwrap_err(), LoginLookup::Unknown);
-        assert_eq!(c.finish(&random_token(), Some(&header), 1001).unwrap_err(), LoginLookup::Unknown);
-        assert_eq!(c.finish("short", Some(&header), 1001).unwrap_err(), LoginLookup::Unknown);
-        assert_eq!(c.finish(&login.state, Some(&header), 1600).unwrap_err(), LoginLookup::Expired);
+        assert_eq!(
+            c.finish(&login.state, None, 1001).unwrap_err(),
+            LoginLookup::Unknown
+        );
+        assert_eq!(
+            c.finish(&random_token(), Some(&header), 1001).unwrap_err(),
+            LoginLookup::Unknown
+        );
+        assert_eq!(
+            c.finish("short", Some(&header), 1001).unwrap_err(),
+            LoginLookup::Unknown
+        );
+        assert_eq!(
+            c.finish(&login.state, Some(&header), 1600).unwrap_err(),
+            LoginLookup::Expired
+        );
         let tampered = header.replacen('=', "=A", 1);
-        assert_eq!(c.finish(&login.state, Some(&tampered), 1001).unwrap_err(), LoginLookup::Unknown);
+        assert_eq!(
+            c.finish(&login.state, Some(&tampered), 1001).unwrap_err(),
+            LoginLookup::Unknown
+        );
         let other_key = LoginCookies::new(&SecretString::from("z".repeat(32)), 600, true).unwrap();
-        assert_eq!(other_key.finish(&login.state, Some(&header), 1001).unwrap_err(), LoginLookup::Unknown);
+        assert_eq!(
+            other_key
+                .finish(&login.state, Some(&header), 1001)
+                .unwrap_err(),
+            LoginLookup::Unknown
+        );
         // A cookie renamed to another state does not open: the name is authenticated.
         let other_state = random_token();
         let renamed = header.replace(&login.state, &other_state);
-        assert_eq!(c.finish(&other_state, Some(&renamed), 1001).unwrap_err(), LoginLookup::Unknown);
+        assert_eq!(
+            c.finish(&other_state, Some(&renamed), 1001).unwrap_err(),
+            LoginLookup::Unknown
+        );
     }
 
     #[test]
@@ -301,7 +356,10 @@ mod tests {
         }
         assert_eq!(jar.len(), MAX_PENDING);
         assert!(c.finish(&logins[19].state, Some(&header), 130).is_ok());
-        assert_eq!(c.finish(&logins[0].state, Some(&header), 130).unwrap_err(), LoginLookup::Unknown);
+        assert_eq!(
+            c.finish(&logins[0].state, Some(&header), 130).unwrap_err(),
+            LoginLookup::Unknown
+        );
     }
 
     #[test]
@@ -310,10 +368,20 @@ mod tests {
         let login = PendingLogin::new(&room("team"), 1000);
         let set = c.start(&login, None, 1000);
         let sc = &set[0];
-        for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=600"] {
+        for attr in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=600",
+        ] {
             assert!(sc.contains(attr), "{sc} lacks {attr}");
         }
-        assert!(c.removal_for_state(&login.state).unwrap().contains("Max-Age=0"));
+        assert!(
+            c.removal_for_state(&login.state)
+                .unwrap()
+                .contains("Max-Age=0")
+        );
     }
 
     #[test]

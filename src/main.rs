@@ -1,1 +1,138 @@
-fn main(){}
+//! The `jitsi-oidc-bridge` command: `serve` (default), `check-config`, `healthcheck`.
+
+use clap::{Parser, Subcommand};
+use jitsi_oidc_bridge::App;
+use jitsi_oidc_bridge::clock::SystemClock;
+use jitsi_oidc_bridge::config::{CONFIG_FILE_ENV, Config};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(version, about = "Log in to Jitsi Meet rooms through Keycloak")]
+struct Cli {
+    /// TOML config file; environment variables BRIDGE_<SECTION>__<KEY> override it.
+    #[arg(long, short, env = CONFIG_FILE_ENV, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bridge (the default).
+    Serve,
+    /// Check the configuration, print every problem, and exit (0 = valid).
+    CheckConfig,
+    /// Ask a running bridge's /healthz (for container health checks); exit 0 when healthy.
+    Healthcheck,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::CheckConfig => {
+            eprintln!(
+                "configuration is valid; Keycloak redirect URI: {}",
+                config.redirect_uri()
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Healthcheck => runtime.block_on(healthcheck(&config)),
+        Command::Serve => runtime.block_on(serve(config)),
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    jitsi_oidc_bridge::telemetry::init(&config.log);
+    let public_url = config.server.public_url.clone();
+    let app = match App::build(config, Arc::new(SystemClock)).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    match app.local_addr() {
+        Ok(addr) => tracing::info!(%addr, public_url = %public_url, "listening"),
+        Err(e) => tracing::warn!(error = %e, "listening on an unknown address"),
+    }
+    match app.run(shutdown_signal()).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn healthcheck(config: &Config) -> ExitCode {
+    let mut addr = config.server.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let url = format!("http://{addr}/healthz");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build();
+    match client {
+        Ok(c) => match c.get(&url).send().await {
+            Ok(r) if r.status().is_success() => ExitCode::SUCCESS,
+            Ok(r) => {
+                eprintln!("{url} answered {}", r.status());
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("{url} is not reachable: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("cannot build the HTTP client: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

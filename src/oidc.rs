@@ -13,11 +13,10 @@ use crate::clock::{Clock, UnixTime};
 use crate::login_state::PendingLogin;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
-    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType,
-    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
-    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken,
-    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenIntrospectionResponse,
-    CoreTokenType,
+    CoreClientAuthMethod, CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
     AccessTokenHash, AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, Client,
@@ -168,7 +167,13 @@ impl Oidc {
             .user_agent(concat!("jitsi-oidc-bridge/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| OidcError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { settings, http, clock, provider: RwLock::new(None), refresh: Mutex::new(RefreshState::default()) })
+        Ok(Self {
+            settings,
+            http,
+            clock,
+            provider: RwLock::new(None),
+            refresh: Mutex::new(RefreshState::default()),
+        })
     }
 
     /// Whether the metadata and keys are loaded (for `/readyz`). Tries to load them if not.
@@ -176,9 +181,17 @@ impl Oidc {
         self.provider().await.is_ok()
     }
 
+    /// Loads the metadata and keys if they are not loaded yet.
+    pub async fn load(&self) -> Result<(), OidcError> {
+        self.provider().await.map(|_| ())
+    }
+
     /// The end-session endpoint from discovery, if Keycloak advertises one.
     pub async fn end_session_endpoint(&self) -> Option<Url> {
-        self.provider().await.ok().and_then(|p| p.end_session.clone())
+        self.provider()
+            .await
+            .ok()
+            .and_then(|p| p.end_session.clone())
     }
 
     /// The Keycloak authorization URL for this pending login (code flow, PKCE S256, nonce).
@@ -207,58 +220,83 @@ impl Oidc {
         let request = provider
             .client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
-            .map_err(|e| OidcError::Unavailable(format!("Keycloak advertises no token endpoint: {e}")))?
+            .map_err(|e| {
+                OidcError::Unavailable(format!("Keycloak advertises no token endpoint: {e}"))
+            })?
             .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()));
-        let tokens = request.request_async(&self.http).await.map_err(|e| match e {
-            RequestTokenError::ServerResponse(r) => {
-                OidcError::ExchangeRefused(format!("{} {}", r.error().as_ref(), r.error_description().map(String::as_str).unwrap_or("")))
-            }
-            RequestTokenError::Request(e) => OidcError::Unavailable(format!("token request failed: {e}")),
-            RequestTokenError::Parse(e, _) => OidcError::ExchangeRefused(format!("unreadable token response: {e}")),
-            RequestTokenError::Other(e) => OidcError::ExchangeRefused(e),
-        })?;
+        let tokens = request
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r) => OidcError::ExchangeRefused(format!(
+                    "{} {}",
+                    r.error().as_ref(),
+                    r.error_description().map(String::as_str).unwrap_or("")
+                )),
+                RequestTokenError::Request(e) => {
+                    OidcError::Unavailable(format!("token request failed: {e}"))
+                }
+                RequestTokenError::Parse(e, _) => {
+                    OidcError::ExchangeRefused(format!("unreadable token response: {e}"))
+                }
+                RequestTokenError::Other(e) => OidcError::ExchangeRefused(e),
+            })?;
         let nonce = Nonce::new(login.nonce.clone());
         match self.verify(&provider, &tokens, &nonce) {
             Err(Retry::NewKeys(first)) => {
                 // An unknown `kid`: Keycloak may have rotated keys since discovery.
-                let refreshed = self.refresh_keys().await.ok_or(OidcError::InvalidIdToken(first))?;
-                self.verify(&refreshed, &tokens, &nonce).map_err(Retry::into_error)
+                let refreshed = self
+                    .refresh_keys()
+                    .await
+                    .ok_or(OidcError::InvalidIdToken(first))?;
+                self.verify(&refreshed, &tokens, &nonce)
+                    .map_err(Retry::into_error)
             }
             other => other.map_err(Retry::into_error),
         }
     }
 
     fn verify(&self, provider: &Provider, tokens: &Tokens, nonce: &Nonce) -> Result<Value, Retry> {
-        let id_token = tokens
-            .id_token()
-            .ok_or_else(|| Retry::Fail("the token response has no ID token (is the openid scope allowed?)".into()))?;
+        let id_token = tokens.id_token().ok_or_else(|| {
+            Retry::Fail("the token response has no ID token (is the openid scope allowed?)".into())
+        })?;
         let now = self.clock.now();
         let verifier = provider
             .client
             .id_token_verifier()
             .set_allowed_algs(ALLOWED_ALGS)
             .set_time_fn(move || {
-                chrono::DateTime::from_timestamp(i64::try_from(now).unwrap_or(i64::MAX), 0).unwrap_or_default()
+                chrono::DateTime::from_timestamp(i64::try_from(now).unwrap_or(i64::MAX), 0)
+                    .unwrap_or_default()
             });
         let claims = id_token.claims(&verifier, nonce).map_err(|e| {
             use openidconnect::{ClaimsVerificationError as C, SignatureVerificationError as S};
             match e {
-                C::SignatureVerification(S::NoMatchingKey) => Retry::NewKeys("no key in Keycloak's key set matches the ID token".into()),
+                C::SignatureVerification(S::NoMatchingKey) => {
+                    Retry::NewKeys("no key in Keycloak's key set matches the ID token".into())
+                }
                 other => Retry::Fail(other.to_string()),
             }
         })?;
         // at_hash binds the ID token to the access token of the same response (OIDC Core
         // 3.1.3.8); Keycloak always sends it with the code flow.
         if let Some(expected) = claims.access_token_hash() {
-            let alg = id_token.signing_alg().map_err(|e| Retry::Fail(e.to_string()))?;
-            let key = id_token.signing_key(&verifier).map_err(|e| Retry::Fail(e.to_string()))?;
+            let alg = id_token
+                .signing_alg()
+                .map_err(|e| Retry::Fail(e.to_string()))?;
+            let key = id_token
+                .signing_key(&verifier)
+                .map_err(|e| Retry::Fail(e.to_string()))?;
             let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
                 .map_err(|e| Retry::Fail(format!("cannot compute at_hash: {e}")))?;
             if actual != *expected {
-                return Err(Retry::Fail("at_hash does not match the access token".into()));
+                return Err(Retry::Fail(
+                    "at_hash does not match the access token".into(),
+                ));
             }
         }
-        serde_json::to_value(claims).map_err(|e| Retry::Fail(format!("cannot read the claims: {e}")))
+        serde_json::to_value(claims)
+            .map_err(|e| Retry::Fail(format!("cannot read the claims: {e}")))
     }
 
     async fn provider(&self) -> Result<Arc<Provider>, OidcError> {
@@ -272,9 +310,13 @@ impl Oidc {
         }
         let now = self.clock.now();
         if refresh.last_failed
-            && refresh.last_attempt.is_some_and(|t| now < t.saturating_add(RETRY_AFTER_FAILURE_SECS))
+            && refresh
+                .last_attempt
+                .is_some_and(|t| now < t.saturating_add(RETRY_AFTER_FAILURE_SECS))
         {
-            return Err(OidcError::Unavailable("the last attempt failed moments ago".into()));
+            return Err(OidcError::Unavailable(
+                "the last attempt failed moments ago".into(),
+            ));
         }
         refresh.last_attempt = Some(now);
         match self.discover().await {
@@ -295,7 +337,10 @@ impl Oidc {
     async fn refresh_keys(&self) -> Option<Arc<Provider>> {
         let mut refresh = self.refresh.lock().await;
         let now = self.clock.now();
-        if refresh.last_attempt.is_some_and(|t| now < t.saturating_add(KEY_REFRESH_INTERVAL_SECS)) {
+        if refresh
+            .last_attempt
+            .is_some_and(|t| now < t.saturating_add(KEY_REFRESH_INTERVAL_SECS))
+        {
             return None;
         }
         refresh.last_attempt = Some(now);
@@ -323,10 +368,15 @@ impl Oidc {
         let client = OidcClient::from_provider_metadata(
             metadata,
             ClientId::new(self.settings.client_id.clone()),
-            Some(ClientSecret::new(self.settings.client_secret.expose_secret().to_owned())),
+            Some(ClientSecret::new(
+                self.settings.client_secret.expose_secret().to_owned(),
+            )),
         )
         .set_redirect_uri(RedirectUrl::from_url(self.settings.redirect_uri.clone()));
-        Ok(Provider { client, end_session })
+        Ok(Provider {
+            client,
+            end_session,
+        })
     }
 }
 

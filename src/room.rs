@@ -21,8 +21,8 @@ pub const MAX_SAFE_BYTES: usize = 900;
 /// `\` and `%` are refused too: the first is a path separator to some parsers, the second would
 /// be decoded a second time by Jitsi (`decodeURIComponent`) and change the name.
 const FORBIDDEN: &[char] = &[
-    ':', '?', '#', '[', ']', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', '>',
-    '<', '/', '"', '\\', '%',
+    ':', '?', '#', '[', ']', '@', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', '>', '<',
+    '/', '"', '\\', '%',
 ];
 
 /// What JavaScript's `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
@@ -100,7 +100,10 @@ impl RoomName {
         if backend_safe.len() > MAX_SAFE_BYTES {
             return Err(RoomError::TooLong);
         }
-        Ok(Self { display: raw.to_owned(), backend_safe })
+        Ok(Self {
+            display: raw.to_owned(),
+            backend_safe,
+        })
     }
 
     /// The name as the user wrote it; goes into the Jitsi URL path (encoded by `url`).
@@ -129,7 +132,9 @@ impl fmt::Display for RoomName {
 /// jitsi-meet `getBackendSafeRoomName` for an already decoded name.
 fn backend_safe(decoded: &str) -> String {
     let lower = decoded.nfkc().collect::<String>().to_lowercase();
-    utf8_percent_encode(&lower, URI_COMPONENT).to_string().to_lowercase()
+    utf8_percent_encode(&lower, URI_COMPONENT)
+        .to_string()
+        .to_lowercase()
 }
 
 /// Control characters, line separators, bidirectional overrides and other characters that

@@ -32,7 +32,10 @@ impl ModeratorPolicy {
             .iter()
             .any(|want| id.groups.iter().any(|have| group_matches(want, have)));
         let by_realm_role = self.realm_roles.iter().any(|r| id.realm_roles.contains(r));
-        let by_client_role = self.client_roles.iter().any(|r| id.client_roles.contains(r));
+        let by_client_role = self
+            .client_roles
+            .iter()
+            .any(|r| id.client_roles.contains(r));
         if by_group || by_realm_role || by_client_role {
             Role::Moderator
         } else {
@@ -68,24 +71,72 @@ mod tests {
 
     fn policy(groups: &[&str], realm: &[&str], client: &[&str]) -> ModeratorPolicy {
         let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
-        ModeratorPolicy { groups: own(groups), realm_roles: own(realm), client_roles: own(client) }
+        ModeratorPolicy {
+            groups: own(groups),
+            realm_roles: own(realm),
+            client_roles: own(client),
+        }
     }
 
     #[test]
     fn decides_moderators() {
         use Role::*;
         let cases = [
-            (policy(&["moderators"], &[], &[]), id(&["moderators"], &[], &[]), Moderator),
-            (policy(&["moderators"], &[], &[]), id(&["/moderators"], &[], &[]), Moderator),
-            (policy(&["moderators"], &[], &[]), id(&["/org/moderators"], &[], &[]), Member),
-            (policy(&["/org/moderators"], &[], &[]), id(&["/org/moderators"], &[], &[]), Moderator),
-            (policy(&["/org/moderators"], &[], &[]), id(&["moderators"], &[], &[]), Member),
-            (policy(&["Moderators"], &[], &[]), id(&["moderators"], &[], &[]), Member),
-            (policy(&[], &["moderator"], &[]), id(&[], &["moderator"], &[]), Moderator),
-            (policy(&[], &["moderator"], &[]), id(&[], &[], &["moderator"]), Member),
-            (policy(&[], &[], &["moderator"]), id(&[], &[], &["moderator"]), Moderator),
-            (policy(&[], &[], &[]), id(&["moderators"], &["moderator"], &["moderator"]), Member),
-            (policy(&["staff"], &["x"], &["y"]), id(&[], &[], &[]), Member),
+            (
+                policy(&["moderators"], &[], &[]),
+                id(&["moderators"], &[], &[]),
+                Moderator,
+            ),
+            (
+                policy(&["moderators"], &[], &[]),
+                id(&["/moderators"], &[], &[]),
+                Moderator,
+            ),
+            (
+                policy(&["moderators"], &[], &[]),
+                id(&["/org/moderators"], &[], &[]),
+                Member,
+            ),
+            (
+                policy(&["/org/moderators"], &[], &[]),
+                id(&["/org/moderators"], &[], &[]),
+                Moderator,
+            ),
+            (
+                policy(&["/org/moderators"], &[], &[]),
+                id(&["moderators"], &[], &[]),
+                Member,
+            ),
+            (
+                policy(&["Moderators"], &[], &[]),
+                id(&["moderators"], &[], &[]),
+                Member,
+            ),
+            (
+                policy(&[], &["moderator"], &[]),
+                id(&[], &["moderator"], &[]),
+                Moderator,
+            ),
+            (
+                policy(&[], &["moderator"], &[]),
+                id(&[], &[], &["moderator"]),
+                Member,
+            ),
+            (
+                policy(&[], &[], &["moderator"]),
+                id(&[], &[], &["moderator"]),
+                Moderator,
+            ),
+            (
+                policy(&[], &[], &[]),
+                id(&["moderators"], &["moderator"], &["moderator"]),
+                Member,
+            ),
+            (
+                policy(&["staff"], &["x"], &["y"]),
+                id(&[], &[], &[]),
+                Member,
+            ),
             (policy(&[""], &[], &[]), id(&["/"], &[], &[]), Member),
         ];
         for (i, (p, who, want)) in cases.into_iter().enumerate() {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting and lints, unit tests, and the end-to-end tests against a
+# real Keycloak (started once here) and a real headless Chromium. Run as `make test`.
+set -euo pipefail
+
+ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+started=$(date +%s)
+
+scripts/prereqs.sh test
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+echo "== Keycloak"
+scripts/keycloak.sh fetch
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+kc_http=$(free_port)
+kc_mgmt=$(free_port)
+run_dir="$ROOT/target/test-keycloak"
+scripts/keycloak.sh stop "$run_dir" >/dev/null 2>&1 || true
+rm -rf "$run_dir"
+cleanup() { scripts/keycloak.sh stop "$run_dir" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+scripts/keycloak.sh start "$run_dir" tests/keycloak/test-realm.json "$kc_http" "$kc_mgmt"
+
+export BRIDGE_TEST_KEYCLOAK_URL="http://127.0.0.1:$kc_http"
+echo "== cargo test (Keycloak at $BRIDGE_TEST_KEYCLOAK_URL)"
+cargo test --all-targets -- --test-threads=4
+
+echo "== done in $(( $(date +%s) - started )) s"

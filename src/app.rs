@@ -1,0 +1,169 @@
+//! Wires config into state, routes and the middleware stack, and runs the server.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{AppError, render_errors};
+use crate::jitsi::Minter;
+use crate::login_state::LoginCookies;
+use crate::oidc::{Oidc, OidcSettings};
+use crate::pages::IndexPage;
+use crate::state::{AppState, Shared};
+use crate::{callback, headers, health, inspector, login, telemetry};
+use askama::Template;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted; no route takes a body.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Requests handled at once; more wait in line.
+const MAX_IN_FLIGHT: usize = 1024;
+
+/// A bound, ready-to-run bridge.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+/// The app could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl App {
+    /// Builds state and router and binds the listener (port 0 picks a free port).
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
+        let (router, state) = router(&config, clock)?;
+        let listener = TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|e| BuildError::Bind(config.server.listen, e))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        // Load Keycloak's metadata now rather than on the first login, and tell the admin at
+        // once whether Keycloak is reachable. Failure is not fatal: it is retried on demand.
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            match state.oidc.load().await {
+                Ok(()) => tracing::info!("Keycloak metadata and keys loaded"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Keycloak is not reachable yet; logins get a 503 page until it is")
+                }
+            }
+        });
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// The routes and the middleware stack.
+pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppState), BuildError> {
+    let oidc = Oidc::new(
+        OidcSettings {
+            issuer: config.oidc.issuer.clone(),
+            client_id: config.oidc.client_id.clone(),
+            client_secret: config.oidc.client_secret.clone(),
+            redirect_uri: config.redirect_uri(),
+            scopes: config.oidc.scopes.clone(),
+            http_timeout: Duration::from_secs(config.oidc.http_timeout_secs),
+        },
+        clock.clone(),
+    )
+    .map_err(|e| BuildError::Setup(e.to_string()))?;
+    let logins = LoginCookies::new(
+        &config.login.cookie_key,
+        config.login.ttl_secs,
+        config.secure_cookies(),
+    )
+    .map_err(|e| BuildError::Setup(e.to_string()))?;
+    let state = AppState(Arc::new(Shared {
+        clock,
+        oidc,
+        issuer: config.oidc.issuer.clone(),
+        client_id: config.oidc.client_id.clone(),
+        logins,
+        minter: Minter::new(config.jitsi.token.clone()),
+        target: config.jitsi.target.clone(),
+        moderators: config.moderators.clone(),
+    }));
+
+    let mut routes = Router::new()
+        .route("/", get(index))
+        .route("/room/{room}", get(login::start))
+        .route("/callback", get(callback::finish))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/static/bridge.css", get(stylesheet));
+    if config.inspector_enabled {
+        routes = routes.route("/inspect/{*room}", get(inspector::inspect));
+    }
+    let timeout = Duration::from_secs(config.server.request_timeout_secs);
+    // With `Router::layer` the last layer added is the outermost. From the outside in:
+    //   request id + request log line  (every response, including errors, is logged once)
+    //   security headers               (applied to error pages too)
+    //   error pages                    (turn AppError and bare error statuses into pages)
+    //   timeout, concurrency, body size limits
+    Ok((
+        routes
+            .fallback(not_found)
+            .with_state(state.clone())
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                MAX_BODY_BYTES,
+            ))
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                MAX_IN_FLIGHT,
+            ))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::GATEWAY_TIMEOUT,
+                timeout,
+            ))
+            .layer(axum::middleware::from_fn(render_errors))
+            .layer(axum::middleware::from_fn(headers::security_headers))
+            .layer(axum::middleware::from_fn(telemetry::request_span)),
+        state,
+    ))
+}
+
+async fn index() -> Result<Response, AppError> {
+    let html = IndexPage
+        .render()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Html(html).into_response())
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../templates/bridge.css"),
+    )
+        .into_response()
+}

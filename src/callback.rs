@@ -1,0 +1,145 @@
+//! `GET /callback`: Keycloak sends the browser back here. One linear function; each check is
+//! named, none can be switched off, and any failure ends the login with its own page.
+
+use crate::claims::Identity;
+use crate::error::AppError;
+use crate::login::redirect;
+use crate::room::RoomName;
+use crate::state::AppState;
+use crate::telemetry::AUDIT;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+
+/// Longest query parameter value looked at; anything longer is not from Keycloak.
+const MAX_PARAM: usize = 4096;
+
+pub async fn finish(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let params = parse_query(query.as_deref().unwrap_or(""));
+    let state = params.get("state").map(String::as_str).unwrap_or("");
+    // Whatever happens below, this login's cookie is spent.
+    let clear = app.logins.removal_for_state(state);
+    let mut response = match run(&app, &params, state, &headers).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    if let Some(c) = clear.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+async fn run(
+    app: &AppState,
+    params: &HashMap<String, String>,
+    state: &str,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    if state.is_empty() {
+        return Err(AppError::MissingParameter("state"));
+    }
+    // 1. The pending login for this state, from this browser, unexpired, first use.
+    let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let now = app.clock.now();
+    let login = app
+        .logins
+        .finish(state, cookie_header, now)
+        .map_err(AppError::UnknownLogin)?;
+    let room = RoomName::parse(&login.room)?;
+
+    // 2. Keycloak's own error answer (the user cancelled, or the client is misconfigured).
+    if let Some(code) = params.get("error") {
+        let code = sanitize_code(code);
+        return Err(if code == "access_denied" {
+            AppError::LoginCancelled { room: Some(room) }
+        } else {
+            AppError::IdpError {
+                code,
+                room: Some(room),
+            }
+        });
+    }
+    // 3. RFC 9207: when Keycloak names the issuer, it must be ours (mix-up defence).
+    if let Some(iss) = params.get("iss") {
+        if iss.as_str() != app.issuer.as_str() {
+            return Err(AppError::IssuerMismatch);
+        }
+    }
+    let code = params
+        .get("code")
+        .filter(|c| !c.is_empty())
+        .ok_or(AppError::MissingParameter("code"))?;
+
+    // 4. Code exchange with the PKCE verifier; ID token signature, iss, aud/azp, exp, nonce,
+    //    algorithm allowlist, at_hash.
+    let claims = app
+        .oidc
+        .finish(code, &login)
+        .await
+        .map_err(|e| AppError::Oidc(e, Some(room.clone())))?;
+    let who = Identity::from_claims(&claims, &app.client_id).ok_or(AppError::NoSubject)?;
+
+    // 5. Rights, token, and off to Jitsi.
+    let role = app.moderators.role_of(&who);
+    let jitsi_claims = app.minter.claims_for(&who, role, &room, now);
+    let token = app
+        .minter
+        .sign(&jitsi_claims)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let target = app.target.room_url(&room, token.expose_secret());
+    tracing::info!(
+        target: AUDIT,
+        event = "login_succeeded",
+        sub = %who.subject,
+        username = who.username.as_deref().unwrap_or(""),
+        room = room.backend_safe(),
+        role = ?role,
+    );
+    redirect(target.as_str(), &[])
+}
+
+fn parse_query(query: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if v.len() <= MAX_PARAM && out.len() < 16 {
+            // The first value wins; a duplicated parameter cannot override it.
+            out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+        }
+    }
+    out
+}
+
+/// OAuth error codes are short ASCII words; anything else is reduced to that shape before it
+/// reaches a log line.
+fn sanitize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_parameter_wins_and_oversized_are_dropped() {
+        let long = "x".repeat(MAX_PARAM + 1);
+        let q = parse_query(&format!("state=a&state=b&code={long}&error=access_denied"));
+        assert_eq!(q.get("state").map(String::as_str), Some("a"));
+        assert!(!q.contains_key("code"));
+        assert_eq!(q.get("error").map(String::as_str), Some("access_denied"));
+    }
+
+    #[test]
+    fn error_codes_are_sanitized() {
+        assert_eq!(sanitize_code("access_denied"), "access_denied");
+        assert_eq!(sanitize_code("evil\n\"code\"<x>"), "evilcodex");
+    }
+}

@@ -1,0 +1,213 @@
+//! The one error type of the HTTP layer, and the one place it becomes a page.
+//!
+//! Handlers return [`AppError`]. Its `IntoResponse` only sets the status and stores an
+//! [`ErrorInfo`] in the response extensions; the [`render_errors`] middleware, which knows the
+//! request id, writes the single log line and renders the askama error page. Users see a fixed,
+//! plain-language message per variant; causes go to the log only.
+
+use crate::login_state::LoginLookup;
+use crate::oidc::OidcError;
+use crate::pages::ErrorPage;
+use crate::room::{RoomError, RoomName};
+use crate::telemetry::RequestId;
+use askama::Template;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad room name: {0}")]
+    BadRoom(RoomError),
+    #[error("callback without a usable pending login: {0:?}")]
+    UnknownLogin(LoginLookup),
+    #[error("callback without the {0} parameter")]
+    MissingParameter(&'static str),
+    #[error("the login was cancelled at Keycloak (error=access_denied)")]
+    LoginCancelled { room: Option<RoomName> },
+    #[error("Keycloak answered the login with error={code}")]
+    IdpError {
+        code: String,
+        room: Option<RoomName>,
+    },
+    #[error("the callback's iss parameter names another issuer")]
+    IssuerMismatch,
+    #[error("{0}")]
+    Oidc(OidcError, Option<RoomName>),
+    #[error("the ID token has no usable subject")]
+    NoSubject,
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("token inspector: {0}")]
+    BadInspectedToken(String),
+    #[error("no such page")]
+    NotFound,
+}
+
+/// What the error page and the log line need, carried from the handler to the middleware.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    /// A stable, low-cardinality name for logs and metrics.
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub message: String,
+    /// A relative link that starts the login again, when the room is known.
+    pub retry: Option<String>,
+    /// The cause, for the log only.
+    pub cause: String,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRoom(_)
+            | AppError::UnknownLogin(_)
+            | AppError::MissingParameter(_)
+            | AppError::IssuerMismatch
+            | AppError::BadInspectedToken(_) => StatusCode::BAD_REQUEST,
+            AppError::LoginCancelled { .. } => StatusCode::FORBIDDEN,
+            AppError::IdpError { code, .. } if code == "temporarily_unavailable" => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AppError::IdpError { .. } => StatusCode::BAD_GATEWAY,
+            AppError::Oidc(OidcError::Unavailable(_), _) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Oidc(_, _) | AppError::NoSubject => StatusCode::BAD_GATEWAY,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+        }
+    }
+
+    fn info(&self) -> ErrorInfo {
+        let (kind, title, message, room): (&'static str, &'static str, String, Option<&RoomName>) = match self {
+            AppError::BadRoom(e) => ("bad_room", "This room name cannot be used", format!("Sorry, {e}. Please check the link or choose another name."), None),
+            AppError::UnknownLogin(LoginLookup::Expired) => ("login_expired", "This login has expired", "The login took too long and has expired. Please open the room link again.".into(), None),
+            AppError::UnknownLogin(LoginLookup::Replayed) => ("login_replayed", "This login was already used", "This login link has already been used. Please open the room link again.".into(), None),
+            AppError::UnknownLogin(LoginLookup::Unknown) => ("login_unknown", "This login is unknown", "The bridge has no record of this login in your browser. It may have been started in another browser, already finished, or cookies may be blocked. Please open the room link again.".into(), None),
+            AppError::MissingParameter(_) => ("bad_callback", "Incomplete login response", "The answer from the login server was incomplete. Please open the room link again.".into(), None),
+            AppError::LoginCancelled { room } => ("login_cancelled", "Login cancelled", "The login was cancelled, so you were not sent to the meeting.".into(), room.as_ref()),
+            AppError::IdpError { room, .. } => ("idp_error", "The login server refused the login", "The login server reported a problem with this login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), room.as_ref()),
+            AppError::IssuerMismatch => ("issuer_mismatch", "Login answer from the wrong server", "The login answer did not come from the expected login server. Please open the room link again.".into(), None),
+            AppError::Oidc(OidcError::Unavailable(_), room) => ("idp_unavailable", "The login server is not reachable", "The login server (Keycloak) cannot be reached right now. Please try again in a minute.".into(), room.as_ref()),
+            AppError::Oidc(OidcError::ExchangeRefused(_), room) => ("exchange_refused", "The login could not be completed", "The login server refused to complete the login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), room.as_ref()),
+            AppError::Oidc(OidcError::InvalidIdToken(_), room) => ("id_token_invalid", "The login could not be verified", "The identity sent by the login server failed the bridge's checks. Please try again; if it keeps happening, tell your administrator the request id below.".into(), room.as_ref()),
+            AppError::NoSubject => ("no_subject", "The login could not be verified", "The login server sent an identity without a user id.".into(), None),
+            AppError::Internal(_) => ("internal", "Something went wrong", "The bridge hit an internal error. Please try again; if it keeps happening, tell your administrator the request id below.".into(), None),
+            AppError::BadInspectedToken(_) => ("bad_token", "This token is not valid", "The token could not be verified with this bridge's key, or it has expired.".into(), None),
+            AppError::NotFound => ("not_found", "Page not found", "There is nothing here. Meeting links look like /room/<name>.".into(), None),
+        };
+        ErrorInfo {
+            kind,
+            title,
+            message,
+            retry: room.map(retry_link),
+            cause: self.to_string(),
+        }
+    }
+}
+
+/// `/room/<name>`, encoded as one path segment.
+pub fn retry_link(room: &RoomName) -> String {
+    let encoded =
+        percent_encoding::utf8_percent_encode(room.as_str(), percent_encoding::NON_ALPHANUMERIC);
+    format!("/room/{encoded}")
+}
+
+impl From<RoomError> for AppError {
+    fn from(e: RoomError) -> Self {
+        AppError::BadRoom(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self.info());
+        response
+    }
+}
+
+/// Renders every error response as a page and logs it once. Error statuses produced without
+/// an [`AppError`] (timeouts, body limits) get a generic page too.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_default();
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let info = match response.extensions_mut().remove::<ErrorInfo>() {
+        Some(info) => info,
+        None if response.headers().contains_key(header::CONTENT_TYPE) => return response,
+        None => generic(status),
+    };
+    if status.is_server_error() {
+        tracing::error!(request_id = %request_id.0, kind = info.kind, status = status.as_u16(), cause = %info.cause, "request failed");
+    } else {
+        tracing::warn!(request_id = %request_id.0, kind = info.kind, status = status.as_u16(), cause = %info.cause, "request refused");
+    }
+    let page = ErrorPage {
+        title: info.title,
+        message: &info.message,
+        retry: info.retry.as_deref(),
+        request_id: &request_id.0,
+        status: status.as_u16(),
+    };
+    let body = page
+        .render()
+        .unwrap_or_else(|_| format!("{} (request id {})", info.title, request_id.0));
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Html(body).into_response().into_body())
+}
+
+fn generic(status: StatusCode) -> ErrorInfo {
+    let (kind, title, message) = match status {
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (
+            "timeout",
+            "This took too long",
+            "The request took too long and was stopped. Please try again.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            "Request too large",
+            "The request was larger than the bridge accepts.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "Not allowed",
+            "This page cannot be used that way.",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "overloaded",
+            "The bridge is busy",
+            "The bridge is handling too many requests. Please try again in a moment.",
+        ),
+        s if s.is_server_error() => (
+            "internal",
+            "Something went wrong",
+            "The bridge hit an internal error. Please try again.",
+        ),
+        _ => (
+            "bad_request",
+            "Bad request",
+            "The bridge could not understand this request.",
+        ),
+    };
+    ErrorInfo {
+        kind,
+        title,
+        message: message.into(),
+        retry: None,
+        cause: format!("status {status}"),
+    }
+}

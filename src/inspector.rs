@@ -1,0 +1,82 @@
+//! `GET /inspect/{*room}?jwt=...`: the token inspector, off by default.
+//!
+//! For demos without a Jitsi server: point `jitsi.url` at `<bridge>/inspect` and the login
+//! ends on a page that verifies the token with the bridge's own key and shows the claims the
+//! user would carry into Jitsi.
+
+use crate::error::AppError;
+use crate::pages::{ClaimRow, InspectPage};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine;
+use serde_json::Value;
+
+pub async fn inspect(
+    State(app): State<AppState>,
+    Path(room): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let token = url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "jwt")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| AppError::BadInspectedToken("no jwt parameter".into()))?;
+    let now = app.clock.now();
+    let claims = app
+        .minter
+        .verify(&token, now)
+        .map_err(|e| AppError::BadInspectedToken(e.to_string()))?;
+    let header = segment_json(&token, 0);
+    let payload = segment_json(&token, 1);
+    let u = &claims.context.user;
+    let rows = [
+        ("iss", claims.iss.clone()),
+        ("aud", claims.aud.clone()),
+        ("sub", claims.sub.clone()),
+        ("room", claims.room.clone()),
+        ("context.user.id", u.id.clone()),
+        ("context.user.name", u.name.clone()),
+        (
+            "context.user.email",
+            u.email.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+        (
+            "context.user.avatar",
+            u.avatar.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+        ("context.user.moderator", u.moderator.to_string()),
+        ("context.user.affiliation", u.affiliation.clone()),
+    ]
+    .into_iter()
+    .map(|(name, value)| ClaimRow {
+        name: name.into(),
+        value,
+    })
+    .collect();
+    let page = InspectPage {
+        room: &room,
+        header,
+        payload,
+        rows,
+        expires_in: claims.exp.saturating_sub(now),
+    };
+    let html = page
+        .render()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Html(html).into_response())
+}
+
+fn segment_json(token: &str, index: usize) -> String {
+    token
+        .split('.')
+        .nth(index)
+        .and_then(|s| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_default()
+}

@@ -1,0 +1,34 @@
+//! The HTML pages (askama templates under `templates/`). Every value is HTML-escaped by
+//! askama; the pages load no script and only the bridge's own stylesheet.
+
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub retry: Option<&'a str>,
+    pub request_id: &'a str,
+    pub status: u16,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct IndexPage;
+
+/// One claim row of the token inspector.
+pub struct ClaimRow {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "inspect.html")]
+pub struct InspectPage<'a> {
+    pub room: &'a str,
+    pub header: String,
+    pub payload: String,
+    pub rows: Vec<ClaimRow>,
+    pub expires_in: u64,
+}
