@@ -44,10 +44,20 @@ pub enum BuildError {
 impl App {
     /// Builds state and router and binds the listener (port 0 picks a free port).
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
-        let (router, state) = router(&config, clock)?;
         let listener = TcpListener::bind(config.server.listen)
             .await
             .map_err(|e| BuildError::Bind(config.server.listen, e))?;
+        Self::with_listener(config, clock, listener)
+    }
+
+    /// Builds on an already bound listener (tests bind first to learn the port that goes
+    /// into `server.public_url`).
+    pub fn with_listener(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        listener: TcpListener,
+    ) -> Result<Self, BuildError> {
+        let (router, state) = router(&config, clock)?;
         Ok(Self {
             listener,
             router,

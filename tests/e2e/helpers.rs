@@ -1,0 +1,239 @@
+//! Spawning a bridge against the test Keycloak, and a browser-like HTTP client.
+
+use jitsi_oidc_bridge::App;
+use jitsi_oidc_bridge::clock::SystemClock;
+use jitsi_oidc_bridge::config::Config;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION};
+use scraper::{Html, Selector};
+use std::sync::Arc;
+use url::Url;
+
+pub const CLIENT_SECRET: &str = "bridge-test-secret-change-me";
+pub const JITSI_SECRET: &str = "e2e-jitsi-shared-secret-0123456789abcdef";
+pub const JITSI_URL: &str = "https://meet.example.test";
+
+/// The Keycloak base URL given by `make test`; fails loudly when missing or unreachable.
+pub fn keycloak_url() -> String {
+    match std::env::var("BRIDGE_TEST_KEYCLOAK_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "BRIDGE_TEST_KEYCLOAK_URL is not set. These tests need a real Keycloak: run `make test`, \
+             which downloads Keycloak, starts it with tests/keycloak/test-realm.json and sets the variable."
+        ),
+    }
+}
+
+pub fn issuer() -> String {
+    format!("{}/realms/jitsi", keycloak_url())
+}
+
+pub struct Bridge {
+    pub base: Url,
+}
+
+impl Bridge {
+    /// Starts a bridge whose config is the default test config plus `extra` TOML lines
+    /// (a later key in `extra` cannot repeat one in the default; use `spawn_with` for that).
+    pub async fn spawn(extra: &str) -> Bridge {
+        Self::spawn_with(|toml| format!("{toml}\n{extra}")).await
+    }
+
+    /// Starts a bridge whose config text is `edit(default config)`.
+    pub async fn spawn_with(edit: impl FnOnce(String) -> String) -> Bridge {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let toml = default_config(&base, &issuer());
+        let config = Config::from_toml(&edit(toml)).unwrap_or_else(|e| panic!("test config: {e}"));
+        let app = App::with_listener(config, Arc::new(SystemClock), listener).unwrap();
+        tokio::spawn(app.run(std::future::pending()));
+        Bridge {
+            base: Url::parse(&base).unwrap(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
+    }
+}
+
+pub fn default_config(public_url: &str, issuer: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+public_url = "{public_url}"
+[oidc]
+issuer = "{issuer}"
+client_id = "jitsi-bridge"
+client_secret = "{CLIENT_SECRET}"
+http_timeout_secs = 5
+[login]
+cookie_key = "e2e-cookie-key-0123456789abcdef0123456789"
+[jitsi]
+url = "{JITSI_URL}"
+app_id = "jitsi-bridge"
+audience = "jitsi"
+subject = "meet.jitsi"
+secret = "{JITSI_SECRET}"
+[moderators]
+groups = ["moderators"]
+client_roles = ["moderator"]
+"#
+    )
+}
+
+/// A browser: cookie jar, no automatic redirects (every hop is asserted).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn location(headers: &HeaderMap) -> Url {
+    let loc = headers
+        .get(LOCATION)
+        .expect("a Location header")
+        .to_str()
+        .unwrap();
+    Url::parse(loc).unwrap_or_else(|e| panic!("Location {loc:?}: {e}"))
+}
+
+/// `GET /room/<raw path segment>` → the Keycloak authorization URL.
+pub async fn start_login(client: &reqwest::Client, bridge: &Bridge, raw_room: &str) -> Url {
+    let resp = client
+        .get(bridge.url(&format!("/room/{raw_room}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "GET /room/{raw_room}: {}",
+        resp.text().await.unwrap_or_default()
+    );
+    let to = location(resp.headers());
+    assert!(
+        to.as_str().starts_with(&issuer()),
+        "login goes to Keycloak, not {to}"
+    );
+    to
+}
+
+/// Loads Keycloak's login page and returns the form's action (HTML-unescaped by the parser).
+pub async fn login_form(client: &reqwest::Client, authorize: &Url) -> Url {
+    let resp = client.get(authorize.clone()).send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "Keycloak shows its login page"
+    );
+    form_action(&resp.text().await.unwrap()).expect("form#kc-form-login")
+}
+
+pub fn form_action(html: &str) -> Option<Url> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("form#kc-form-login").unwrap();
+    let action = doc.select(&sel).next()?.value().attr("action")?.to_owned();
+    Url::parse(&action).ok()
+}
+
+/// Posts the credentials as the browser would; returns Keycloak's response.
+pub async fn submit(
+    client: &reqwest::Client,
+    action: &Url,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(action.clone())
+        .form(&[
+            ("username", user),
+            ("password", password),
+            ("credentialId", ""),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// From Keycloak's redirect to the bridge's callback, through the callback, to the final URL.
+pub async fn follow_callback(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    keycloak_response: reqwest::Response,
+) -> Url {
+    assert_eq!(
+        keycloak_response.status(),
+        StatusCode::FOUND,
+        "Keycloak redirects back after login"
+    );
+    let callback = location(keycloak_response.headers());
+    assert!(
+        callback.as_str().starts_with(&bridge.url("/callback?")),
+        "back to the bridge: {callback}"
+    );
+    let resp = client.get(callback).send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "callback: {}",
+        resp.text().await.unwrap_or_default()
+    );
+    location(resp.headers())
+}
+
+/// A full password login for `raw_room` as `user`; returns the URL the bridge sends to.
+pub async fn login(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    raw_room: &str,
+    user: &str,
+    password: &str,
+) -> Url {
+    let authorize = start_login(client, bridge, raw_room).await;
+    let action = login_form(client, &authorize).await;
+    let resp = submit(client, &action, user, password).await;
+    follow_callback(client, bridge, resp).await
+}
+
+/// The `jwt` query parameter of a Jitsi URL.
+pub fn jwt_of(url: &Url) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == "jwt")
+        .map(|(_, v)| v.into_owned())
+        .expect("a jwt parameter")
+}
+
+/// Asserts an error page: status, HTML, request id shown and sent, no redirect, no token.
+pub async fn assert_error_page(resp: reqwest::Response, status: StatusCode, text: &str) -> String {
+    assert_eq!(resp.status(), status);
+    assert!(
+        resp.headers().get(LOCATION).is_none(),
+        "an error page never redirects"
+    );
+    let request_id = resp
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(ct.starts_with("text/html"), "{ct}");
+    assert_eq!(resp.headers().get("cache-control").unwrap(), "no-store");
+    let body = resp.text().await.unwrap();
+    assert!(body.contains(&request_id), "the page shows the request id");
+    assert!(body.contains(text), "page should say {text:?}: {body}");
+    assert!(!body.contains("eyJ"), "no token on an error page");
+    body
+}

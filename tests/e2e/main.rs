@@ -1,0 +1,9 @@
+//! End-to-end tests: the real bridge (in-process, on a loopback port) against the real
+//! Keycloak that `make test` starts once per run, and a real headless Chromium.
+//! These tests never skip: without Keycloak they fail and say how to run them.
+
+mod browser;
+mod helpers;
+mod hostile;
+mod login_flow;
+mod verifier;
