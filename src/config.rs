@@ -163,6 +163,19 @@ impl Config {
         Self::from_figment(&figment)
     }
 
+    /// Every key the bridge reads, dotted (`jitsi.secret`), for documentation checks.
+    pub fn known_keys() -> Vec<String> {
+        let figment = Figment::new();
+        let mut r = Reader {
+            figment: &figment,
+            problems: Vec::new(),
+            known: BTreeSet::new(),
+        };
+        // Reading an empty configuration visits every key; the problems are irrelevant here.
+        let _ = r.read();
+        r.known.into_iter().collect()
+    }
+
     /// Loads from TOML text alone (tests and tools).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         Self::from_figment(&Figment::from(Toml::string(text)))
@@ -174,7 +187,41 @@ impl Config {
             problems: Vec::new(),
             known: BTreeSet::new(),
         };
+        let config = r.read();
+        r.unknown_keys();
+        match config {
+            Some(c) if r.problems.is_empty() => Ok(c),
+            _ => Err(ConfigError(r.problems)),
+        }
+    }
 
+    /// `<public_url>/callback`, the redirect URI registered in Keycloak.
+    pub fn redirect_uri(&self) -> Url {
+        let mut url = self.server.public_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("callback");
+        }
+        url
+    }
+
+    /// Whether cookies get the `Secure` flag.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.scheme() == "https"
+    }
+}
+
+/// Reads keys one by one so that every problem is collected, and remembers which keys exist
+/// so that anything else can be reported as unknown (usually a typo).
+struct Reader<'a> {
+    figment: &'a Figment,
+    problems: Vec<Problem>,
+    known: BTreeSet<String>,
+}
+
+impl Reader<'_> {
+    /// Reads and checks every key; `None` when something required is missing or invalid.
+    fn read(&mut self) -> Option<Config> {
+        let r = self;
         let listen = r.parsed::<SocketAddr>("server.listen", "127.0.0.1:3000");
         let public_url = r
             .required::<String>("server.public_url")
@@ -242,7 +289,6 @@ impl Config {
             );
         }
 
-        r.unknown_keys();
         match (
             listen,
             public_url,
@@ -268,7 +314,7 @@ impl Config {
                 Some(audience),
                 Some(subject),
                 Some(secret),
-            ) if r.problems.is_empty() => Ok(Config {
+            ) => Some(Config {
                 server: ServerConfig {
                     listen,
                     public_url,
@@ -304,34 +350,10 @@ impl Config {
                 inspector_enabled,
                 log,
             }),
-            _ => Err(ConfigError(r.problems)),
+            _ => None,
         }
     }
 
-    /// `<public_url>/callback`, the redirect URI registered in Keycloak.
-    pub fn redirect_uri(&self) -> Url {
-        let mut url = self.server.public_url.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().push("callback");
-        }
-        url
-    }
-
-    /// Whether cookies get the `Secure` flag.
-    pub fn secure_cookies(&self) -> bool {
-        self.server.public_url.scheme() == "https"
-    }
-}
-
-/// Reads keys one by one so that every problem is collected, and remembers which keys exist
-/// so that anything else can be reported as unknown (usually a typo).
-struct Reader<'a> {
-    figment: &'a Figment,
-    problems: Vec<Problem>,
-    known: BTreeSet<String>,
-}
-
-impl Reader<'_> {
     fn problem(&mut self, key: &str, message: String) {
         self.problems.push(Problem {
             key: key.to_owned(),
@@ -657,5 +679,42 @@ mod tests {
     #[test]
     fn env_names() {
         assert_eq!(env_name("jitsi.secret_file"), "BRIDGE_JITSI__SECRET_FILE");
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../config.example.toml");
+
+    /// config.example.toml documents every key the code reads, with its environment variable,
+    /// and nothing else.
+    #[test]
+    fn example_file_documents_every_key() {
+        let mut section = String::new();
+        let mut documented = BTreeSet::new();
+        for line in EXAMPLE.lines() {
+            let line = line.trim();
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.to_owned();
+            } else if let Some((key, _)) = line.trim_start_matches("# ").split_once(" = ") {
+                if !key.contains(' ') && !section.is_empty() {
+                    documented.insert(format!("{section}.{key}"));
+                }
+            }
+        }
+        let known: BTreeSet<String> = Config::known_keys().into_iter().collect();
+        assert_eq!(documented, known);
+        for key in &known {
+            let env = env_name(key.trim_end_matches("_file"));
+            assert!(EXAMPLE.contains(&env), "{env} is not mentioned");
+        }
+    }
+
+    #[test]
+    fn example_file_is_valid_as_written() {
+        let c = Config::from_toml(EXAMPLE).unwrap();
+        assert_eq!(c.server.public_url.as_str(), "https://bridge.example.org/");
     }
 }

@@ -2,7 +2,6 @@
 //! Keycloak that `make test` starts once per run, and a real headless Chromium.
 //! These tests never skip: without Keycloak they fail and say how to run them.
 
-
 // A test crate: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod browser;
