@@ -9,6 +9,7 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use rand::RngCore;
+use std::io::IsTerminal;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -34,6 +35,7 @@ pub fn init(config: &LogConfig) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match config.format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
