@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::login_state::PendingLogin;
-use crate::room::RoomName;
+use crate::room::{RoomError, RoomName};
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
 use axum::extract::rejection::PathRejection;
@@ -16,8 +16,7 @@ pub async fn start(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     // A path that is not valid UTF-8 after decoding is a bad room name like any other.
-    let Path(raw) =
-        room.map_err(|_| AppError::BadRoom(crate::room::RoomError::Invisible(0xFFFD)))?;
+    let Path(raw) = room.map_err(|_| AppError::BadRoom(RoomError::Undecodable))?;
     let room = RoomName::parse(&raw)?;
     let now = app.clock.now();
     let login = PendingLogin::new(&room, now);

@@ -143,8 +143,12 @@ struct Provider {
 
 #[derive(Default)]
 struct RefreshState {
+    /// Last discovery attempt (initial or retry after failure).
     last_attempt: Option<UnixTime>,
     last_failed: bool,
+    /// Last refresh caused by an unknown signing key; limited separately so that a rotation
+    /// right after start-up is picked up at once.
+    last_key_refresh: Option<UnixTime>,
 }
 
 /// A Keycloak realm seen through OIDC.
@@ -338,11 +342,12 @@ impl Oidc {
         let mut refresh = self.refresh.lock().await;
         let now = self.clock.now();
         if refresh
-            .last_attempt
+            .last_key_refresh
             .is_some_and(|t| now < t.saturating_add(KEY_REFRESH_INTERVAL_SECS))
         {
             return None;
         }
+        refresh.last_key_refresh = Some(now);
         refresh.last_attempt = Some(now);
         match self.discover().await {
             Ok(p) => {

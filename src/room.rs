@@ -52,6 +52,8 @@ pub enum RoomError {
     OuterSpace,
     #[error("the room name cannot be \".\" or \"..\"")]
     DotSegment,
+    #[error("the room name is not valid text (bad percent-encoding or UTF-8)")]
+    Undecodable,
 }
 
 /// A validated Jitsi room name.
