@@ -9,12 +9,7 @@ started=$(date +%s)
 
 scripts/prereqs.sh test
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --quiet -- -D warnings
-
-echo "== Keycloak"
+echo "== Keycloak (starting in the background while the code builds)"
 scripts/keycloak.sh fetch
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 kc_http=$(free_port)
@@ -24,7 +19,21 @@ scripts/keycloak.sh stop "$run_dir" >/dev/null 2>&1 || true
 rm -rf "$run_dir"
 cleanup() { scripts/keycloak.sh stop "$run_dir" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-scripts/keycloak.sh start "$run_dir" tests/keycloak/test-realm.json "$kc_http" "$kc_mgmt"
+scripts/keycloak.sh start "$run_dir" tests/keycloak/test-realm.json "$kc_http" "$kc_mgmt" &
+kc_job=$!
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== build the tests"
+cargo test --all-targets --no-run --quiet
+
+echo "== waiting for Keycloak"
+if ! wait "$kc_job"; then
+    echo "Keycloak did not start; the end-to-end tests cannot run (see $run_dir/keycloak.log)" >&2
+    exit 1
+fi
 
 export BRIDGE_TEST_KEYCLOAK_URL="http://127.0.0.1:$kc_http"
 echo "== cargo test (Keycloak at $BRIDGE_TEST_KEYCLOAK_URL)"

@@ -147,9 +147,9 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         None => generic(status),
     };
     if status.is_server_error() {
-        tracing::error!(request_id = %request_id.0, kind = info.kind, status = status.as_u16(), cause = %info.cause, "request failed");
+        tracing::error!(kind = info.kind, status = status.as_u16(), cause = %info.cause, "request failed");
     } else {
-        tracing::warn!(request_id = %request_id.0, kind = info.kind, status = status.as_u16(), cause = %info.cause, "request refused");
+        tracing::warn!(kind = info.kind, status = status.as_u16(), cause = %info.cause, "request refused");
     }
     let page = ErrorPage {
         title: info.title,
