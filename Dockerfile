@@ -1,0 +1,59 @@
+# syntax=docker/dockerfile:1
+#
+# jitsi-oidc-bridge container image.
+#
+#   docker build -t jitsi-oidc-bridge .
+#   docker run --rm -p 3000:3000 -e BRIDGE_SERVER__PUBLIC_URL=... jitsi-oidc-bridge
+#
+# Configure with BRIDGE_<SECTION>__<KEY> environment variables (see config.example.toml), or
+# mount a TOML file and set BRIDGE_CONFIG=/path/to/bridge.toml. Secrets can be mounted as files
+# instead (the *_file keys, e.g. BRIDGE_JITSI__SECRET_FILE=/run/secrets/jitsi-app-secret).
+# Check a configuration without starting:
+#   docker run --rm --env-file ... jitsi-oidc-bridge check-config
+#
+# The build uses BuildKit cache mounts (the default builder of Docker 23+ and of
+# `docker compose build`).
+
+ARG RUST_VERSION=1
+
+# ---- build -------------------------------------------------------------------------------
+FROM rust:${RUST_VERSION}-bookworm AS builder
+WORKDIR /src
+
+# Only what the release binary needs: the HTML templates and the stylesheet are compiled in
+# (askama, include_str!), so the runtime image holds nothing but the binary.
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+COPY templates ./templates
+
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    cargo build --release --locked --bin jitsi-oidc-bridge \
+    && install -D -m 0755 target/release/jitsi-oidc-bridge /out/jitsi-oidc-bridge
+
+# ---- runtime -----------------------------------------------------------------------------
+# distroless/cc: glibc + libgcc (all the binary links against; TLS is rustls with built-in
+# roots), no shell, no package manager. The :nonroot tag runs as uid/gid 65532.
+FROM gcr.io/distroless/cc-debian12:nonroot
+
+LABEL org.opencontainers.image.title="jitsi-oidc-bridge" \
+      org.opencontainers.image.description="Log in to Jitsi Meet rooms through Keycloak (OIDC) and hand Jitsi a verified JWT" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+COPY --from=builder /out/jitsi-oidc-bridge /usr/local/bin/jitsi-oidc-bridge
+
+# Inside a container the bridge must listen on all interfaces, or a published port cannot
+# reach it (the built-in default is 127.0.0.1:3000). Put a TLS-terminating proxy in front.
+ENV BRIDGE_SERVER__LISTEN=0.0.0.0:3000
+
+USER 65532:65532
+EXPOSE 3000
+
+# `healthcheck` reads the same configuration, asks http://127.0.0.1:<listen port>/healthz and
+# exits 0 when the process answers (it does not wait for Keycloak; /readyz does).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["jitsi-oidc-bridge", "healthcheck"]
+
+ENTRYPOINT ["jitsi-oidc-bridge"]
+CMD ["serve"]
