@@ -1,19 +1,21 @@
 //! Wires config into state, routes and the middleware stack, and runs the server.
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, RealmConfig};
 use crate::error::{AppError, render_errors};
 use crate::jitsi::Minter;
 use crate::login_state::LoginCookies;
 use crate::oidc::{Oidc, OidcSettings};
 use crate::pages::IndexPage;
-use crate::state::{AppState, Shared};
-use crate::{callback, headers, health, inspector, login, telemetry};
+use crate::signing::PublicKey;
+use crate::state::{AppState, Realm, Shared};
+use crate::{callback, headers, health, inspector, keys, login, telemetry};
 use askama::Template;
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -78,10 +80,16 @@ impl App {
         // once whether Keycloak is reachable. Failure is not fatal: it is retried on demand.
         let state = self.state.clone();
         tokio::spawn(async move {
-            match state.oidc.load().await {
-                Ok(()) => tracing::info!("Keycloak metadata and keys loaded"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "Keycloak is not reachable yet; logins get a 503 page until it is")
+            for realm in state.realms() {
+                match realm.oidc.load().await {
+                    Ok(()) => {
+                        tracing::info!(realm = %realm.name, "Keycloak metadata and keys loaded")
+                    }
+                    Err(e) => tracing::warn!(
+                        realm = %realm.name,
+                        error = %e,
+                        "Keycloak is not reachable yet; logins get a 503 page until it is"
+                    ),
                 }
             }
         });
@@ -93,18 +101,43 @@ impl App {
 
 /// The routes and the middleware stack.
 pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppState), BuildError> {
-    let oidc = Oidc::new(
-        OidcSettings {
-            issuer: config.oidc.issuer.clone(),
-            client_id: config.oidc.client_id.clone(),
-            client_secret: config.oidc.client_secret.clone(),
-            redirect_uri: config.redirect_uri(),
-            scopes: config.oidc.scopes.clone(),
-            http_timeout: Duration::from_secs(config.oidc.http_timeout_secs),
-        },
-        clock.clone(),
-    )
-    .map_err(|e| BuildError::Setup(e.to_string()))?;
+    let redirect_uri = config.redirect_uri();
+    let realm = |name: &str, rc: &RealmConfig| -> Result<Arc<Realm>, BuildError> {
+        let oidc = Oidc::new(
+            OidcSettings {
+                issuer: rc.oidc.issuer.clone(),
+                client_id: rc.oidc.client_id.clone(),
+                client_secret: rc.oidc.client_secret.clone(),
+                redirect_uri: redirect_uri.clone(),
+                scopes: rc.oidc.scopes.clone(),
+                http_timeout: Duration::from_secs(rc.oidc.http_timeout_secs),
+            },
+            clock.clone(),
+        )
+        .map_err(|e| BuildError::Setup(e.to_string()))?;
+        Ok(Arc::new(Realm {
+            name: name.to_owned(),
+            oidc,
+            issuer: rc.oidc.issuer.clone(),
+            client_id: rc.oidc.client_id.clone(),
+            minter: Minter::new(rc.token.clone(), rc.signer.clone()),
+            moderators: rc.moderators.clone(),
+        }))
+    };
+    let default_realm = realm("default", &config.realm)?;
+    let mut tenant_realms = HashMap::new();
+    for (name, rc) in &config.tenants {
+        tenant_realms.insert(name.clone(), realm(name, rc)?);
+    }
+    let mut public_keys: Vec<PublicKey> = Vec::new();
+    for key in std::iter::once(&config.realm)
+        .chain(config.tenants.values())
+        .flat_map(|rc| rc.signer.published.iter())
+    {
+        if !public_keys.iter().any(|k| k.kid == key.kid) {
+            public_keys.push(key.clone());
+        }
+    }
     let logins = LoginCookies::new(
         &config.login.cookie_key,
         config.login.ttl_secs,
@@ -113,19 +146,20 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
     .map_err(|e| BuildError::Setup(e.to_string()))?;
     let state = AppState(Arc::new(Shared {
         clock,
-        oidc,
-        issuer: config.oidc.issuer.clone(),
-        client_id: config.oidc.client_id.clone(),
         logins,
-        minter: Minter::new(config.jitsi.token.clone()),
         target: config.jitsi.target.clone(),
-        moderators: config.moderators.clone(),
+        default_realm,
+        tenant_realms,
+        public_keys,
     }));
 
     let mut routes = Router::new()
         .route("/", get(index))
-        .route("/room/{room}", get(login::start))
+        .route("/room/{room}", get(login::room))
+        .route("/room/{tenant}/{room}", get(login::tenant_room))
         .route("/callback", get(callback::finish))
+        .route("/asap/{file}", get(keys::asap))
+        .route("/jwks.json", get(keys::jwks_json))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/bridge.css", get(stylesheet));
@@ -172,7 +206,10 @@ async fn not_found() -> AppError {
 
 async fn stylesheet() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../templates/bridge.css"),
     )
         .into_response()

@@ -2,14 +2,18 @@
 //! named, none can be switched off, and any failure ends the login with its own page.
 
 use crate::claims::Identity;
-use crate::error::AppError;
+use crate::error::{AppError, Retry};
+use crate::jitsi_url::Destination;
 use crate::login::redirect;
+use crate::pages::ReturnToAppPage;
 use crate::room::RoomName;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
+use crate::tenant::Tenant;
+use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
 
@@ -51,23 +55,37 @@ async fn run(
         .logins
         .finish(state, cookie_header, now)
         .map_err(AppError::UnknownLogin)?;
+    // Both were valid when the login started; parsing again keeps them typed.
     let room = RoomName::parse(&login.room)?;
+    let tenant = login
+        .tenant
+        .as_deref()
+        .map(Tenant::parse)
+        .transpose()
+        .map_err(AppError::BadTenant)?;
+    let retry = || {
+        Some(Retry {
+            room: room.clone(),
+            tenant: tenant.clone(),
+        })
+    };
+    let realm = app.realm(tenant.as_ref());
 
     // 2. Keycloak's own error answer (the user cancelled, or the client is misconfigured).
     if let Some(code) = params.get("error") {
         let code = sanitize_code(code);
         return Err(if code == "access_denied" {
-            AppError::LoginCancelled { room: Some(room) }
+            AppError::LoginCancelled { retry: retry() }
         } else {
             AppError::IdpError {
                 code,
-                room: Some(room),
+                retry: retry(),
             }
         });
     }
-    // 3. RFC 9207: when Keycloak names the issuer, it must be ours (mix-up defence).
+    // 3. RFC 9207: when Keycloak names the issuer, it must be this realm's (mix-up defence).
     if let Some(iss) = params.get("iss") {
-        if iss.as_str() != app.issuer.as_str() {
+        if iss.as_str() != realm.issuer.as_str() {
             return Err(AppError::IssuerMismatch);
         }
     }
@@ -78,30 +96,54 @@ async fn run(
 
     // 4. Code exchange with the PKCE verifier; ID token signature, iss, aud/azp, exp, nonce,
     //    algorithm allowlist, at_hash.
-    let claims = app
+    let claims = realm
         .oidc
         .finish(code, &login)
         .await
-        .map_err(|e| AppError::Oidc(e, Some(room.clone())))?;
-    let who = Identity::from_claims(&claims, &app.client_id).ok_or(AppError::NoSubject)?;
+        .map_err(|e| AppError::Oidc(e, retry()))?;
+    let who = Identity::from_claims(&claims, &realm.client_id).ok_or(AppError::NoSubject)?;
 
-    // 5. Rights, token, and off to Jitsi.
-    let role = app.moderators.role_of(&who);
-    let jitsi_claims = app.minter.claims_for(&who, role, &room, now);
-    let token = app
+    // 5. Rights, token, and off to Jitsi (or back to the Jitsi app that sent the user).
+    let role = realm.moderators.role_of(&who);
+    let jitsi_claims = realm
+        .minter
+        .claims_for(&who, role, &room, tenant.as_ref(), now);
+    let token = realm
         .minter
         .sign(&jitsi_claims)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let target = app.target.room_url(&room, token.expose_secret());
+    let destination = Destination {
+        room: &room,
+        tenant: tenant.as_ref(),
+        overrides: &login.overrides,
+    };
+    let target = app.target.room_url(&destination, token.expose_secret());
     tracing::info!(
         target: AUDIT,
         event = "login_succeeded",
+        realm = %realm.name,
         sub = %who.subject,
         username = who.username.as_deref().unwrap_or(""),
         room = room.backend_safe(),
+        tenant = tenant.as_ref().map(Tenant::as_str).unwrap_or(""),
         role = ?role,
+        client = ?login.client,
     );
-    redirect(target.as_str(), &[])
+    match app.target.app_url(&target, login.client) {
+        Some(app_url) => return_to_app(&app_url, target.as_str()),
+        None => redirect(target.as_str(), &[]),
+    }
+}
+
+/// Jitsi's desktop and mobile apps sent the user to the system browser; the way back is the
+/// app's URL scheme. Browsers only follow such links after a click, so this is a page with a
+/// button (and a link to continue in the browser instead).
+fn return_to_app(app_url: &str, web_url: &str) -> Result<Response, AppError> {
+    let page = ReturnToAppPage { app_url, web_url };
+    let html = page
+        .render()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Html(html).into_response())
 }
 
 fn parse_query(query: &str) -> HashMap<String, String> {

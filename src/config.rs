@@ -7,12 +7,14 @@
 use crate::jitsi::TokenSettings;
 use crate::jitsi_url::{JitsiTarget, TokenPlacement};
 use crate::rules::ModeratorPolicy;
+use crate::signing::{KeyFile, Signer, SigningAlgorithm};
+use crate::tenant::Tenant;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use figment::value::{Dict, Value};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -29,12 +31,32 @@ pub const MIN_SECRET_BYTES: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub server: ServerConfig,
-    pub oidc: OidcConfig,
     pub login: LoginConfig,
     pub jitsi: JitsiConfig,
-    pub moderators: ModeratorPolicy,
+    /// Keycloak, signing and moderator settings for rooms without a configured tenant.
+    pub realm: RealmConfig,
+    /// Tenants (lower case) with settings of their own; missing keys inherit from `realm`.
+    pub tenants: BTreeMap<String, RealmConfig>,
     pub inspector_enabled: bool,
     pub log: LogConfig,
+}
+
+/// One organisation: its Keycloak realm and client, its Jitsi signing settings and who
+/// moderates.
+#[derive(Debug, Clone)]
+pub struct RealmConfig {
+    pub oidc: OidcConfig,
+    pub token: TokenSettings,
+    pub signer: Signer,
+    pub moderators: ModeratorPolicy,
+}
+
+/// One entry of `jitsi.signing_keys`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFileConfig {
+    kid: String,
+    private_key_file: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -82,7 +104,6 @@ impl fmt::Debug for LoginConfig {
 #[derive(Debug, Clone)]
 pub struct JitsiConfig {
     pub target: JitsiTarget,
-    pub token: TokenSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -228,55 +249,23 @@ impl Reader<'_> {
             .and_then(|s| r.web_url("server.public_url", &s));
         let request_timeout_secs = r.ranged("server.request_timeout_secs", 30, 1..=600);
 
-        let issuer = r
-            .required::<String>("oidc.issuer")
-            .and_then(|s| r.web_url("oidc.issuer", &s));
-        let client_id = r
-            .required::<String>("oidc.client_id")
-            .and_then(|s| r.non_empty("oidc.client_id", s));
-        let client_secret = r.secret("oidc.client_secret", 1);
-        let mut scopes: Vec<String> = r.get(
-            "oidc.scopes",
-            vec!["openid".into(), "profile".into(), "email".into()],
-        );
-        if !scopes.iter().any(|s| s == "openid") {
-            scopes.insert(0, "openid".into());
-        }
-        if let Some(bad) = scopes
-            .iter()
-            .find(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control()))
-        {
-            r.problem(
-                "oidc.scopes",
-                format!("scope {bad:?} is not a single scope name"),
-            );
-        }
-        let http_timeout_secs = r.ranged("oidc.http_timeout_secs", 10, 1..=120);
-
         let cookie_key = r.secret("login.cookie_key", MIN_SECRET_BYTES);
         let login_ttl = r.ranged("login.ttl_secs", 600, 30..=3600);
 
         let jitsi_url = r
             .required::<String>("jitsi.url")
             .and_then(|s| r.web_url("jitsi.url", &s));
-        let app_id = r
-            .required::<String>("jitsi.app_id")
-            .and_then(|s| r.non_empty("jitsi.app_id", s));
-        let audience = r.get::<String>("jitsi.audience", "jitsi".into());
-        let audience = r.non_empty("jitsi.audience", audience);
-        let subject = r.get::<String>("jitsi.subject", "meet.jitsi".into());
-        let subject = r.non_empty("jitsi.subject", subject);
-        let jitsi_secret = r.secret("jitsi.secret", MIN_SECRET_BYTES);
-        let token_ttl = r.ranged("jitsi.token_ttl_secs", 900, 60..=86_400);
-        let nbf_backdate = r.ranged("jitsi.nbf_backdate_secs", 30, 0..=300);
         let placement = r.get("jitsi.token_placement", TokenPlacement::Query);
         let skip_prejoin = r.get("jitsi.skip_prejoin", true);
+        let electron_scheme = r.app_scheme("jitsi.electron_scheme", "jitsi-meet");
+        let mobile_scheme = r.app_scheme("jitsi.mobile_scheme", "org.jitsi.meet");
 
-        let moderators = ModeratorPolicy {
-            groups: r.names("moderators.groups"),
-            realm_roles: r.names("moderators.realm_roles"),
-            client_roles: r.names("moderators.client_roles"),
+        let default_realm = r.realm("", None);
+        let tenants = match &default_realm {
+            Some(base) => r.tenant_realms(base),
+            None => BTreeMap::new(),
         };
+
         let inspector_enabled = r.get("inspector.enabled", false);
         let log = LogConfig {
             format: r.get("log.format", LogFormat::Text),
@@ -289,68 +278,267 @@ impl Reader<'_> {
             );
         }
 
-        match (
-            listen,
-            public_url,
-            issuer,
-            client_id,
-            client_secret,
-            cookie_key,
-            jitsi_url,
-            app_id,
-            audience,
-            subject,
-            jitsi_secret,
-        ) {
-            (
-                Some(listen),
-                Some(public_url),
-                Some(issuer),
-                Some(client_id),
-                Some(client_secret),
-                Some(cookie_key),
-                Some(base),
-                Some(app_id),
-                Some(audience),
-                Some(subject),
-                Some(secret),
-            ) => Some(Config {
-                server: ServerConfig {
-                    listen,
-                    public_url,
-                    request_timeout_secs,
+        Some(Config {
+            server: ServerConfig {
+                listen: listen?,
+                public_url: public_url?,
+                request_timeout_secs,
+            },
+            login: LoginConfig {
+                cookie_key: cookie_key?,
+                ttl_secs: login_ttl,
+            },
+            jitsi: JitsiConfig {
+                target: JitsiTarget {
+                    base: jitsi_url?,
+                    placement,
+                    skip_prejoin,
+                    electron_scheme,
+                    mobile_scheme,
                 },
-                oidc: OidcConfig {
-                    issuer,
-                    client_id,
-                    client_secret,
-                    scopes,
-                    http_timeout_secs,
-                },
-                login: LoginConfig {
-                    cookie_key,
-                    ttl_secs: login_ttl,
-                },
-                jitsi: JitsiConfig {
-                    target: JitsiTarget {
-                        base,
-                        placement,
-                        skip_prejoin,
-                    },
-                    token: TokenSettings {
-                        issuer: app_id,
-                        audience,
-                        subject,
-                        ttl_secs: token_ttl,
-                        nbf_backdate_secs: nbf_backdate,
-                        secret,
-                    },
-                },
-                moderators,
-                inspector_enabled,
-                log,
-            }),
-            _ => None,
+            },
+            realm: default_realm?,
+            tenants,
+            inspector_enabled,
+            log,
+        })
+    }
+
+    /// The Keycloak and signing settings of the default realm (`prefix` empty, `base` None),
+    /// or of one tenant (`prefix` `tenants.<name>.`), where every key left out is inherited.
+    fn realm(&mut self, prefix: &str, base: Option<&RealmConfig>) -> Option<RealmConfig> {
+        let r = self;
+        let k = |key: &str| format!("{prefix}{key}");
+        // A tenant inherits a key it does not set (the key still counts as known).
+        let inherit = |r: &mut Reader<'_>, key: &str| -> bool {
+            r.known.insert(k(key));
+            base.is_some() && !r.figment.contains(&k(key))
+        };
+
+        let issuer = match base {
+            Some(b) if inherit(r, "oidc.issuer") => Some(b.oidc.issuer.clone()),
+            _ => r
+                .required::<String>(&k("oidc.issuer"))
+                .and_then(|s| r.web_url(&k("oidc.issuer"), &s)),
+        };
+        let client_id = match base {
+            Some(b) if inherit(r, "oidc.client_id") => Some(b.oidc.client_id.clone()),
+            _ => r
+                .required::<String>(&k("oidc.client_id"))
+                .and_then(|s| r.non_empty(&k("oidc.client_id"), s)),
+        };
+        let client_secret = match base {
+            Some(b)
+                if inherit(r, "oidc.client_secret") && inherit(r, "oidc.client_secret_file") =>
+            {
+                Some(b.oidc.client_secret.clone())
+            }
+            _ => r.secret(&k("oidc.client_secret"), 1),
+        };
+        let scopes = match base {
+            Some(b) if inherit(r, "oidc.scopes") => b.oidc.scopes.clone(),
+            _ => r.scopes(&k("oidc.scopes")),
+        };
+        let http_timeout_secs = match base {
+            Some(b) => b.oidc.http_timeout_secs,
+            None => r.ranged("oidc.http_timeout_secs", 10, 1..=120),
+        };
+
+        let app_id = match base {
+            Some(b) if inherit(r, "jitsi.app_id") => Some(b.token.issuer.clone()),
+            _ => r
+                .required::<String>(&k("jitsi.app_id"))
+                .and_then(|s| r.non_empty(&k("jitsi.app_id"), s)),
+        };
+        let audience = match base {
+            Some(b) if inherit(r, "jitsi.audience") => Some(b.token.audience.clone()),
+            _ => {
+                let a = r.get::<String>(&k("jitsi.audience"), "jitsi".into());
+                r.non_empty(&k("jitsi.audience"), a)
+            }
+        };
+        let ttl_secs = match base {
+            Some(b) if inherit(r, "jitsi.token_ttl_secs") => b.token.ttl_secs,
+            _ => r.ranged(&k("jitsi.token_ttl_secs"), 900, 60..=86_400),
+        };
+        let (subject, nbf_backdate_secs) = match base {
+            Some(b) => (Some(b.token.subject.clone()), b.token.nbf_backdate_secs),
+            None => {
+                let s = r.get::<String>("jitsi.subject", "meet.jitsi".into());
+                (
+                    r.non_empty("jitsi.subject", s),
+                    r.ranged("jitsi.nbf_backdate_secs", 30, 0..=300),
+                )
+            }
+        };
+        let signing_keys = [
+            "jitsi.algorithm",
+            "jitsi.secret",
+            "jitsi.secret_file",
+            "jitsi.signing_keys",
+        ];
+        let signer = match base {
+            Some(b) if signing_keys.iter().all(|key| inherit(r, key)) => Some(b.signer.clone()),
+            _ => r.signer(prefix, base.map(|b| b.signer.algorithm)),
+        };
+
+        let moderators = match base {
+            Some(b)
+                if [
+                    "moderators.groups",
+                    "moderators.realm_roles",
+                    "moderators.client_roles",
+                ]
+                .iter()
+                .all(|key| inherit(r, key)) =>
+            {
+                b.moderators.clone()
+            }
+            _ => ModeratorPolicy {
+                groups: r.names(&k("moderators.groups")),
+                realm_roles: r.names(&k("moderators.realm_roles")),
+                client_roles: r.names(&k("moderators.client_roles")),
+            },
+        };
+
+        Some(RealmConfig {
+            oidc: OidcConfig {
+                issuer: issuer?,
+                client_id: client_id?,
+                client_secret: client_secret?,
+                scopes,
+                http_timeout_secs,
+            },
+            token: TokenSettings {
+                issuer: app_id?,
+                audience: audience?,
+                subject: subject?,
+                ttl_secs,
+                nbf_backdate_secs,
+            },
+            signer: signer?,
+            moderators,
+        })
+    }
+
+    /// `[tenants.<name>]` sections: realms of their own for some Jitsi tenants.
+    fn tenant_realms(&mut self, base: &RealmConfig) -> BTreeMap<String, RealmConfig> {
+        let mut out = BTreeMap::new();
+        let names: Vec<String> = match self.figment.find_value("tenants") {
+            Ok(Value::Dict(_, d)) => d.keys().cloned().collect(),
+            Ok(_) => {
+                self.problem(
+                    "tenants",
+                    "must be a table of [tenants.<name>] sections".into(),
+                );
+                return out;
+            }
+            Err(_) => return out,
+        };
+        for name in names {
+            let key = format!("tenants.{name}");
+            let tenant = match Tenant::parse(&name) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.problem(&key, format!("is not a valid tenant name: {e}"));
+                    continue;
+                }
+            };
+            if out.contains_key(&tenant.canonical()) {
+                self.problem(
+                    &key,
+                    "is configured twice (tenant names are case-insensitive)".into(),
+                );
+                continue;
+            }
+            if let Some(realm) = self.realm(&format!("{key}."), Some(base)) {
+                out.insert(tenant.canonical(), realm);
+            }
+        }
+        out
+    }
+
+    fn scopes(&mut self, key: &str) -> Vec<String> {
+        let mut scopes: Vec<String> =
+            self.get(key, vec!["openid".into(), "profile".into(), "email".into()]);
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".into());
+        }
+        if let Some(bad) = scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control()))
+        {
+            let message = format!("scope {bad:?} is not a single scope name");
+            self.problem(key, message);
+        }
+        scopes
+    }
+
+    /// `jitsi.algorithm` with `jitsi.secret` (HS*) or `jitsi.signing_keys` (RS256).
+    fn signer(&mut self, prefix: &str, default: Option<SigningAlgorithm>) -> Option<Signer> {
+        let alg_key = format!("{prefix}jitsi.algorithm");
+        let secret_key = format!("{prefix}jitsi.secret");
+        let keys_key = format!("{prefix}jitsi.signing_keys");
+        let algorithm = self.get(&alg_key, default.unwrap_or(SigningAlgorithm::HS256));
+        if algorithm.is_hmac() {
+            self.known.insert(keys_key.clone());
+            if self.figment.contains(&keys_key) {
+                self.problem(
+                    &keys_key,
+                    format!(
+                        "is only used with algorithm RS256, not {}",
+                        algorithm.name()
+                    ),
+                );
+            }
+            let secret = self.secret(&secret_key, MIN_SECRET_BYTES)?;
+            return Some(Signer::hmac(algorithm, &secret));
+        }
+        for k in [secret_key.clone(), format!("{secret_key}_file")] {
+            self.known.insert(k.clone());
+            if self.figment.contains(&k) {
+                self.problem(
+                    &k,
+                    "is not used with RS256 (remove it; Prosody gets public keys instead)".into(),
+                );
+            }
+        }
+        let files: Vec<KeyFileConfig> = match self.opt(&keys_key) {
+            Some(f) => f,
+            None => {
+                self.problem(
+                    &keys_key,
+                    "is required with RS256: [{ kid = \"...\", private_key_file = \"...\" }]"
+                        .into(),
+                );
+                return None;
+            }
+        };
+        let mut seen = BTreeSet::new();
+        let mut key_files = Vec::new();
+        for f in files {
+            if f.kid.trim().is_empty() || f.kid.len() > 200 || f.kid.chars().any(char::is_control) {
+                self.problem(
+                    &keys_key,
+                    format!("kid {:?} must be 1 to 200 printable characters", f.kid),
+                );
+                return None;
+            }
+            if !seen.insert(f.kid.clone()) {
+                self.problem(&keys_key, format!("kid {:?} is listed twice", f.kid));
+                return None;
+            }
+            key_files.push(KeyFile {
+                kid: f.kid,
+                path: f.private_key_file,
+            });
+        }
+        match Signer::rsa(&key_files) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.problem(&keys_key, e.to_string());
+                None
+            }
         }
     }
 
@@ -429,6 +617,29 @@ impl Reader<'_> {
         } else {
             Some(value)
         }
+    }
+
+    /// A custom URL scheme of a Jitsi app (never one a browser would treat as a web page or
+    /// script).
+    fn app_scheme(&mut self, key: &str, default: &str) -> String {
+        let scheme = self
+            .get::<String>(key, default.to_owned())
+            .to_ascii_lowercase();
+        let well_formed = scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+            && scheme.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.')
+            });
+        let reserved = matches!(
+            scheme.as_str(),
+            "http" | "https" | "javascript" | "data" | "file" | "vbscript" | "blob" | "about"
+        );
+        if !well_formed || reserved {
+            self.problem(key, format!("{scheme:?} is not a usable app URL scheme"));
+        }
+        scheme
     }
 
     /// A list of group or role names: no empty entries.
@@ -581,15 +792,15 @@ mod tests {
         let c = Config::from_toml(VALID).unwrap();
         assert_eq!(c.server.listen.to_string(), "127.0.0.1:3000");
         assert_eq!(c.redirect_uri().as_str(), "https://bridge.example/callback");
-        assert_eq!(c.jitsi.token.subject, "meet.jitsi");
-        assert_eq!(c.jitsi.token.audience, "jitsi");
-        assert_eq!(c.jitsi.token.ttl_secs, 900);
+        assert_eq!(c.realm.token.subject, "meet.jitsi");
+        assert_eq!(c.realm.token.audience, "jitsi");
+        assert_eq!(c.realm.token.ttl_secs, 900);
         assert_eq!(c.jitsi.target.placement, TokenPlacement::Query);
         assert!(c.jitsi.target.skip_prejoin);
         assert!(!c.inspector_enabled);
         assert!(c.secure_cookies());
-        assert_eq!(c.oidc.scopes, ["openid", "profile", "email"]);
-        assert_eq!(c.moderators.groups, ["moderators"]);
+        assert_eq!(c.realm.oidc.scopes, ["openid", "profile", "email"]);
+        assert_eq!(c.realm.moderators.groups, ["moderators"]);
     }
 
     #[test]
@@ -650,10 +861,18 @@ mod tests {
             &format!("secret_file = {:?}", file.display().to_string()),
         );
         let c = Config::from_toml(&text).unwrap();
-        assert_eq!(
-            c.jitsi.token.secret.expose_secret(),
-            "from-a-file-0123456789abcdef0123456789"
-        );
+        // The file's secret (without its newline) is what signs.
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &serde_json::json!({"x": 1}),
+            &c.realm.signer.key,
+        )
+        .unwrap();
+        let key = jsonwebtoken::DecodingKey::from_secret(b"from-a-file-0123456789abcdef0123456789");
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        jsonwebtoken::decode::<serde_json::Value>(&token, &key, &v).unwrap();
         let shown = format!("{c:?}");
         for secret in ["from-a-file", "s3cret", "0123456789abcdef0123456789abcdef"] {
             assert!(!shown.contains(secret), "{secret} leaked into {shown}");
@@ -676,6 +895,128 @@ mod tests {
         }
     }
 
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("bridge-config-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn rs256_with_rotating_keys() {
+        let dir = temp_dir("rs256");
+        let (new, old) = (dir.join("new.pem"), dir.join("old.pem"));
+        std::fs::write(&new, crate::signing::test_keys::rsa_pem()).unwrap();
+        std::fs::write(&old, crate::signing::test_keys::rsa_pem()).unwrap();
+        let text = VALID.replace(
+            r#"secret = "fedcba9876543210fedcba9876543210""#,
+            &format!(
+                "algorithm = \"RS256\"\nsigning_keys = [{{ kid = \"2026-11\", private_key_file = {:?} }}, {{ kid = \"2026-05\", private_key_file = {:?} }}]",
+                new.display().to_string(),
+                old.display().to_string()
+            ),
+        );
+        let c = Config::from_toml(&text).unwrap();
+        assert_eq!(c.realm.signer.algorithm, SigningAlgorithm::RS256);
+        assert_eq!(c.realm.signer.kid.as_deref(), Some("2026-11"));
+        let kids: Vec<&str> = c
+            .realm
+            .signer
+            .published
+            .iter()
+            .map(|k| k.kid.as_str())
+            .collect();
+        assert_eq!(kids, ["2026-11", "2026-05"]);
+
+        let broken = dir.join("broken.pem");
+        std::fs::write(
+            &broken,
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+        )
+        .unwrap();
+        let cases = [
+            (
+                text.replace(
+                    "algorithm = \"RS256\"",
+                    "algorithm = \"RS256\"\nsecret = \"fedcba9876543210fedcba9876543210\"",
+                ),
+                "jitsi.secret",
+            ),
+            (
+                VALID.replace(
+                    r#"secret = "fedcba9876543210fedcba9876543210""#,
+                    "algorithm = \"RS256\"",
+                ),
+                "jitsi.signing_keys",
+            ),
+            (
+                text.replace(&new.display().to_string(), &broken.display().to_string()),
+                "jitsi.signing_keys",
+            ),
+            (text.replace("2026-05", "2026-11"), "jitsi.signing_keys"),
+            (
+                VALID.replace(
+                    r#"secret = "fedcba"#,
+                    r#"algorithm = "ES256"
+secret = "fedcba"#,
+                ),
+                "jitsi.algorithm",
+            ),
+        ];
+        for (text, key) in cases {
+            let err = Config::from_toml(&text).unwrap_err();
+            assert!(err.0.iter().any(|p| p.key == key), "{key} not in {err}");
+        }
+    }
+
+    #[test]
+    fn tenants_inherit_what_they_do_not_set() {
+        let text = format!(
+            "{VALID}\n[tenants.Acme.oidc]\nissuer = \"https://sso.acme.example/realms/acme\"\nclient_secret = \"acme-secret\"\n\
+             [tenants.Acme.moderators]\nrealm_roles = [\"teacher\"]\n[tenants.beta]\n"
+        );
+        let c = Config::from_toml(&text).unwrap();
+        let acme = &c.tenants["acme"];
+        assert_eq!(
+            acme.oidc.issuer.as_str(),
+            "https://sso.acme.example/realms/acme"
+        );
+        assert_eq!(acme.oidc.client_id, "jitsi-bridge");
+        assert_eq!(acme.moderators.realm_roles, ["teacher"]);
+        assert!(
+            acme.moderators.groups.is_empty(),
+            "a tenant's [moderators] replaces the default"
+        );
+        assert_eq!(acme.token, c.realm.token);
+        assert_eq!(c.tenants["beta"].oidc.issuer, c.realm.oidc.issuer);
+
+        let cases = [
+            (
+                format!("{VALID}\n[tenants.acme]\n[tenants.ACME]\n"),
+                "tenants.acme",
+            ),
+            (format!("{VALID}\n[tenants.\"a/b\"]\n"), "tenants.a/b"),
+            (
+                format!("{VALID}\n[tenants.acme.oidc]\nissuer = \"http://evil.example\"\n"),
+                "tenants.acme.oidc.issuer",
+            ),
+            (
+                format!("{VALID}\n[tenants.acme.jitsi]\nurl = \"https://x.example\"\n"),
+                "tenants.acme.jitsi.url",
+            ),
+            (
+                format!("{VALID}\n[tenants.acme.jitsi]\nsecret = \"short\"\n"),
+                "tenants.acme.jitsi.secret",
+            ),
+        ];
+        for (text, key) in cases {
+            let err = Config::from_toml(&text).unwrap_err();
+            assert!(
+                err.0.iter().any(|p| p.key.eq_ignore_ascii_case(key)),
+                "{key} not in {err}"
+            );
+        }
+    }
+
     #[test]
     fn env_names() {
         assert_eq!(env_name("jitsi.secret_file"), "BRIDGE_JITSI__SECRET_FILE");
@@ -692,11 +1033,13 @@ mod reference_tests {
     /// and nothing else.
     #[test]
     fn example_file_documents_every_key() {
+        // `[tenants.<name>]` sections repeat keys documented above them.
         let mut section = String::new();
         let mut documented = BTreeSet::new();
         for line in EXAMPLE.lines() {
             let line = line.trim();
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let header = line.trim_start_matches("# ");
+            if let Some(name) = header.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
                 section = name.to_owned();
             } else if let Some((key, _)) = line.trim_start_matches("# ").split_once(" = ") {
                 if !key.contains(' ') && !section.is_empty() {
@@ -704,6 +1047,7 @@ mod reference_tests {
                 }
             }
         }
+        documented.retain(|k| !k.starts_with("tenants."));
         let known: BTreeSet<String> = Config::known_keys().into_iter().collect();
         assert_eq!(documented, known);
         for key in &known {

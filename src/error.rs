@@ -5,11 +5,13 @@
 //! request id, writes the single log line and renders the askama error page. Users see a fixed,
 //! plain-language message per variant; causes go to the log only.
 
+use crate::jitsi_state::StateError;
 use crate::login_state::LoginLookup;
 use crate::oidc::OidcError;
 use crate::pages::ErrorPage;
 use crate::room::{RoomError, RoomName};
 use crate::telemetry::RequestId;
+use crate::tenant::{Tenant, TenantError};
 use askama::Template;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -21,21 +23,22 @@ use axum::response::{Html, IntoResponse, Response};
 pub enum AppError {
     #[error("bad room name: {0}")]
     BadRoom(RoomError),
+    #[error("bad tenant: {0}")]
+    BadTenant(TenantError),
+    #[error("bad state parameter: {0}")]
+    BadState(StateError),
     #[error("callback without a usable pending login: {0:?}")]
     UnknownLogin(LoginLookup),
     #[error("callback without the {0} parameter")]
     MissingParameter(&'static str),
     #[error("the login was cancelled at Keycloak (error=access_denied)")]
-    LoginCancelled { room: Option<RoomName> },
+    LoginCancelled { retry: Option<Retry> },
     #[error("Keycloak answered the login with error={code}")]
-    IdpError {
-        code: String,
-        room: Option<RoomName>,
-    },
+    IdpError { code: String, retry: Option<Retry> },
     #[error("the callback's iss parameter names another issuer")]
     IssuerMismatch,
     #[error("{0}")]
-    Oidc(OidcError, Option<RoomName>),
+    Oidc(OidcError, Option<Retry>),
     #[error("the ID token has no usable subject")]
     NoSubject,
     #[error("internal error: {0}")]
@@ -63,6 +66,8 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRoom(_)
+            | AppError::BadTenant(_)
+            | AppError::BadState(_)
             | AppError::UnknownLogin(_)
             | AppError::MissingParameter(_)
             | AppError::IssuerMismatch
@@ -80,18 +85,30 @@ impl AppError {
     }
 
     fn info(&self) -> ErrorInfo {
-        let (kind, title, message, room): (&'static str, &'static str, String, Option<&RoomName>) = match self {
+        let (kind, title, message, retry): (&'static str, &'static str, String, Option<&Retry>) = match self {
             AppError::BadRoom(e) => ("bad_room", "This room name cannot be used", format!("Sorry, {e}. Please check the link or choose another name."), None),
+            AppError::BadTenant(e) => (
+                "bad_tenant",
+                "This meeting address cannot be used",
+                format!("Sorry, {e}. Please check the link."),
+                None,
+            ),
+            AppError::BadState(e) => (
+                "bad_state",
+                "This login link is not valid",
+                format!("Sorry, {e}. Please go back to the meeting and log in from there."),
+                None,
+            ),
             AppError::UnknownLogin(LoginLookup::Expired) => ("login_expired", "This login has expired", "The login took too long and has expired. Please open the room link again.".into(), None),
             AppError::UnknownLogin(LoginLookup::Replayed) => ("login_replayed", "This login was already used", "This login link has already been used. Please open the room link again.".into(), None),
             AppError::UnknownLogin(LoginLookup::Unknown) => ("login_unknown", "This login is unknown", "The bridge has no record of this login in your browser. It may have been started in another browser, already finished, or cookies may be blocked. Please open the room link again.".into(), None),
             AppError::MissingParameter(_) => ("bad_callback", "Incomplete login response", "The answer from the login server was incomplete. Please open the room link again.".into(), None),
-            AppError::LoginCancelled { room } => ("login_cancelled", "Login cancelled", "The login was cancelled, so you were not sent to the meeting.".into(), room.as_ref()),
-            AppError::IdpError { room, .. } => ("idp_error", "The login server refused the login", "The login server reported a problem with this login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), room.as_ref()),
+            AppError::LoginCancelled { retry } => ("login_cancelled", "Login cancelled", "The login was cancelled, so you were not sent to the meeting.".into(), retry.as_ref()),
+            AppError::IdpError { retry, .. } => ("idp_error", "The login server refused the login", "The login server reported a problem with this login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_ref()),
             AppError::IssuerMismatch => ("issuer_mismatch", "Login answer from the wrong server", "The login answer did not come from the expected login server. Please open the room link again.".into(), None),
-            AppError::Oidc(OidcError::Unavailable(_), room) => ("idp_unavailable", "The login server is not reachable", "The login server (Keycloak) cannot be reached right now. Please try again in a minute.".into(), room.as_ref()),
-            AppError::Oidc(OidcError::ExchangeRefused(_), room) => ("exchange_refused", "The login could not be completed", "The login server refused to complete the login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), room.as_ref()),
-            AppError::Oidc(OidcError::InvalidIdToken(_), room) => ("id_token_invalid", "The login could not be verified", "The identity sent by the login server failed the bridge's checks. Please try again; if it keeps happening, tell your administrator the request id below.".into(), room.as_ref()),
+            AppError::Oidc(OidcError::Unavailable(_), retry) => ("idp_unavailable", "The login server is not reachable", "The login server (Keycloak) cannot be reached right now. Please try again in a minute.".into(), retry.as_ref()),
+            AppError::Oidc(OidcError::ExchangeRefused(_), retry) => ("exchange_refused", "The login could not be completed", "The login server refused to complete the login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_ref()),
+            AppError::Oidc(OidcError::InvalidIdToken(_), retry) => ("id_token_invalid", "The login could not be verified", "The identity sent by the login server failed the bridge's checks. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_ref()),
             AppError::NoSubject => ("no_subject", "The login could not be verified", "The login server sent an identity without a user id.".into(), None),
             AppError::Internal(_) => ("internal", "Something went wrong", "The bridge hit an internal error. Please try again; if it keeps happening, tell your administrator the request id below.".into(), None),
             AppError::BadInspectedToken(_) => ("bad_token", "This token is not valid", "The token could not be verified with this bridge's key, or it has expired.".into(), None),
@@ -101,17 +118,34 @@ impl AppError {
             kind,
             title,
             message,
-            retry: room.map(retry_link),
+            retry: retry.map(Retry::link),
             cause: self.to_string(),
         }
     }
 }
 
-/// `/room/<name>`, encoded as one path segment.
-pub fn retry_link(room: &RoomName) -> String {
-    let encoded =
-        percent_encoding::utf8_percent_encode(room.as_str(), percent_encoding::NON_ALPHANUMERIC);
-    format!("/room/{encoded}")
+/// Where "Try again" leads: the same room (and tenant) through the bridge.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    pub room: RoomName,
+    pub tenant: Option<Tenant>,
+}
+
+impl Retry {
+    /// `/room/[<tenant>/]<name>`, each part encoded as one path segment.
+    pub fn link(&self) -> String {
+        let segment = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        match &self.tenant {
+            Some(t) => format!(
+                "/room/{}/{}",
+                segment(t.as_str()),
+                segment(self.room.as_str())
+            ),
+            None => format!("/room/{}", segment(self.room.as_str())),
+        }
+    }
 }
 
 impl From<RoomError> for AppError {

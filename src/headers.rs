@@ -13,7 +13,6 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-ac
                    frame-ancestors 'none'; base-uri 'none'";
 
 pub async fn security_headers(request: Request, next: Next) -> Response {
-    let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
@@ -28,9 +27,8 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",
     );
-    if is_static {
-        set(h, header::CACHE_CONTROL, "public, max-age=3600");
-    } else {
+    // Handlers that serve cacheable content (stylesheet, public keys) say so themselves.
+    if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");
         set(h, header::PRAGMA, "no-cache");
     }

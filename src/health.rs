@@ -16,14 +16,19 @@ pub async fn healthz() -> Response {
 
 pub async fn readyz(State(app): State<AppState>) -> Response {
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
-    if app.oidc.ready().await {
-        (text, "ready\n").into_response()
+    let mut missing = Vec::new();
+    for realm in app.realms() {
+        if !realm.oidc.ready().await {
+            missing.push(realm.name.as_str());
+        }
+    }
+    if missing.is_empty() {
+        (text, "ready\n".to_owned()).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            text,
-            "not ready: Keycloak metadata not loaded\n",
-        )
-            .into_response()
+        let body = format!(
+            "not ready: Keycloak metadata not loaded for realm(s): {}\n",
+            missing.join(", ")
+        );
+        (StatusCode::SERVICE_UNAVAILABLE, text, body).into_response()
     }
 }

@@ -10,13 +10,14 @@ use crate::claims::Identity;
 use crate::clock::UnixTime;
 use crate::room::RoomName;
 use crate::rules::Role;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use secrecy::{ExposeSecret, SecretString};
+use crate::signing::Signer;
+use crate::tenant::Tenant;
+use jsonwebtoken::Header;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Everything the minter needs from config.
-#[derive(Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSettings {
     /// `iss`; Prosody's `app_id` / `JWT_APP_ID` (or one of `JWT_ACCEPTED_ISSUERS`).
     pub issuer: String,
@@ -28,20 +29,6 @@ pub struct TokenSettings {
     pub ttl_secs: u64,
     /// How far `nbf` lies before `iat`, for clocks that run behind ours.
     pub nbf_backdate_secs: u64,
-    /// The HMAC key shared with Prosody (`app_secret` / `JWT_APP_SECRET`).
-    pub secret: SecretString,
-}
-
-impl fmt::Debug for TokenSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenSettings")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("subject", &self.subject)
-            .field("ttl_secs", &self.ttl_secs)
-            .field("nbf_backdate_secs", &self.nbf_backdate_secs)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The payload of a Jitsi token.
@@ -60,6 +47,10 @@ pub struct JitsiClaims {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     pub user: User,
+    /// The tenant, lower case, when the room is under one (jitsi-meet's `tokenRespectTenant`
+    /// compares it with the URL's tenant).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,13 +72,19 @@ pub fn claims_for(
     who: &Identity,
     role: Role,
     room: &RoomName,
+    tenant: Option<&Tenant>,
     now: UnixTime,
 ) -> JitsiClaims {
     let moderator = role == Role::Moderator;
     JitsiClaims {
         iss: settings.issuer.clone(),
         aud: settings.audience.clone(),
-        sub: settings.subject.clone(),
+        // Prosody compares `sub` with the tenant for `/<tenant>/<room>` URLs and with the
+        // XMPP domain otherwise (`*` matches either).
+        sub: match tenant {
+            Some(t) if settings.subject != "*" => t.canonical(),
+            _ => settings.subject.clone(),
+        },
         room: room.backend_safe().to_owned(),
         iat: now,
         nbf: now.saturating_sub(settings.nbf_backdate_secs),
@@ -101,23 +98,16 @@ pub fn claims_for(
                 moderator,
                 affiliation: if moderator { "owner" } else { "member" }.to_owned(),
             },
+            tenant: tenant.map(Tenant::canonical),
         },
     }
 }
 
 /// Signs Jitsi tokens.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Minter {
     settings: TokenSettings,
-    key: EncodingKey,
-}
-
-impl fmt::Debug for Minter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Minter")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
-    }
+    signer: Signer,
 }
 
 /// Signing failed; only possible with a broken key, never because of user input.
@@ -126,18 +116,16 @@ impl fmt::Debug for Minter {
 pub struct MintError(#[from] jsonwebtoken::errors::Error);
 
 impl Minter {
-    pub fn new(settings: TokenSettings) -> Self {
-        let key = EncodingKey::from_secret(settings.secret.expose_secret().as_bytes());
-        Self { settings, key }
+    pub fn new(settings: TokenSettings, signer: Signer) -> Self {
+        Self { settings, signer }
     }
 
     pub fn settings(&self) -> &TokenSettings {
         &self.settings
     }
 
-    /// The algorithm Prosody must be configured for (`signature_algorithm`).
-    pub fn algorithm(&self) -> Algorithm {
-        Algorithm::HS256
+    pub fn signer(&self) -> &Signer {
+        &self.signer
     }
 
     pub fn claims_for(
@@ -145,15 +133,18 @@ impl Minter {
         who: &Identity,
         role: Role,
         room: &RoomName,
+        tenant: Option<&Tenant>,
         now: UnixTime,
     ) -> JitsiClaims {
-        claims_for(&self.settings, who, role, room, now)
+        claims_for(&self.settings, who, role, room, tenant, now)
     }
 
     pub fn sign(&self, claims: &JitsiClaims) -> Result<SecretString, MintError> {
-        // `Header::new` sets `typ: "JWT"`, which luajwtjitsi requires verbatim.
-        let header = Header::new(self.algorithm());
-        let token = jsonwebtoken::encode(&header, claims, &self.key)?;
+        // `Header::new` sets `typ: "JWT"`, which luajwtjitsi requires verbatim; key-server
+        // mode also requires `kid`.
+        let mut header = Header::new(self.signer.algorithm.jwt());
+        header.kid = self.signer.kid.clone();
+        let token = jsonwebtoken::encode(&header, claims, &self.signer.key)?;
         Ok(SecretString::from(token))
     }
 
@@ -164,16 +155,15 @@ impl Minter {
         token: &str,
         now: UnixTime,
     ) -> Result<JitsiClaims, jsonwebtoken::errors::Error> {
-        let key =
-            jsonwebtoken::DecodingKey::from_secret(self.settings.secret.expose_secret().as_bytes());
-        let mut validation = jsonwebtoken::Validation::new(self.algorithm());
+        let mut validation = jsonwebtoken::Validation::new(self.signer.algorithm.jwt());
         validation.leeway = 0;
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.set_audience(&[&self.settings.audience]);
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<JitsiClaims>(token, &key, &validation)?;
+        let data =
+            jsonwebtoken::decode::<JitsiClaims>(token, &self.signer.verify_key, &validation)?;
         let claims = data.claims;
         if now >= claims.exp {
             return Err(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into());
@@ -188,7 +178,9 @@ impl Minter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signing::SigningAlgorithm;
     use base64::Engine;
+    use secrecy::ExposeSecret;
     use serde_json::{Value, json};
 
     fn settings() -> TokenSettings {
@@ -198,8 +190,14 @@ mod tests {
             subject: "meet.jitsi".into(),
             ttl_secs: 900,
             nbf_backdate_secs: 30,
-            secret: SecretString::from("0123456789abcdef0123456789abcdef-test"),
         }
+    }
+
+    fn hs256() -> Signer {
+        Signer::hmac(
+            SigningAlgorithm::HS256,
+            &SecretString::from("0123456789abcdef0123456789abcdef-test"),
+        )
     }
 
     fn alice() -> Identity {
@@ -224,9 +222,9 @@ mod tests {
 
     #[test]
     fn mints_exactly_the_contract_shape_at_a_fixed_time() {
-        let minter = Minter::new(settings());
+        let minter = Minter::new(settings(), hs256());
         let room = RoomName::parse("Réunion Team").unwrap();
-        let claims = minter.claims_for(&alice(), Role::Moderator, &room, 1_800_000_000);
+        let claims = minter.claims_for(&alice(), Role::Moderator, &room, None, 1_800_000_000);
         let token = minter.sign(&claims).unwrap();
         let token = token.expose_secret();
         assert_eq!(token.split('.').count(), 3);
@@ -247,7 +245,7 @@ mod tests {
 
     #[test]
     fn members_get_member_and_no_nulls() {
-        let minter = Minter::new(settings());
+        let minter = Minter::new(settings(), hs256());
         let bob = Identity {
             subject: "b".into(),
             username: Some("bob".into()),
@@ -255,7 +253,7 @@ mod tests {
         };
         let room = RoomName::parse("team").unwrap();
         let token = minter
-            .sign(&minter.claims_for(&bob, Role::Member, &room, 100))
+            .sign(&minter.claims_for(&bob, Role::Member, &room, None, 100))
             .unwrap();
         let body = segment(token.expose_secret(), 1);
         assert_eq!(
@@ -268,9 +266,9 @@ mod tests {
 
     #[test]
     fn verify_accepts_own_tokens_and_enforces_time_without_leeway() {
-        let minter = Minter::new(settings());
+        let minter = Minter::new(settings(), hs256());
         let room = RoomName::parse("team").unwrap();
-        let claims = minter.claims_for(&alice(), Role::Member, &room, 1000);
+        let claims = minter.claims_for(&alice(), Role::Member, &room, None, 1000);
         let token = minter.sign(&claims).unwrap();
         let t = token.expose_secret();
         assert_eq!(minter.verify(t, 1000).unwrap(), claims);
@@ -278,16 +276,16 @@ mod tests {
         assert!(minter.verify(t, 969).is_err(), "before nbf");
         assert!(minter.verify(t, 1899).is_ok());
         assert!(minter.verify(t, 1900).is_err(), "at exp");
-        let other = Minter::new(TokenSettings {
-            secret: SecretString::from("x".repeat(40)),
-            ..settings()
-        });
+        let other = Minter::new(
+            settings(),
+            Signer::hmac(SigningAlgorithm::HS256, &SecretString::from("x".repeat(40))),
+        );
         assert!(other.verify(t, 1000).is_err(), "wrong key");
     }
 
     #[test]
     fn debug_output_hides_the_secret() {
-        let shown = format!("{:?}", Minter::new(settings()));
+        let shown = format!("{:?}", Minter::new(settings(), hs256()));
         assert!(!shown.contains("0123456789abcdef"));
     }
 }

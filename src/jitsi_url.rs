@@ -4,9 +4,12 @@
 //! room name (percent-encoded by `url`, so `/`, `?`, `#` and `..` cannot change the target),
 //! the token, and hash parameters that Jitsi reads as JSON values.
 
-use crate::room::RoomName;
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use url::Url;
+use crate::jitsi_state::{ClientKind, Override};
+use crate::room::{RoomName, URI_COMPONENT};
+use crate::tenant::Tenant;
+use percent_encoding::utf8_percent_encode;
+use serde_json::Value;
+use url::{Position, Url};
 
 /// Where the token goes in the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -19,17 +22,6 @@ pub enum TokenPlacement {
     Fragment,
 }
 
-/// Characters escaped in a hash parameter value.
-const FRAGMENT_VALUE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'&')
-    .add(b'<')
-    .add(b'>')
-    .add(b'`');
-
 /// How to build the URL.
 #[derive(Debug, Clone)]
 pub struct JitsiTarget {
@@ -37,52 +29,102 @@ pub struct JitsiTarget {
     pub base: Url,
     pub placement: TokenPlacement,
     /// Add `#config.prejoinConfig.enabled=false` so the user is not asked to press "Join"
-    /// again after logging in.
+    /// again after logging in (unless Jitsi's state already says otherwise).
     pub skip_prejoin: bool,
+    /// URL scheme of the Jitsi desktop app (jitsi-meet-electron: `jitsi-meet`).
+    pub electron_scheme: String,
+    /// URL scheme of the Jitsi mobile apps (`org.jitsi.meet`).
+    pub mobile_scheme: String,
 }
 
+/// Where one login leads.
+#[derive(Debug, Clone, Copy)]
+pub struct Destination<'a> {
+    pub room: &'a RoomName,
+    pub tenant: Option<&'a Tenant>,
+    pub overrides: &'a [Override],
+}
+
+const PREJOIN: &str = "config.prejoinConfig.enabled";
+
 impl JitsiTarget {
-    /// `https://jitsi.example[/base]/<room>` with the token and hash parameters.
-    pub fn room_url(&self, room: &RoomName, token: &str) -> Url {
+    /// `https://jitsi.example[/base][/<tenant>]/<room>` with the token and hash parameters.
+    pub fn room_url(&self, to: &Destination<'_>, token: &str) -> Url {
         let mut url = self.base.clone();
         url.set_query(None);
         url.set_fragment(None);
         if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().push(room.as_str());
+            segments.pop_if_empty();
+            if let Some(t) = to.tenant {
+                segments.push(t.as_str());
+            }
+            segments.push(to.room.as_str());
         }
+        // jitsi-meet's parseURLParams splits the hash on `&` and `=`, leaves keys as they
+        // are and decodes each value with decodeURIComponent before JSON-parsing it.
         let mut hash: Vec<String> = Vec::new();
         match self.placement {
             TokenPlacement::Query => {
                 url.query_pairs_mut().append_pair("jwt", token);
             }
-            TokenPlacement::Fragment => hash.push(format!("jwt={}", json_value(token))),
+            TokenPlacement::Fragment => {
+                hash.push(format!("jwt={}", json_value(&Value::from(token))))
+            }
         }
-        if self.skip_prejoin {
-            hash.push("config.prejoinConfig.enabled=false".to_owned());
+        for o in to.overrides {
+            hash.push(format!("{}={}", o.key, json_value(&o.value)));
+        }
+        if self.skip_prejoin && !to.overrides.iter().any(|o| o.key == PREJOIN) {
+            hash.push(format!("{PREJOIN}=false"));
         }
         if !hash.is_empty() {
             url.set_fragment(Some(&hash.join("&")));
         }
         url
     }
+
+    /// The same address for a Jitsi app: `jitsi-meet://host/...` for the desktop app,
+    /// `org.jitsi.meet://host/...` for the mobile apps (which turn it back into https and open
+    /// the room with the token). `None` for browsers.
+    pub fn app_url(&self, url: &Url, client: ClientKind) -> Option<String> {
+        let scheme = match client {
+            ClientKind::Browser => return None,
+            ClientKind::Electron => &self.electron_scheme,
+            ClientKind::Ios | ClientKind::Android => &self.mobile_scheme,
+        };
+        Some(format!("{scheme}://{}", &url[Position::BeforeHost..]))
+    }
 }
 
-/// A JSON string literal, escaped for use as a hash parameter value.
-fn json_value(s: &str) -> String {
-    let json = serde_json::Value::String(s.to_owned()).to_string();
-    utf8_percent_encode(&json, FRAGMENT_VALUE).to_string()
+/// A JSON value as a hash parameter value (encodeURIComponent of its JSON text).
+fn json_value(v: &Value) -> String {
+    utf8_percent_encode(&v.to_string(), URI_COMPONENT).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn target(base: &str, placement: TokenPlacement, skip_prejoin: bool) -> JitsiTarget {
         JitsiTarget {
             base: Url::parse(base).unwrap(),
             placement,
             skip_prejoin,
+            electron_scheme: "jitsi-meet".into(),
+            mobile_scheme: "org.jitsi.meet".into(),
         }
+    }
+
+    fn url(t: &JitsiTarget, room: &str, tenant: Option<&str>, overrides: &[Override]) -> String {
+        let room = RoomName::parse(room).unwrap();
+        let tenant = tenant.map(|t| Tenant::parse(t).unwrap());
+        let to = Destination {
+            room: &room,
+            tenant: tenant.as_ref(),
+            overrides,
+        };
+        t.room_url(&to, "a.b.c").to_string()
     }
 
     #[test]
@@ -92,6 +134,7 @@ mod tests {
             (
                 "https://meet.example",
                 "team",
+                None,
                 Query,
                 true,
                 "https://meet.example/team?jwt=a.b.c#config.prejoinConfig.enabled=false",
@@ -99,6 +142,7 @@ mod tests {
             (
                 "https://meet.example/",
                 "team",
+                None,
                 Query,
                 false,
                 "https://meet.example/team?jwt=a.b.c",
@@ -106,6 +150,7 @@ mod tests {
             (
                 "https://meet.example/base/",
                 "Réunion Team",
+                None,
                 Query,
                 false,
                 "https://meet.example/base/R%C3%A9union%20Team?jwt=a.b.c",
@@ -113,6 +158,7 @@ mod tests {
             (
                 "https://meet.example:8443/base",
                 "team",
+                None,
                 Fragment,
                 true,
                 "https://meet.example:8443/base/team#jwt=%22a.b.c%22&config.prejoinConfig.enabled=false",
@@ -120,32 +166,85 @@ mod tests {
             (
                 "http://127.0.0.1:3000/inspect",
                 "ВСТРЕЧА",
+                None,
                 Query,
                 false,
                 "http://127.0.0.1:3000/inspect/%D0%92%D0%A1%D0%A2%D0%A0%D0%95%D0%A7%D0%90?jwt=a.b.c",
             ),
+            (
+                "https://meet.example",
+                "team",
+                Some("Acme"),
+                Query,
+                false,
+                "https://meet.example/Acme/team?jwt=a.b.c",
+            ),
         ];
-        for (base, room, placement, skip, want) in cases {
-            let url =
-                target(base, placement, skip).room_url(&RoomName::parse(room).unwrap(), "a.b.c");
-            assert_eq!(url.as_str(), want);
+        for (base, room, tenant, placement, skip, want) in cases {
+            assert_eq!(url(&target(base, placement, skip), room, tenant, &[]), want);
         }
+    }
+
+    #[test]
+    fn carries_settings_back_as_json_hash_values() {
+        let t = target("https://meet.example", TokenPlacement::Fragment, true);
+        let overrides = [
+            Override {
+                key: "config.prejoinConfig.enabled".into(),
+                value: json!(true),
+            },
+            Override {
+                key: "config.subject".into(),
+                value: json!("Q&A = fun/#1"),
+            },
+            Override {
+                key: "config.toolbarButtons".into(),
+                value: json!(["chat", "raisehand"]),
+            },
+        ];
+        assert_eq!(
+            url(&t, "team", None, &overrides),
+            "https://meet.example/team#jwt=%22a.b.c%22&config.prejoinConfig.enabled=true\
+             &config.subject=%22Q%26A%20%3D%20fun%2F%231%22\
+             &config.toolbarButtons=%5B%22chat%22%2C%22raisehand%22%5D"
+        );
+    }
+
+    #[test]
+    fn app_urls_keep_everything_but_the_scheme() {
+        let t = target(
+            "https://meet.example:8443/base",
+            TokenPlacement::Query,
+            true,
+        );
+        let https =
+            Url::parse("https://meet.example:8443/base/acme/team?jwt=a.b.c#config.x=1").unwrap();
+        assert_eq!(t.app_url(&https, ClientKind::Browser), None);
+        assert_eq!(
+            t.app_url(&https, ClientKind::Electron).unwrap(),
+            "jitsi-meet://meet.example:8443/base/acme/team?jwt=a.b.c#config.x=1"
+        );
+        assert_eq!(
+            t.app_url(&https, ClientKind::Android).unwrap(),
+            "org.jitsi.meet://meet.example:8443/base/acme/team?jwt=a.b.c#config.x=1"
+        );
     }
 
     #[test]
     fn host_never_changes_for_tricky_but_valid_names() {
         let t = target("https://meet.example/", TokenPlacement::Query, true);
-        for room in [
-            "a..b",
-            "~x",
-            "évil.example",
-            "x y",
-            "%E2"[1..].as_ref(),
-            "...",
-        ] {
-            let url = t.room_url(&RoomName::parse(room).unwrap(), "t");
-            assert_eq!(url.host_str(), Some("meet.example"), "{room}");
-            assert_eq!(url.path_segments().unwrap().count(), 1, "{room}");
+        for room in ["a..b", "~x", "évil.example", "x y", "..."] {
+            let room = RoomName::parse(room).unwrap();
+            let u = t.room_url(
+                &Destination {
+                    room: &room,
+                    tenant: None,
+                    overrides: &[],
+                },
+                "t",
+            );
+            assert_eq!(u.host_str(), Some("meet.example"), "{room}");
+            assert_eq!(u.path_segments().unwrap().count(), 1, "{room}");
         }
     }
 }

@@ -14,14 +14,18 @@ pub mod headers;
 pub mod health;
 pub mod inspector;
 pub mod jitsi;
+pub mod jitsi_state;
 pub mod jitsi_url;
+pub mod keys;
 pub mod login;
 pub mod login_state;
 pub mod oidc;
 pub mod pages;
 pub mod room;
 pub mod rules;
+pub mod signing;
 pub mod state;
 pub mod telemetry;
+pub mod tenant;
 
 pub use app::App;

@@ -1,34 +1,91 @@
-//! `GET /room/{room}`: start a Keycloak login for a room.
+//! `GET /room/{room}` and `GET /room/{tenant}/{room}`, optionally with Jitsi's
+//! `?state={state}`: start a Keycloak login for a room.
 
-use crate::error::AppError;
+use crate::error::{AppError, Retry};
+use crate::jitsi_state;
 use crate::login_state::PendingLogin;
 use crate::room::{RoomError, RoomName};
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
+use crate::tenant::Tenant;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-pub async fn start(
+pub async fn room(
     State(app): State<AppState>,
-    room: Result<Path<String>, PathRejection>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     // A path that is not valid UTF-8 after decoding is a bad room name like any other.
-    let Path(raw) = room.map_err(|_| AppError::BadRoom(RoomError::Undecodable))?;
-    let room = RoomName::parse(&raw)?;
+    let Path(room) = path.map_err(|_| AppError::BadRoom(RoomError::Undecodable))?;
+    begin(&app, None, &room, query.as_deref(), &headers).await
+}
+
+pub async fn tenant_room(
+    State(app): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Path((tenant, room)) = path.map_err(|_| AppError::BadRoom(RoomError::Undecodable))?;
+    begin(&app, Some(&tenant), &room, query.as_deref(), &headers).await
+}
+
+async fn begin(
+    app: &AppState,
+    tenant: Option<&str>,
+    raw_room: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let room = RoomName::parse(raw_room)?;
+    let tenant = tenant
+        .map(Tenant::parse)
+        .transpose()
+        .map_err(AppError::BadTenant)?;
+    let state = query_param(query.unwrap_or(""), "state");
+    let info = match state {
+        Some(raw) => {
+            jitsi_state::parse(&raw, &room, tenant.as_ref()).map_err(AppError::BadState)?
+        }
+        None => jitsi_state::StateInfo {
+            tenant,
+            ..Default::default()
+        },
+    };
+    let realm = app.realm(info.tenant.as_ref());
     let now = app.clock.now();
-    let login = PendingLogin::new(&room, now);
-    let authorize = app
-        .oidc
-        .authorize_url(&login)
-        .await
-        .map_err(|e| AppError::Oidc(e, Some(room.clone())))?;
+    let login = PendingLogin::new(&room, now).with_state(info);
+    let authorize = realm.oidc.authorize_url(&login).await.map_err(|e| {
+        let tenant = login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok());
+        AppError::Oidc(
+            e,
+            Some(Retry {
+                room: room.clone(),
+                tenant,
+            }),
+        )
+    })?;
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     let set_cookies = app.logins.start(&login, cookie_header, now);
-    tracing::info!(target: AUDIT, event = "login_started", room = room.backend_safe());
+    tracing::info!(
+        target: AUDIT,
+        event = "login_started",
+        room = room.backend_safe(),
+        tenant = login.tenant.as_deref().unwrap_or(""),
+        client = ?login.client,
+    );
     redirect(authorize.as_str(), &set_cookies)
+}
+
+/// The first value of a query parameter.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// A 303 to `location`, with cookies to set or delete.

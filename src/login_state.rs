@@ -12,6 +12,7 @@
 //!   bounded in-process set of recently used `state`s refuses replays of a copied cookie.
 
 use crate::clock::UnixTime;
+use crate::jitsi_state::{ClientKind, Override, StateInfo};
 use crate::room::RoomName;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,6 +38,14 @@ pub struct PendingLogin {
     pub pkce_verifier: String,
     /// The room as typed; parsed again (it was valid when sealed) when the login completes.
     pub room: String,
+    /// The Jitsi tenant, if any; parsed again when the login completes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Settings from Jitsi's `{state}` to hand back to Jitsi.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
+    #[serde(default)]
+    pub client: ClientKind,
     pub created: UnixTime,
 }
 
@@ -57,8 +66,19 @@ impl PendingLogin {
             nonce: random_token(),
             pkce_verifier: random_token(),
             room: room.as_str().to_owned(),
+            tenant: None,
+            overrides: Vec::new(),
+            client: ClientKind::Browser,
             created: now,
         }
+    }
+
+    /// Adds what Jitsi's `{state}` (or the path) said about tenant, settings and client.
+    pub fn with_state(mut self, info: StateInfo) -> Self {
+        self.tenant = info.tenant.map(|t| t.as_str().to_owned());
+        self.overrides = info.overrides;
+        self.client = info.client;
+        self
     }
 }
 

@@ -32,3 +32,14 @@ pub struct InspectPage<'a> {
     pub rows: Vec<ClaimRow>,
     pub expires_in: u64,
 }
+
+#[derive(Template)]
+#[template(path = "return_to_app.html")]
+pub struct ReturnToAppPage<'a> {
+    pub app_url: &'a str,
+    pub web_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage;

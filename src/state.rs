@@ -6,21 +6,49 @@ use crate::jitsi_url::JitsiTarget;
 use crate::login_state::LoginCookies;
 use crate::oidc::Oidc;
 use crate::rules::ModeratorPolicy;
+use crate::signing::PublicKey;
+use crate::tenant::Tenant;
+use std::collections::HashMap;
 use std::sync::Arc;
 use url::Url;
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<Shared>);
 
-pub struct Shared {
-    pub clock: Arc<dyn Clock>,
+/// One organisation: a Keycloak realm and client, how its tokens are signed, who moderates.
+pub struct Realm {
+    /// `default` or the tenant's name, for logs.
+    pub name: String,
     pub oidc: Oidc,
     pub issuer: Url,
     pub client_id: String,
-    pub logins: LoginCookies,
     pub minter: Minter,
-    pub target: JitsiTarget,
     pub moderators: ModeratorPolicy,
+}
+
+pub struct Shared {
+    pub clock: Arc<dyn Clock>,
+    pub logins: LoginCookies,
+    pub target: JitsiTarget,
+    pub default_realm: Arc<Realm>,
+    /// Realms of tenants configured under `[tenants.<name>]`, keyed by lower-case name.
+    pub tenant_realms: HashMap<String, Arc<Realm>>,
+    /// Every RS256 public key of every realm, for the key server and JWKS.
+    pub public_keys: Vec<PublicKey>,
+}
+
+impl Shared {
+    /// The realm that serves rooms under `tenant`.
+    pub fn realm(&self, tenant: Option<&Tenant>) -> &Arc<Realm> {
+        tenant
+            .and_then(|t| self.tenant_realms.get(&t.canonical()))
+            .unwrap_or(&self.default_realm)
+    }
+
+    /// Every realm, the default first.
+    pub fn realms(&self) -> impl Iterator<Item = &Arc<Realm>> {
+        std::iter::once(&self.default_realm).chain(self.tenant_realms.values())
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -49,13 +49,19 @@ async fn hostile_names_get_a_400_page_and_no_redirect() {
             "{raw}: the page never echoes the input"
         );
     }
-    // Paths that do not even reach the room route.
+    // Paths with a hostile tenant, or too many segments.
     for raw in [
         "/room/",
         "/room",
-        "/room/a/b",
+        "/room/a/b/c",
         "/room//evil.example",
         "/room/%2F/evil",
+        "/room/evil.example%2F/x",
+        "/room/a%2Fb/c",
+        "/room/%C3%A9vil/x",
+        "/room/..%2F..%2F/x",
+        "/room/.hidden/x",
+        "/room/host:443/x",
     ] {
         let resp = client.get(bridge.url(raw)).send().await.unwrap();
         assert!(resp.headers().get("location").is_none(), "{raw}");

@@ -1,0 +1,325 @@
+//! Jitsi's `{state}` parameter: what jitsi-meet tells the bridge when it sends a user to
+//! `tokenAuthUrl` (`react/features/authentication/functions.any.ts`, `_getTokenAuthState`).
+//!
+//! It is a JSON object with `room`, `roomSafe`, `tenant`, flat `config.*` / `interfaceConfig.*`
+//! / `iceServers.*` keys holding already JSON-parsed values, and `electron` / `ios` / `android`
+//! flags. Parsed strictly: wrong types, oversized input and a `room` / `roomSafe` / `tenant`
+//! that disagree with the request path are refused. `config.*` and `interfaceConfig.*` values
+//! are carried back to Jitsi as hash parameters (jitsi-meet applies its own whitelist to them);
+//! `iceServers.*` and `refreshToken` are never carried back.
+
+use crate::room::RoomName;
+use crate::tenant::Tenant;
+use serde_json::{Map, Value};
+
+/// Longest accepted `state`, in bytes of JSON.
+pub const MAX_STATE_BYTES: usize = 8 * 1024;
+/// Longest total of carried-over settings (they ride in the login cookie).
+pub const MAX_OVERRIDE_BYTES: usize = 1500;
+const MAX_KEY_LEN: usize = 100;
+
+/// Which Jitsi client sent the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    #[default]
+    Browser,
+    Electron,
+    Ios,
+    Android,
+}
+
+/// A setting carried back to Jitsi as `#<key>=<JSON value>`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Override {
+    pub key: String,
+    pub value: Value,
+}
+
+/// What the state adds to a login.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StateInfo {
+    pub tenant: Option<Tenant>,
+    pub overrides: Vec<Override>,
+    pub client: ClientKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    #[error("the state parameter is longer than {MAX_STATE_BYTES} bytes")]
+    TooLong,
+    #[error("the state parameter is not a JSON object")]
+    NotAnObject,
+    #[error("the state field {0:?} has the wrong type")]
+    WrongType(&'static str),
+    #[error("the state names a different room than the link")]
+    RoomMismatch,
+    #[error("the state's roomSafe does not match its room")]
+    RoomSafeMismatch,
+    #[error("the state names a different tenant than the link")]
+    TenantMismatch,
+    #[error("the state's tenant is not valid: {0}")]
+    BadTenant(crate::tenant::TenantError),
+    #[error("the state contains an invalid setting name")]
+    BadSettingName,
+    #[error(
+        "the state carries more settings than the bridge passes on ({MAX_OVERRIDE_BYTES} bytes)"
+    )]
+    TooManySettings,
+    #[error("the state names more than one client app")]
+    ConflictingClients,
+}
+
+/// Parses `state` for a login to `room` (from the path) and `path_tenant`.
+pub fn parse(
+    raw: &str,
+    room: &RoomName,
+    path_tenant: Option<&Tenant>,
+) -> Result<StateInfo, StateError> {
+    if raw.len() > MAX_STATE_BYTES {
+        return Err(StateError::TooLong);
+    }
+    let object: Map<String, Value> = match serde_json::from_str::<Value>(raw) {
+        Ok(Value::Object(o)) => o,
+        _ => return Err(StateError::NotAnObject),
+    };
+
+    if let Some(v) = object.get("room") {
+        let name = v.as_str().ok_or(StateError::WrongType("room"))?;
+        // The path and the state both carry the room as shown in Jitsi's address bar; they
+        // must name the same room once normalised the way Jitsi does.
+        let same = RoomName::parse(name).is_ok_and(|r| r.backend_safe() == room.backend_safe());
+        if !same {
+            return Err(StateError::RoomMismatch);
+        }
+    }
+    if let Some(v) = object.get("roomSafe") {
+        let safe = v.as_str().ok_or(StateError::WrongType("roomSafe"))?;
+        if safe != room.backend_safe() {
+            return Err(StateError::RoomSafeMismatch);
+        }
+    }
+    let tenant = match object.get("tenant") {
+        None | Some(Value::Null) => path_tenant.cloned(),
+        Some(Value::String(t)) if t.is_empty() => path_tenant.cloned(),
+        Some(Value::String(t)) => {
+            let parsed = Tenant::parse(t).map_err(StateError::BadTenant)?;
+            match path_tenant {
+                Some(p) if p.canonical() != parsed.canonical() => {
+                    return Err(StateError::TenantMismatch);
+                }
+                Some(p) => Some(p.clone()),
+                None => Some(parsed),
+            }
+        }
+        Some(_) => return Err(StateError::WrongType("tenant")),
+    };
+
+    let mut client = ClientKind::Browser;
+    for (key, kind) in [
+        ("electron", ClientKind::Electron),
+        ("ios", ClientKind::Ios),
+        ("android", ClientKind::Android),
+    ] {
+        match object.get(key) {
+            None | Some(Value::Bool(false)) | Some(Value::Null) => {}
+            Some(Value::Bool(true)) if client == ClientKind::Browser => client = kind,
+            Some(Value::Bool(true)) => return Err(StateError::ConflictingClients),
+            Some(_) => {
+                return Err(StateError::WrongType(match kind {
+                    ClientKind::Electron => "electron",
+                    ClientKind::Ios => "ios",
+                    _ => "android",
+                }));
+            }
+        }
+    }
+
+    let mut overrides = Vec::new();
+    let mut size = 0usize;
+    for (key, value) in &object {
+        let carried = key.starts_with("config.") || key.starts_with("interfaceConfig.");
+        let known = carried
+            || key.starts_with("iceServers.")
+            || matches!(
+                key.as_str(),
+                "room" | "roomSafe" | "tenant" | "electron" | "ios" | "android" | "refreshToken"
+            );
+        if !known {
+            // Newer jitsi-meet versions may add fields; they are not needed to log in.
+            continue;
+        }
+        if !carried {
+            continue;
+        }
+        if key.len() > MAX_KEY_LEN
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+            || key.split('.').any(|part| {
+                part.is_empty() || matches!(part, "__proto__" | "constructor" | "prototype")
+            })
+        {
+            return Err(StateError::BadSettingName);
+        }
+        size += key.len() + value.to_string().len();
+        if size > MAX_OVERRIDE_BYTES {
+            return Err(StateError::TooManySettings);
+        }
+        overrides.push(Override {
+            key: key.clone(),
+            value: value.clone(),
+        });
+    }
+    // Deterministic order whatever the JSON map implementation keeps.
+    overrides.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(StateInfo {
+        tenant,
+        overrides,
+        client,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn room(r: &str) -> RoomName {
+        RoomName::parse(r).unwrap()
+    }
+
+    #[test]
+    fn parses_what_jitsi_meet_sends() {
+        let state = json!({
+            "room": "WeeklySync", "roomSafe": "weeklysync", "tenant": "acme",
+            "config.startWithAudioMuted": true, "config.prejoinConfig.enabled": false,
+            "config.subject": "Weekly", "interfaceConfig.SHOW_CHROME_EXTENSION_BANNER": false,
+            "iceServers.replace": [{"urls": "turn:evil.example"}], "refreshToken": "secret",
+            "electron": true, "somethingNew": 1
+        });
+        let info = parse(&state.to_string(), &room("WeeklySync"), None).unwrap();
+        assert_eq!(info.tenant.unwrap().as_str(), "acme");
+        assert_eq!(info.client, ClientKind::Electron);
+        let keys: Vec<&str> = info.overrides.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "config.prejoinConfig.enabled",
+                "config.startWithAudioMuted",
+                "config.subject",
+                "interfaceConfig.SHOW_CHROME_EXTENSION_BANNER"
+            ]
+        );
+        assert_eq!(info.overrides[2].value, json!("Weekly"));
+    }
+
+    #[test]
+    fn unicode_rooms_match_by_jitsi_normalisation() {
+        let state = json!({"room": "Réunion Team", "roomSafe": "r%c3%a9union%20team"});
+        assert!(parse(&state.to_string(), &room("Réunion Team"), None).is_ok());
+        let state =
+            json!({"room": "ВСТРЕЧА", "roomSafe": "%d0%b2%d1%81%d1%82%d1%80%d0%b5%d1%87%d0%b0"});
+        assert!(parse(&state.to_string(), &room("встреча"), None).is_ok());
+        assert_eq!(parse("{}", &room("x"), None).unwrap(), StateInfo::default());
+    }
+
+    #[test]
+    fn refuses_malformed_and_unsafe_state() {
+        let acme = Tenant::parse("acme").unwrap();
+        let big = format!("{{\"config.x\":\"{}\"}}", "a".repeat(MAX_STATE_BYTES));
+        let many = format!("{{\"config.x\":\"{}\"}}", "a".repeat(MAX_OVERRIDE_BYTES));
+        let cases: Vec<(String, Option<&Tenant>, StateError)> = vec![
+            (big, None, StateError::TooLong),
+            ("[1]".into(), None, StateError::NotAnObject),
+            ("not json".into(), None, StateError::NotAnObject),
+            (
+                json!({"room": 5}).to_string(),
+                None,
+                StateError::WrongType("room"),
+            ),
+            (
+                json!({"room": "other"}).to_string(),
+                None,
+                StateError::RoomMismatch,
+            ),
+            (
+                json!({"room": "//evil.example"}).to_string(),
+                None,
+                StateError::RoomMismatch,
+            ),
+            (
+                json!({"roomSafe": "*"}).to_string(),
+                None,
+                StateError::RoomSafeMismatch,
+            ),
+            (
+                json!({"roomSafe": "team%2f.."}).to_string(),
+                None,
+                StateError::RoomSafeMismatch,
+            ),
+            (
+                json!({"tenant": "other"}).to_string(),
+                Some(&acme),
+                StateError::TenantMismatch,
+            ),
+            (
+                json!({"tenant": "../x"}).to_string(),
+                None,
+                StateError::BadTenant(crate::tenant::TenantError::BadCharacter),
+            ),
+            (
+                json!({"tenant": ["a"]}).to_string(),
+                None,
+                StateError::WrongType("tenant"),
+            ),
+            (
+                json!({"config.__proto__.x": 1}).to_string(),
+                None,
+                StateError::BadSettingName,
+            ),
+            (
+                json!({"config.a b": 1}).to_string(),
+                None,
+                StateError::BadSettingName,
+            ),
+            (
+                json!({"config..x": 1}).to_string(),
+                None,
+                StateError::BadSettingName,
+            ),
+            (many, None, StateError::TooManySettings),
+            (
+                json!({"electron": "yes"}).to_string(),
+                None,
+                StateError::WrongType("electron"),
+            ),
+            (
+                json!({"ios": true, "android": true}).to_string(),
+                None,
+                StateError::ConflictingClients,
+            ),
+        ];
+        for (raw, tenant, want) in cases {
+            assert_eq!(
+                parse(&raw, &room("team"), tenant).unwrap_err(),
+                want,
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn tenant_from_path_or_state() {
+        let acme = Tenant::parse("ACME").unwrap();
+        let same = parse(
+            &json!({"tenant": "acme"}).to_string(),
+            &room("x"),
+            Some(&acme),
+        )
+        .unwrap();
+        assert_eq!(same.tenant.unwrap().as_str(), "ACME");
+        let path_only = parse("{}", &room("x"), Some(&acme)).unwrap();
+        assert_eq!(path_only.tenant, Some(acme));
+    }
+}
