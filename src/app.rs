@@ -9,7 +9,7 @@ use crate::oidc::{Oidc, OidcSettings};
 use crate::pages::IndexPage;
 use crate::signing::PublicKey;
 use crate::state::{AppState, Realm, Shared};
-use crate::{callback, headers, health, inspector, keys, login, telemetry};
+use crate::{callback, headers, health, inspector, keys, login, logout, telemetry};
 use askama::Template;
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -151,6 +151,8 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         default_realm,
         tenant_realms,
         public_keys,
+        logout_redirect: config.logout_redirect(),
+        guests: config.guests_enabled,
     }));
 
     let mut routes = Router::new()
@@ -158,6 +160,8 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         .route("/room/{room}", get(login::room))
         .route("/room/{tenant}/{room}", get(login::tenant_room))
         .route("/callback", get(callback::finish))
+        .route("/logout", get(logout::logout))
+        .route("/logged-out", get(logout::logged_out))
         .route("/asap/{file}", get(keys::asap))
         .route("/jwks.json", get(keys::jwks_json))
         .route("/healthz", get(health::healthz))
@@ -186,7 +190,10 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                 StatusCode::GATEWAY_TIMEOUT,
                 timeout,
             ))
-            .layer(axum::middleware::from_fn(render_errors))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                render_errors,
+            ))
             .layer(axum::middleware::from_fn(headers::security_headers))
             .layer(axum::middleware::from_fn(telemetry::request_span)),
         state,

@@ -96,12 +96,13 @@ async fn run(
 
     // 4. Code exchange with the PKCE verifier; ID token signature, iss, aud/azp, exp, nonce,
     //    algorithm allowlist, at_hash.
-    let claims = realm
+    let verified = realm
         .oidc
         .finish(code, &login)
         .await
         .map_err(|e| AppError::Oidc(e, retry()))?;
-    let who = Identity::from_claims(&claims, &realm.client_id).ok_or(AppError::NoSubject)?;
+    let who =
+        Identity::from_claims(&verified.claims, &realm.client_id).ok_or(AppError::NoSubject)?;
 
     // 5. Rights, token, and off to Jitsi (or back to the Jitsi app that sent the user).
     let role = realm.moderators.role_of(&who);
@@ -129,10 +130,19 @@ async fn run(
         role = ?role,
         client = ?login.client,
     );
-    match app.target.app_url(&target, login.client) {
-        Some(app_url) => return_to_app(&app_url, target.as_str()),
-        None => redirect(target.as_str(), &[]),
+    // Remember the ID token (sealed) so that /logout can end the Keycloak session without
+    // asking the user to confirm.
+    let session = app
+        .logins
+        .session_cookie(&verified.id_token, tenant.as_ref());
+    let mut response = match app.target.app_url(&target, login.client) {
+        Some(app_url) => return_to_app(&app_url, target.as_str())?,
+        None => redirect(target.as_str(), &[])?,
+    };
+    if let Ok(v) = HeaderValue::from_str(&session) {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
+    Ok(response)
 }
 
 /// Jitsi's desktop and mobile apps sent the user to the system browser; the way back is the

@@ -38,6 +38,9 @@ pub struct Config {
     /// Tenants (lower case) with settings of their own; missing keys inherit from `realm`.
     pub tenants: BTreeMap<String, RealmConfig>,
     pub inspector_enabled: bool,
+    /// `logout.redirect_url`; `None` means the bridge's own `/logged-out` page.
+    pub logout_redirect_url: Option<Url>,
+    pub guests_enabled: bool,
     pub log: LogConfig,
 }
 
@@ -225,6 +228,22 @@ impl Config {
         url
     }
 
+    /// The HMAC secret of a realm, for printing the Jitsi settings.
+    pub fn jitsi_secret_for(&self, realm: &RealmConfig) -> Option<SecretString> {
+        realm.signer.hmac_secret.clone()
+    }
+
+    /// Where Keycloak sends the browser after logout.
+    pub fn logout_redirect(&self) -> Url {
+        self.logout_redirect_url.clone().unwrap_or_else(|| {
+            let mut url = self.server.public_url.clone();
+            if let Ok(mut segments) = url.path_segments_mut() {
+                segments.pop_if_empty().push("logged-out");
+            }
+            url
+        })
+    }
+
     /// Whether cookies get the `Secure` flag.
     pub fn secure_cookies(&self) -> bool {
         self.server.public_url.scheme() == "https"
@@ -267,6 +286,10 @@ impl Reader<'_> {
         };
 
         let inspector_enabled = r.get("inspector.enabled", false);
+        let logout_redirect_url = r
+            .opt::<String>("logout.redirect_url")
+            .and_then(|s| r.web_url("logout.redirect_url", &s));
+        let guests_enabled = r.get("guests.enabled", false);
         let log = LogConfig {
             format: r.get("log.format", LogFormat::Text),
             level: r.get("log.level", "info".to_owned()),
@@ -300,6 +323,8 @@ impl Reader<'_> {
             realm: default_realm?,
             tenants,
             inspector_enabled,
+            logout_redirect_url,
+            guests_enabled,
             log,
         })
     }

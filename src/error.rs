@@ -10,10 +10,11 @@ use crate::login_state::LoginLookup;
 use crate::oidc::OidcError;
 use crate::pages::ErrorPage;
 use crate::room::{RoomError, RoomName};
+use crate::state::AppState;
 use crate::telemetry::RequestId;
 use crate::tenant::{Tenant, TenantError};
 use askama::Template;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -56,8 +57,8 @@ pub struct ErrorInfo {
     pub kind: &'static str,
     pub title: &'static str,
     pub message: String,
-    /// A relative link that starts the login again, when the room is known.
-    pub retry: Option<String>,
+    /// The room (and tenant) to offer "try again" (and "join as guest") for, when known.
+    pub retry: Option<Retry>,
     /// The cause, for the log only.
     pub cause: String,
 }
@@ -118,7 +119,7 @@ impl AppError {
             kind,
             title,
             message,
-            retry: retry.map(Retry::link),
+            retry: retry.cloned(),
             cause: self.to_string(),
         }
     }
@@ -164,7 +165,7 @@ impl IntoResponse for AppError {
 
 /// Renders every error response as a page and logs it once. Error statuses produced without
 /// an [`AppError`] (timeouts, body limits) get a generic page too.
-pub async fn render_errors(request: Request, next: Next) -> Response {
+pub async fn render_errors(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let request_id = request
         .extensions()
         .get::<RequestId>()
@@ -185,10 +186,18 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     } else {
         tracing::warn!(kind = info.kind, status = status.as_u16(), cause = %info.cause, "request refused");
     }
+    let retry_link = info.retry.as_ref().map(Retry::link);
+    // Offered only when the Jitsi side lets people in without a token (`guests.enabled`).
+    let guest_link = info
+        .retry
+        .as_ref()
+        .filter(|_| app.guests)
+        .map(|r| app.target.guest_url(&r.room, r.tenant.as_ref()).to_string());
     let page = ErrorPage {
         title: info.title,
         message: &info.message,
-        retry: info.retry.as_deref(),
+        retry: retry_link.as_deref(),
+        guest: guest_link.as_deref(),
         request_id: &request_id.0,
         status: status.as_u16(),
     };

@@ -50,16 +50,7 @@ const PREJOIN: &str = "config.prejoinConfig.enabled";
 impl JitsiTarget {
     /// `https://jitsi.example[/base][/<tenant>]/<room>` with the token and hash parameters.
     pub fn room_url(&self, to: &Destination<'_>, token: &str) -> Url {
-        let mut url = self.base.clone();
-        url.set_query(None);
-        url.set_fragment(None);
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty();
-            if let Some(t) = to.tenant {
-                segments.push(t.as_str());
-            }
-            segments.push(to.room.as_str());
-        }
+        let mut url = self.guest_url(to.room, to.tenant);
         // jitsi-meet's parseURLParams splits the hash on `&` and `=`, leaves keys as they
         // are and decodes each value with decodeURIComponent before JSON-parsing it.
         let mut hash: Vec<String> = Vec::new();
@@ -79,6 +70,22 @@ impl JitsiTarget {
         }
         if !hash.is_empty() {
             url.set_fragment(Some(&hash.join("&")));
+        }
+        url
+    }
+
+    /// The room without a token, for guests (Jitsi then applies its own rules for people
+    /// without a token: a guest domain, a lobby, waiting for a moderator).
+    pub fn guest_url(&self, room: &RoomName, tenant: Option<&Tenant>) -> Url {
+        let mut url = self.base.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty();
+            if let Some(t) = tenant {
+                segments.push(t.as_str());
+            }
+            segments.push(room.as_str());
         }
         url
     }

@@ -14,6 +14,7 @@
 use crate::clock::UnixTime;
 use crate::jitsi_state::{ClientKind, Override, StateInfo};
 use crate::room::RoomName;
+use crate::tenant::Tenant;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::{Cookie, CookieJar, Key, SameSite};
@@ -27,6 +28,18 @@ use std::time::Duration;
 pub const COOKIE_PREFIX: &str = "jb_login_";
 /// Pending logins kept per browser; starting another drops the oldest.
 pub const MAX_PENDING: usize = 8;
+/// The cookie that keeps the last ID token for RP-initiated logout.
+pub const SESSION_COOKIE: &str = "jb_session";
+/// How long the logout hint is kept; Keycloak accepts an expired ID token as a hint.
+const SESSION_TTL_SECS: u64 = 12 * 3600;
+
+#[derive(Serialize, Deserialize)]
+struct Session {
+    id_token: String,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
 /// Length of a `state` value: 32 random bytes, base64url.
 const STATE_LEN: usize = 43;
 
@@ -201,6 +214,44 @@ impl LoginCookies {
             return Err(LoginLookup::Replayed);
         }
         Ok(login)
+    }
+
+    /// `Set-Cookie` holding the sealed ID token of a finished login, for logging out later.
+    pub fn session_cookie(&self, id_token: &SecretString, tenant: Option<&Tenant>) -> String {
+        let session = Session {
+            id_token: id_token.expose_secret().to_owned(),
+            tenant: tenant.map(|t| t.as_str().to_owned()),
+        };
+        let value = serde_json::to_string(&session).unwrap_or_default();
+        let mut jar = CookieJar::new();
+        jar.private_mut(&self.key).add(self.cookie(
+            SESSION_COOKIE.to_owned(),
+            value,
+            Some(SESSION_TTL_SECS),
+        ));
+        jar.delta()
+            .map(|c| c.encoded().to_string())
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// The ID token and tenant of the last login in this browser, if any.
+    pub fn session(&self, cookie_header: Option<&str>) -> Option<(SecretString, Option<String>)> {
+        let header = cookie_header?;
+        let mut jar = CookieJar::new();
+        for c in Cookie::split_parse_encoded(header.to_owned()).flatten() {
+            if c.name() == SESSION_COOKIE {
+                jar.add_original(c.into_owned());
+            }
+        }
+        let opened = jar.private(&self.key).get(SESSION_COOKIE)?;
+        let s: Session = serde_json::from_str(opened.value()).ok()?;
+        Some((SecretString::from(s.id_token), s.tenant))
+    }
+
+    /// `Set-Cookie` that deletes the session cookie.
+    pub fn session_removal(&self) -> String {
+        self.removal(SESSION_COOKIE)
     }
 
     /// `Set-Cookie` that deletes the pending login for `state`.

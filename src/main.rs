@@ -27,6 +27,13 @@ enum Command {
     CheckConfig,
     /// Ask a running bridge's /healthz (for container health checks); exit 0 when healthy.
     Healthcheck,
+    /// Print the docker-jitsi-meet, Prosody and config.js settings that accept this bridge's
+    /// tokens.
+    PrintJitsiConfig {
+        /// Include the shared secret (HS*) instead of a placeholder.
+        #[arg(long)]
+        with_secrets: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,6 +64,16 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Healthcheck => runtime.block_on(healthcheck(&config)),
+        Command::PrintJitsiConfig { with_secrets } => {
+            #[allow(clippy::print_stdout)] // the output is the point of this command
+            {
+                print!(
+                    "{}",
+                    jitsi_oidc_bridge::jitsi_settings::render(&config, with_secrets)
+                );
+            }
+            ExitCode::SUCCESS
+        }
         Command::Serve => runtime.block_on(serve(config)),
     }
 }

@@ -125,6 +125,14 @@ pub enum OidcError {
     InvalidIdToken(String),
 }
 
+/// A verified login.
+pub struct Verified {
+    /// The ID token's claims, all checks passed.
+    pub claims: Value,
+    /// The ID token itself, kept only as the `id_token_hint` for logging out.
+    pub id_token: SecretString,
+}
+
 /// Settings for [`Oidc`].
 #[derive(Clone)]
 pub struct OidcSettings {
@@ -190,12 +198,28 @@ impl Oidc {
         self.provider().await.map(|_| ())
     }
 
-    /// The end-session endpoint from discovery, if Keycloak advertises one.
-    pub async fn end_session_endpoint(&self) -> Option<Url> {
-        self.provider()
-            .await
-            .ok()
-            .and_then(|p| p.end_session.clone())
+    /// Keycloak's RP-initiated logout URL (OIDC RP-Initiated Logout 1.0): ends the Keycloak
+    /// session and comes back to `post_logout`. `None` when Keycloak advertises no
+    /// end-session endpoint.
+    pub async fn logout_url(
+        &self,
+        id_token_hint: Option<&str>,
+        post_logout: &Url,
+    ) -> Result<Option<Url>, OidcError> {
+        let provider = self.provider().await?;
+        let Some(mut url) = provider.end_session.clone() else {
+            return Ok(None);
+        };
+        {
+            let mut q = url.query_pairs_mut();
+            // Without the hint Keycloak asks the user to confirm; with it, it does not.
+            if let Some(hint) = id_token_hint {
+                q.append_pair("id_token_hint", hint);
+            }
+            q.append_pair("client_id", &self.settings.client_id);
+            q.append_pair("post_logout_redirect_uri", post_logout.as_str());
+        }
+        Ok(Some(url))
     }
 
     /// The Keycloak authorization URL for this pending login (code flow, PKCE S256, nonce).
@@ -219,7 +243,7 @@ impl Oidc {
     }
 
     /// Exchanges the code (with the PKCE verifier) and returns the verified ID-token claims.
-    pub async fn finish(&self, code: &str, login: &PendingLogin) -> Result<Value, OidcError> {
+    pub async fn finish(&self, code: &str, login: &PendingLogin) -> Result<Verified, OidcError> {
         let provider = self.provider().await?;
         let request = provider
             .client
@@ -260,7 +284,12 @@ impl Oidc {
         }
     }
 
-    fn verify(&self, provider: &Provider, tokens: &Tokens, nonce: &Nonce) -> Result<Value, Retry> {
+    fn verify(
+        &self,
+        provider: &Provider,
+        tokens: &Tokens,
+        nonce: &Nonce,
+    ) -> Result<Verified, Retry> {
         let id_token = tokens.id_token().ok_or_else(|| {
             Retry::Fail("the token response has no ID token (is the openid scope allowed?)".into())
         })?;
@@ -299,8 +328,12 @@ impl Oidc {
                 ));
             }
         }
-        serde_json::to_value(claims)
-            .map_err(|e| Retry::Fail(format!("cannot read the claims: {e}")))
+        let claims = serde_json::to_value(claims)
+            .map_err(|e| Retry::Fail(format!("cannot read the claims: {e}")))?;
+        Ok(Verified {
+            claims,
+            id_token: SecretString::from(id_token.to_string()),
+        })
     }
 
     async fn provider(&self) -> Result<Arc<Provider>, OidcError> {

@@ -9,6 +9,7 @@ pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub message: &'a str,
     pub retry: Option<&'a str>,
+    pub guest: Option<&'a str>,
     pub request_id: &'a str,
     pub status: u16,
 }

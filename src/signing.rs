@@ -110,6 +110,8 @@ pub struct Signer {
     pub key: EncodingKey,
     /// Verifies what `key` signs (the token inspector uses it).
     pub verify_key: DecodingKey,
+    /// The shared secret (HS*), kept only to print the Jitsi settings on request.
+    pub hmac_secret: Option<SecretString>,
     pub kid: Option<String>,
     /// All configured RS256 keys, the signing one first.
     pub published: Vec<PublicKey>,
@@ -148,6 +150,7 @@ impl Signer {
             algorithm,
             key: EncodingKey::from_secret(secret.expose_secret().as_bytes()),
             verify_key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            hmac_secret: Some(secret.clone()),
             kid: None,
             published: Vec::new(),
         }
@@ -171,6 +174,7 @@ impl Signer {
             algorithm: SigningAlgorithm::RS256,
             key,
             verify_key,
+            hmac_secret: None,
             kid: Some(kid),
             published,
         })

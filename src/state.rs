@@ -35,6 +35,10 @@ pub struct Shared {
     pub tenant_realms: HashMap<String, Arc<Realm>>,
     /// Every RS256 public key of every realm, for the key server and JWKS.
     pub public_keys: Vec<PublicKey>,
+    /// Where Keycloak sends the browser after logout.
+    pub logout_redirect: Url,
+    /// Offer "join as guest" links on error pages.
+    pub guests: bool,
 }
 
 impl Shared {
