@@ -5,8 +5,9 @@
 #   scripts/keycloak.sh fetch
 #       Download the Keycloak dist with Maven, unzip it and pre-build it (`kc.sh build`) once
 #       into the cache dir. Idempotent; a half-finished cache is redone.
-#   scripts/keycloak.sh start <run-dir> <realm-json> <http-port> <mgmt-port>
-#       Copy the pre-built dist into <run-dir>, import <realm-json>, start
+#   scripts/keycloak.sh start <run-dir> <realm-json|dir> <http-port> <mgmt-port>
+#       Copy the pre-built dist into <run-dir>, import <realm-json> (or every
+#       <realm>-realm.json in a directory), start
 #       `kc.sh start --optimized` on 127.0.0.1 and wait until it is ready (health + realm
 #       discovery). Log: <run-dir>/keycloak.log, pid: <run-dir>/keycloak.pid.
 #   scripts/keycloak.sh stop <run-dir>
@@ -143,10 +144,10 @@ cmd_start() {
     is_port "$mgmt_port" || die "invalid management port: $mgmt_port"
     [[ "$http_port" != "$mgmt_port" ]] || die "http and management port must differ"
     # A relative realm path may also be given relative to the repository root.
-    if [[ ! -f "$realm_json" && "$realm_json" != /* && -f "$REPO_ROOT/$realm_json" ]]; then
+    if [[ ! -e "$realm_json" && "$realm_json" != /* && -e "$REPO_ROOT/$realm_json" ]]; then
         realm_json="$REPO_ROOT/$realm_json"
     fi
-    [[ -f "$realm_json" ]] || die "realm file not found: $realm_json"
+    [[ -f "$realm_json" || -d "$realm_json" ]] || die "realm file or directory not found: $realm_json"
     [[ -f "$KC_MARKER" && -x "$KC_DIST/bin/kc.sh" ]] \
         || die "no cached Keycloak build in $KC_CACHE; run '$0 fetch' first"
     require_cmd curl
@@ -176,7 +177,18 @@ cmd_start() {
     rm -rf -- "$kc_home"
     cp -a -- "$KC_DIST" "$kc_home"
     mkdir -p -- "$kc_home/data/import"
-    cp -- "$realm_json" "$kc_home/data/import/$KC_REALM-realm.json"
+    if [[ -d "$realm_json" ]]; then
+        # A directory: every <realm>-realm.json in it (Keycloak wants the file named after the realm).
+        local f found=0
+        for f in "$realm_json"/*-realm.json; do
+            [[ -f "$f" ]] || continue
+            cp -- "$f" "$kc_home/data/import/"
+            found=1
+        done
+        ((found)) || die "no *-realm.json files in $realm_json"
+    else
+        cp -- "$realm_json" "$kc_home/data/import/$KC_REALM-realm.json"
+    fi
 
     log "starting Keycloak $KC_VERSION in $run_dir (http 127.0.0.1:$http_port, management :$mgmt_port)"
     local t0=$SECONDS

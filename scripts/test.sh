@@ -19,7 +19,7 @@ scripts/keycloak.sh stop "$run_dir" >/dev/null 2>&1 || true
 rm -rf "$run_dir"
 cleanup() { scripts/keycloak.sh stop "$run_dir" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-scripts/keycloak.sh start "$run_dir" tests/keycloak/test-realm.json "$kc_http" "$kc_mgmt" &
+scripts/keycloak.sh start "$run_dir" tests/keycloak "$kc_http" "$kc_mgmt" &
 kc_job=$!
 
 echo "== cargo fmt --check"

@@ -19,7 +19,7 @@ pub fn keycloak_url() -> String {
         Ok(url) if !url.is_empty() => url,
         _ => panic!(
             "BRIDGE_TEST_KEYCLOAK_URL is not set. These tests need a real Keycloak: run `make test`, \
-             which downloads Keycloak, starts it with tests/keycloak/test-realm.json and sets the variable."
+             which downloads Keycloak, starts it with tests/keycloak/*-realm.json and sets the variable."
         ),
     }
 }
@@ -100,6 +100,17 @@ pub fn location(headers: &HeaderMap) -> Url {
         .to_str()
         .unwrap();
     Url::parse(loc).unwrap_or_else(|e| panic!("Location {loc:?}: {e}"))
+}
+
+/// `GET /room/<raw path>` → the authorization URL of whichever realm serves it.
+pub async fn start_login_any(client: &reqwest::Client, bridge: &Bridge, raw_room: &str) -> Url {
+    let resp = client
+        .get(bridge.url(&format!("/room/{raw_room}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "GET /room/{raw_room}");
+    location(resp.headers())
 }
 
 /// `GET /room/<raw path segment>` → the Keycloak authorization URL.
@@ -196,6 +207,24 @@ pub async fn login(
 ) -> Url {
     let authorize = start_login(client, bridge, raw_room).await;
     let action = login_form(client, &authorize).await;
+    let resp = submit(client, &action, user, password).await;
+    follow_callback(client, bridge, resp).await
+}
+
+/// Like [`login`], but passes through silently when Keycloak already knows the browser.
+pub async fn login_or_sso(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    raw_room: &str,
+    user: &str,
+    password: &str,
+) -> Url {
+    let authorize = start_login(client, bridge, raw_room).await;
+    let resp = client.get(authorize).send().await.unwrap();
+    if resp.status() == StatusCode::FOUND {
+        return follow_callback(client, bridge, resp).await;
+    }
+    let action = form_action(&resp.text().await.unwrap()).expect("form#kc-form-login");
     let resp = submit(client, &action, user, password).await;
     follow_callback(client, bridge, resp).await
 }

@@ -7,5 +7,6 @@
 mod browser;
 mod helpers;
 mod hostile;
+mod jitsi_flows;
 mod login_flow;
 mod verifier;

@@ -21,20 +21,15 @@ fn segment(token: &str, i: usize) -> Value {
     serde_json::from_slice(&bytes).expect("JSON")
 }
 
-/// Verifies `token` as a default Jitsi install would (HS256 shared secret, `iss` = app id,
-/// single `aud`, no clock leeway) and returns its claims.
-pub fn verify_like_prosody(
-    token: &str,
-    secret: &str,
-    issuer: &str,
-    audience: &str,
-) -> JWTClaims<JitsiCustom> {
-    // luajwtjitsi: exactly three segments, typ "JWT", alg == signature_algorithm.
+/// The raw checks luajwtjitsi and token/util.lib.lua make before and besides the signature.
+pub fn check_shape(token: &str, alg: &str) -> Value {
     assert_eq!(token.split('.').count(), 3);
     let header = segment(token, 0);
     assert_eq!(header["typ"], "JWT", "typ must be exactly JWT");
-    assert_eq!(header["alg"], "HS256");
-
+    assert_eq!(header["alg"], alg);
+    if alg.starts_with("RS") {
+        assert!(header["kid"].is_string(), "key-server mode needs a kid");
+    }
     let payload = segment(token, 1);
     assert!(
         payload["aud"].is_string(),
@@ -60,19 +55,50 @@ pub fn verify_like_prosody(
         payload["iat"].as_u64().unwrap(),
     );
     assert!(nbf < iat && iat < exp, "nbf back-dated, exp after iat");
+    header
+}
 
-    let key = HS256Key::from_bytes(secret.as_bytes());
-    let options = VerificationOptions {
+fn options(issuer: &str, audience: &str) -> VerificationOptions {
+    VerificationOptions {
         allowed_issuers: Some(HashSet::from([issuer.to_owned()])),
         allowed_audiences: Some(HashSet::from([audience.to_owned()])),
         time_tolerance: Some(Duration::from_secs(0)),
         ..VerificationOptions::default()
-    };
+    }
+}
+
+/// Verifies `token` as a default Jitsi install would (HS256 shared secret, `iss` = app id,
+/// single `aud`, no clock leeway) and returns its claims.
+pub fn verify_like_prosody(
+    token: &str,
+    secret: &str,
+    issuer: &str,
+    audience: &str,
+) -> JWTClaims<JitsiCustom> {
+    check_shape(token, "HS256");
+    let key = HS256Key::from_bytes(secret.as_bytes());
     let claims = key
-        .verify_token::<JitsiCustom>(token, Some(options))
+        .verify_token::<JitsiCustom>(token, Some(options(issuer, audience)))
         .unwrap_or_else(|e| panic!("independent verification failed: {e}"));
     // A different key must not verify it.
     let wrong = HS256Key::from_bytes(b"not-the-shared-secret-0123456789abcdef");
     assert!(wrong.verify_token::<JitsiCustom>(token, None).is_err());
     claims
+}
+
+/// Verifies an RS256 token with a public key fetched the way Prosody fetches it.
+pub fn verify_rs256(
+    token: &str,
+    key: &RS256PublicKey,
+    issuer: &str,
+    audience: &str,
+) -> Result<JWTClaims<JitsiCustom>, String> {
+    check_shape(token, "RS256");
+    key.verify_token::<JitsiCustom>(token, Some(options(issuer, audience)))
+        .map_err(|e| e.to_string())
+}
+
+/// The `kid` in a token's header.
+pub fn kid_of(token: &str) -> String {
+    segment(token, 0)["kid"].as_str().expect("kid").to_owned()
 }
