@@ -1,0 +1,84 @@
+//! Checks what can be checked of the deployment files without a Docker engine: every bridge
+//! environment variable they set is a real configuration key, and every variable the compose
+//! file reads is documented in docker/env.example (and nothing there is unused).
+
+#![allow(clippy::unwrap_used)]
+
+use jitsi_oidc_bridge::config::{CONFIG_FILE_ENV, Config, env_name};
+use std::collections::BTreeSet;
+
+const COMPOSE: &str = include_str!("../docker-compose.yml");
+const ENV_EXAMPLE: &str = include_str!("../docker/env.example");
+const DOCKERFILE: &str = include_str!("../Dockerfile");
+
+fn words_with_prefix(text: &str, prefix: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(prefix) {
+        let word: String = rest[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        // "BRIDGE_MODERATORS__*" and "BRIDGE_<SECTION>" in prose name families, not variables.
+        let word = word.trim_end_matches('_');
+        if !rest[i + word.len()..]
+            .trim_start_matches('_')
+            .starts_with(['*', '<'])
+        {
+            out.insert(word.to_owned());
+        }
+        rest = &rest[i + prefix.len()..];
+    }
+    out
+}
+
+#[test]
+fn bridge_variables_are_configuration_keys() {
+    let known: BTreeSet<String> = Config::known_keys()
+        .iter()
+        .map(|k| env_name(k))
+        .chain([CONFIG_FILE_ENV.to_owned()])
+        .collect();
+    for (file, text) in [
+        ("docker-compose.yml", COMPOSE),
+        ("docker/env.example", ENV_EXAMPLE),
+        ("Dockerfile", DOCKERFILE),
+    ] {
+        for var in words_with_prefix(text, "BRIDGE_") {
+            assert!(
+                known.contains(&var),
+                "{file}: {var} is not a configuration key"
+            );
+        }
+    }
+}
+
+#[test]
+fn compose_variables_are_documented_and_used() {
+    let mut used = BTreeSet::new();
+    let mut rest = COMPOSE;
+    while let Some(i) = rest.find("${") {
+        let name: String = rest[i + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        used.insert(name);
+        rest = &rest[i + 2..];
+    }
+    let documented: BTreeSet<String> = ENV_EXAMPLE
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_owned()))
+        .collect();
+    assert_eq!(used, documented);
+}
+
+#[test]
+fn jitsi_is_wired_to_the_bridge() {
+    assert!(COMPOSE.contains("TOKEN_AUTH_URL: http://localhost:3000/room/{room}?state={state}"));
+    assert!(COMPOSE.contains("AUTH_TYPE: jwt"));
+    assert!(
+        COMPOSE.contains("BRIDGE_JITSI__SUBJECT: meet.jitsi"),
+        "sub must be the XMPP domain"
+    );
+}
