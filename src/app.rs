@@ -153,6 +153,8 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         public_keys,
         logout_redirect: config.logout_redirect(),
         guests: config.guests_enabled,
+        policy: config.policy.clone(),
+        inspector: config.inspector_enabled,
     }));
 
     let mut routes = Router::new()

@@ -7,6 +7,7 @@ use crate::jitsi_url::Destination;
 use crate::login::redirect;
 use crate::pages::ReturnToAppPage;
 use crate::room::RoomName;
+use crate::rules::{self, Verdict};
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
 use crate::tenant::Tenant;
@@ -16,6 +17,9 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
+
+/// The sealed cookie carrying the rules' explanation to the token inspector.
+pub const EXPLAIN_COOKIE: &str = "jb_explain";
 
 /// Longest query parameter value looked at; anything longer is not from Keycloak.
 const MAX_PARAM: usize = 4096;
@@ -64,10 +68,10 @@ async fn run(
         .transpose()
         .map_err(AppError::BadTenant)?;
     let retry = || {
-        Some(Retry {
+        Some(Box::new(Retry {
             room: room.clone(),
             tenant: tenant.clone(),
-        })
+        }))
     };
     let realm = app.realm(tenant.as_ref());
 
@@ -104,11 +108,39 @@ async fn run(
     let who =
         Identity::from_claims(&verified.claims, &realm.client_id).ok_or(AppError::NoSubject)?;
 
-    // 5. Rights, token, and off to Jitsi (or back to the Jitsi app that sent the user).
-    let role = realm.moderators.role_of(&who);
+    // 5. The rules: may this user enter, and with which rights?
+    let decision = rules::decide(&app.policy, &realm.moderators, &who, &room, tenant.as_ref());
+    if let Verdict::Deny {
+        reason,
+        by,
+        missing,
+    } = &decision.verdict
+    {
+        let advice: Vec<&str> = missing.iter().map(|m| m.advice()).collect();
+        tracing::warn!(
+            target: AUDIT,
+            event = "login_denied",
+            realm = %realm.name,
+            sub = %who.subject,
+            username = who.username.as_deref().unwrap_or(""),
+            room = room.backend_safe(),
+            tenant = tenant.as_ref().map(Tenant::as_str).unwrap_or(""),
+            by = %by,
+            reason = reason.as_deref().unwrap_or(""),
+            missing_mappers = %advice.join("; "),
+        );
+        return Err(AppError::Denied {
+            reason: reason.clone().filter(|_| app.policy.show_reasons),
+            advice: advice.into_iter().map(str::to_owned).collect(),
+            rule: by.clone(),
+        });
+    }
+    let role = decision.role;
+
+    // 6. The token, and off to Jitsi (or back to the Jitsi app that sent the user).
     let jitsi_claims = realm
         .minter
-        .claims_for(&who, role, &room, tenant.as_ref(), now);
+        .claims_for(&who, &decision, &room, tenant.as_ref(), now);
     let token = realm
         .minter
         .sign(&jitsi_claims)
@@ -135,12 +167,19 @@ async fn run(
     let session = app
         .logins
         .session_cookie(&verified.id_token, tenant.as_ref());
+    let mut cookies = vec![session];
+    if app.inspector {
+        // Demo aid: the inspector page shows why the token looks the way it does.
+        cookies.push(app.logins.seal(EXPLAIN_COOKIE, &decision.explain(), 600));
+    }
     let mut response = match app.target.app_url(&target, login.client) {
         Some(app_url) => return_to_app(&app_url, target.as_str())?,
         None => redirect(target.as_str(), &[])?,
     };
-    if let Ok(v) = HeaderValue::from_str(&session) {
-        response.headers_mut().append(header::SET_COOKIE, v);
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(response)
 }

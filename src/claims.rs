@@ -23,6 +23,10 @@ pub struct Identity {
     pub realm_roles: Vec<String>,
     /// Roles of this bridge's own client (`resource_access.<client_id>.roles`).
     pub client_roles: Vec<String>,
+    /// Whether the token carried these claims at all (a missing mapper leaves them out).
+    pub has_groups: bool,
+    pub has_realm_roles: bool,
+    pub has_client_roles: bool,
 }
 
 /// Where Keycloak mappers put realm roles: the access-token default and the common
@@ -45,12 +49,12 @@ impl Identity {
                 }
             }
         }
-        let client_roles = strings(
-            claims
-                .get("resource_access")
-                .and_then(|r| r.get(client_id))
-                .and_then(|c| c.get("roles")),
-        );
+        let client_roles_claim = claims
+            .get("resource_access")
+            .and_then(|r| r.get(client_id))
+            .and_then(|c| c.get("roles"));
+        let client_roles = strings(client_roles_claim);
+        let has_realm_roles = REALM_ROLE_PATHS.iter().any(|p| lookup(claims, p).is_some());
         let name = string(claims.get("name")).filter(|n| !n.trim().is_empty());
         Some(Self {
             subject,
@@ -62,6 +66,9 @@ impl Identity {
             groups: strings(claims.get("groups")),
             realm_roles,
             client_roles,
+            has_groups: claims.get("groups").is_some(),
+            has_realm_roles,
+            has_client_roles: client_roles_claim.is_some(),
         })
     }
 

@@ -6,7 +6,7 @@
 
 use crate::jitsi::TokenSettings;
 use crate::jitsi_url::{JitsiTarget, TokenPlacement};
-use crate::rules::ModeratorPolicy;
+use crate::rules::{Access, JITSI_FEATURES, ModeratorPolicy, Policy, Rule, Who};
 use crate::signing::{KeyFile, Signer, SigningAlgorithm};
 use crate::tenant::Tenant;
 use figment::Figment;
@@ -37,6 +37,8 @@ pub struct Config {
     pub realm: RealmConfig,
     /// Tenants (lower case) with settings of their own; missing keys inherit from `realm`.
     pub tenants: BTreeMap<String, RealmConfig>,
+    /// `[access]` and `[[rules]]`, shared by all realms.
+    pub policy: Policy,
     pub inspector_enabled: bool,
     /// `logout.redirect_url`; `None` means the bridge's own `/logged-out` page.
     pub logout_redirect_url: Option<Url>,
@@ -52,6 +54,46 @@ pub struct RealmConfig {
     pub token: TokenSettings,
     pub signer: Signer,
     pub moderators: ModeratorPolicy,
+}
+
+/// One `[[rules]]` entry as written.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleConfig {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    rooms: Vec<String>,
+    #[serde(default)]
+    tenants: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    realm_roles: Vec<String>,
+    #[serde(default)]
+    client_roles: Vec<String>,
+    #[serde(default)]
+    email_domains: Vec<String>,
+    #[serde(default)]
+    require_verified_email: bool,
+    #[serde(default = "yes")]
+    allow: bool,
+    #[serde(default)]
+    moderator: Option<bool>,
+    #[serde(default)]
+    features: BTreeMap<String, bool>,
+    #[serde(default)]
+    lobby_bypass: Option<bool>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    token_ttl_secs: Option<u64>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One entry of `jitsi.signing_keys`.
@@ -285,6 +327,7 @@ impl Reader<'_> {
             None => BTreeMap::new(),
         };
 
+        let policy = r.policy();
         let inspector_enabled = r.get("inspector.enabled", false);
         let logout_redirect_url = r
             .opt::<String>("logout.redirect_url")
@@ -322,6 +365,7 @@ impl Reader<'_> {
             },
             realm: default_realm?,
             tenants,
+            policy,
             inspector_enabled,
             logout_redirect_url,
             guests_enabled,
@@ -423,6 +467,7 @@ impl Reader<'_> {
                 groups: r.names(&k("moderators.groups")),
                 realm_roles: r.names(&k("moderators.realm_roles")),
                 client_roles: r.names(&k("moderators.client_roles")),
+                email_domains: Vec::new(),
             },
         };
 
@@ -481,6 +526,157 @@ impl Reader<'_> {
             }
         }
         out
+    }
+
+    /// `[access]` and `[[rules]]`.
+    fn policy(&mut self) -> Policy {
+        let access = Access {
+            who: Who {
+                groups: self.names("access.groups"),
+                realm_roles: self.names("access.realm_roles"),
+                client_roles: self.names("access.client_roles"),
+                email_domains: self.domains("access.email_domains"),
+            },
+            require_verified_email: self.get("access.require_verified_email", false),
+            reason: self.opt("access.reason"),
+        };
+        let show_reasons = self.get("access.show_reasons", true);
+        let raw: Vec<RuleConfig> = self.opt("rules").unwrap_or_default();
+        let mut rules = Vec::new();
+        for (i, rc) in raw.into_iter().enumerate() {
+            let key = format!("rules[{i}]");
+            rules.push(self.rule(&key, rc));
+        }
+        Policy {
+            access,
+            rules,
+            show_reasons,
+        }
+    }
+
+    fn rule(&mut self, key: &str, rc: RuleConfig) -> Rule {
+        let problem = |this: &mut Self, field: &str, message: String| {
+            this.problem(&format!("{key}.{field}"), message)
+        };
+        for p in &rc.rooms {
+            if p.is_empty()
+                || p.chars().count() > 128
+                || p.contains(['/', '\\'])
+                || p.chars().any(char::is_control)
+            {
+                problem(
+                    self,
+                    "rooms",
+                    format!(
+                        "{p:?} is not a room pattern (1-128 characters, * and ? as wildcards, no /)"
+                    ),
+                );
+            }
+        }
+        let mut tenants = Vec::new();
+        for t in &rc.tenants {
+            match Tenant::parse(t) {
+                Ok(t) => tenants.push(t.canonical()),
+                Err(e) => problem(self, "tenants", format!("{t:?}: {e}")),
+            }
+        }
+        for name in rc.features.keys() {
+            if !JITSI_FEATURES.contains(&name.as_str()) {
+                problem(
+                    self,
+                    "features",
+                    format!(
+                        "{name:?} is not a Jitsi feature (known: {})",
+                        JITSI_FEATURES.join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(ttl) = rc.token_ttl_secs {
+            if !(60..=86_400).contains(&ttl) {
+                problem(
+                    self,
+                    "token_ttl_secs",
+                    "must be between 60 and 86400".into(),
+                );
+            }
+        }
+        if let Some(g) = &rc.group {
+            if g.is_empty() || g.len() > 256 || g.chars().any(char::is_control) {
+                problem(
+                    self,
+                    "group",
+                    "must be 1 to 256 printable characters".into(),
+                );
+            }
+        }
+        let sets_effects = rc.moderator.is_some()
+            || !rc.features.is_empty()
+            || rc.lobby_bypass.is_some()
+            || rc.group.is_some()
+            || rc.token_ttl_secs.is_some();
+        if !rc.allow && sets_effects {
+            problem(self, "allow", "a rule with allow = false denies; it cannot also set moderator, features, lobby_bypass, group or token_ttl_secs".into());
+        }
+        for (field, names) in [
+            ("groups", &rc.groups),
+            ("realm_roles", &rc.realm_roles),
+            ("client_roles", &rc.client_roles),
+        ] {
+            if names.iter().any(|n| n.trim().is_empty()) {
+                problem(self, field, "contains an empty name".into());
+            }
+        }
+        let email_domains = rc
+            .email_domains
+            .iter()
+            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
+            .collect::<Vec<_>>();
+        if email_domains
+            .iter()
+            .any(|d| d.is_empty() || !d.contains('.') || d.contains('@'))
+        {
+            problem(
+                self,
+                "email_domains",
+                "entries must be domains like example.org".into(),
+            );
+        }
+        Rule {
+            name: rc.name.unwrap_or_else(|| key.to_owned()),
+            rooms: rc.rooms.iter().map(|p| p.to_lowercase()).collect(),
+            tenants,
+            who: Who {
+                groups: rc.groups,
+                realm_roles: rc.realm_roles,
+                client_roles: rc.client_roles,
+                email_domains,
+            },
+            require_verified_email: rc.require_verified_email,
+            allow: rc.allow,
+            moderator: rc.moderator,
+            features: rc.features,
+            lobby_bypass: rc.lobby_bypass,
+            group: rc.group,
+            token_ttl_secs: rc.token_ttl_secs,
+            reason: rc.reason,
+        }
+    }
+
+    /// E-mail domains: lower case, without a leading `@`.
+    fn domains(&mut self, key: &str) -> Vec<String> {
+        let raw: Vec<String> = self.get(key, Vec::new());
+        let domains: Vec<String> = raw
+            .iter()
+            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
+            .collect();
+        if domains
+            .iter()
+            .any(|d| d.is_empty() || !d.contains('.') || d.contains('@'))
+        {
+            self.problem(key, "entries must be domains like example.org".into());
+        }
+        domains
     }
 
     fn scopes(&mut self, key: &str) -> Vec<String> {
@@ -1043,6 +1239,46 @@ secret = "fedcba"#,
     }
 
     #[test]
+    fn rules_are_checked_whole() {
+        let good = format!(
+            "{VALID}\n[access]\nemail_domains = [\"@Example.ORG\"]\n\
+             [[rules]]\nrooms = [\"Staff-*\"]\ngroups = [\"staff\"]\nfeatures = {{ recording = true }}\n\
+             [[rules]]\nrooms = [\"staff-*\"]\nallow = false\nreason = \"Staff only\"\n"
+        );
+        let c = Config::from_toml(&good).unwrap();
+        assert_eq!(c.policy.rules.len(), 2);
+        assert_eq!(c.policy.rules[0].rooms, ["staff-*"]);
+        assert_eq!(c.policy.rules[1].name, "rules[1]");
+        assert_eq!(c.policy.access.who.email_domains, ["example.org"]);
+
+        let bad = format!(
+            "{VALID}\n[access]\nemail_domains = [\"nodot\"]\n\
+             [[rules]]\nrooms = [\"\"]\nfeatures = {{ recordng = true }}\n\
+             [[rules]]\nallow = false\nmoderator = true\ntenants = [\"a/b\"]\ntoken_ttl_secs = 5\n"
+        );
+        let err = Config::from_toml(&bad).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        for want in [
+            "access.email_domains",
+            "rules[0].rooms",
+            "rules[0].features",
+            "rules[1].allow",
+            "rules[1].tenants",
+            "rules[1].token_ttl_secs",
+        ] {
+            assert!(keys.contains(&want), "{want} missing from {err}");
+        }
+        let typo = format!("{VALID}\n[[rules]]\nroms = [\"x\"]\n");
+        assert!(
+            Config::from_toml(&typo)
+                .unwrap_err()
+                .0
+                .iter()
+                .any(|p| p.key == "rules")
+        );
+    }
+
+    #[test]
     fn env_names() {
         assert_eq!(env_name("jitsi.secret_file"), "BRIDGE_JITSI__SECRET_FILE");
     }
@@ -1064,7 +1300,10 @@ mod reference_tests {
         for line in EXAMPLE.lines() {
             let line = line.trim();
             let header = line.trim_start_matches("# ");
-            if let Some(name) = header.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            if header == "[[rules]]" {
+                documented.insert("rules".to_owned());
+                section = "rules".to_owned();
+            } else if let Some(name) = header.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
                 section = name.to_owned();
             } else if let Some((key, _)) = line.trim_start_matches("# ").split_once(" = ") {
                 if !key.contains(' ') && !section.is_empty() {
@@ -1072,7 +1311,7 @@ mod reference_tests {
                 }
             }
         }
-        documented.retain(|k| !k.starts_with("tenants."));
+        documented.retain(|k| !k.starts_with("tenants.") && !k.starts_with("rules."));
         let known: BTreeSet<String> = Config::known_keys().into_iter().collect();
         assert_eq!(documented, known);
         for key in &known {

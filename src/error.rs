@@ -33,13 +33,24 @@ pub enum AppError {
     #[error("callback without the {0} parameter")]
     MissingParameter(&'static str),
     #[error("the login was cancelled at Keycloak (error=access_denied)")]
-    LoginCancelled { retry: Option<Retry> },
+    LoginCancelled { retry: Option<Box<Retry>> },
     #[error("Keycloak answered the login with error={code}")]
-    IdpError { code: String, retry: Option<Retry> },
+    IdpError {
+        code: String,
+        retry: Option<Box<Retry>>,
+    },
     #[error("the callback's iss parameter names another issuer")]
     IssuerMismatch,
     #[error("{0}")]
-    Oidc(OidcError, Option<Retry>),
+    Oidc(OidcError, Option<Box<Retry>>),
+    #[error("denied by {rule}")]
+    Denied {
+        /// The rule's reason, when it may be shown.
+        reason: Option<String>,
+        /// Which Keycloak mappers seem to be missing, for the admin.
+        advice: Vec<String>,
+        rule: String,
+    },
     #[error("the ID token has no usable subject")]
     NoSubject,
     #[error("internal error: {0}")]
@@ -73,7 +84,7 @@ impl AppError {
             | AppError::MissingParameter(_)
             | AppError::IssuerMismatch
             | AppError::BadInspectedToken(_) => StatusCode::BAD_REQUEST,
-            AppError::LoginCancelled { .. } => StatusCode::FORBIDDEN,
+            AppError::LoginCancelled { .. } | AppError::Denied { .. } => StatusCode::FORBIDDEN,
             AppError::IdpError { code, .. } if code == "temporarily_unavailable" => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -104,12 +115,24 @@ impl AppError {
             AppError::UnknownLogin(LoginLookup::Replayed) => ("login_replayed", "This login was already used", "This login link has already been used. Please open the room link again.".into(), None),
             AppError::UnknownLogin(LoginLookup::Unknown) => ("login_unknown", "This login is unknown", "The bridge has no record of this login in your browser. It may have been started in another browser, already finished, or cookies may be blocked. Please open the room link again.".into(), None),
             AppError::MissingParameter(_) => ("bad_callback", "Incomplete login response", "The answer from the login server was incomplete. Please open the room link again.".into(), None),
-            AppError::LoginCancelled { retry } => ("login_cancelled", "Login cancelled", "The login was cancelled, so you were not sent to the meeting.".into(), retry.as_ref()),
-            AppError::IdpError { retry, .. } => ("idp_error", "The login server refused the login", "The login server reported a problem with this login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_ref()),
+            AppError::LoginCancelled { retry } => ("login_cancelled", "Login cancelled", "The login was cancelled, so you were not sent to the meeting.".into(), retry.as_deref()),
+            AppError::IdpError { retry, .. } => ("idp_error", "The login server refused the login", "The login server reported a problem with this login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
+            AppError::Denied { reason, advice, .. } => {
+                let mut text = match reason {
+                    Some(r) => format!("You may not enter this meeting: {r}"),
+                    None => "You may not enter this meeting with your account.".to_owned(),
+                };
+                if !advice.is_empty() {
+                    text.push_str(" If you should have access, please tell your administrator the request id below: ");
+                    text.push_str(&advice.join("; "));
+                    text.push('.');
+                }
+                ("login_denied", "Access denied", text, None)
+            }
             AppError::IssuerMismatch => ("issuer_mismatch", "Login answer from the wrong server", "The login answer did not come from the expected login server. Please open the room link again.".into(), None),
-            AppError::Oidc(OidcError::Unavailable(_), retry) => ("idp_unavailable", "The login server is not reachable", "The login server (Keycloak) cannot be reached right now. Please try again in a minute.".into(), retry.as_ref()),
-            AppError::Oidc(OidcError::ExchangeRefused(_), retry) => ("exchange_refused", "The login could not be completed", "The login server refused to complete the login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_ref()),
-            AppError::Oidc(OidcError::InvalidIdToken(_), retry) => ("id_token_invalid", "The login could not be verified", "The identity sent by the login server failed the bridge's checks. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_ref()),
+            AppError::Oidc(OidcError::Unavailable(_), retry) => ("idp_unavailable", "The login server is not reachable", "The login server (Keycloak) cannot be reached right now. Please try again in a minute.".into(), retry.as_deref()),
+            AppError::Oidc(OidcError::ExchangeRefused(_), retry) => ("exchange_refused", "The login could not be completed", "The login server refused to complete the login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
+            AppError::Oidc(OidcError::InvalidIdToken(_), retry) => ("id_token_invalid", "The login could not be verified", "The identity sent by the login server failed the bridge's checks. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
             AppError::NoSubject => ("no_subject", "The login could not be verified", "The login server sent an identity without a user id.".into(), None),
             AppError::Internal(_) => ("internal", "Something went wrong", "The bridge hit an internal error. Please try again; if it keeps happening, tell your administrator the request id below.".into(), None),
             AppError::BadInspectedToken(_) => ("bad_token", "This token is not valid", "The token could not be verified with this bridge's key, or it has expired.".into(), None),

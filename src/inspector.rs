@@ -4,6 +4,7 @@
 //! ends on a page that verifies the token with the bridge's own key and shows the claims the
 //! user would carry into Jitsi.
 
+use crate::callback::EXPLAIN_COOKIE;
 use crate::error::AppError;
 use crate::pages::{ClaimRow, InspectPage};
 use crate::state::AppState;
@@ -14,6 +15,7 @@ use base64::Engine;
 use serde_json::Value;
 
 pub async fn inspect(
+    headers: axum::http::HeaderMap,
     State(app): State<AppState>,
     Path(room): Path<String>,
     RawQuery(query): RawQuery,
@@ -63,7 +65,15 @@ pub async fn inspect(
         value,
     })
     .collect();
+    let cookie_header = headers
+        .get(axum::http::header::COOKIE)
+        .and_then(|v| v.to_str().ok());
+    let explanation = app
+        .logins
+        .open(EXPLAIN_COOKIE, cookie_header)
+        .unwrap_or_default();
     let page = InspectPage {
+        explanation,
         room: &room,
         header,
         payload,

@@ -9,12 +9,13 @@
 use crate::claims::Identity;
 use crate::clock::UnixTime;
 use crate::room::RoomName;
-use crate::rules::Role;
+use crate::rules::{Decision, Role};
 use crate::signing::Signer;
 use crate::tenant::Tenant;
 use jsonwebtoken::Header;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Everything the minter needs from config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,13 @@ pub struct JitsiClaims {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     pub user: User,
+    /// `context.features`: only present when a rule sets features (without it, Jitsi lets
+    /// moderators use everything). `lobby_bypass` is read by the token_lobby_bypass plugin.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub features: Option<BTreeMap<String, bool>>,
+    /// `context.group`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub group: Option<String>,
     /// The tenant, lower case, when the room is under one (jitsi-meet's `tokenRespectTenant`
     /// compares it with the URL's tenant).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -70,12 +78,16 @@ pub struct User {
 pub fn claims_for(
     settings: &TokenSettings,
     who: &Identity,
-    role: Role,
+    decision: &Decision,
     room: &RoomName,
     tenant: Option<&Tenant>,
     now: UnixTime,
 ) -> JitsiClaims {
-    let moderator = role == Role::Moderator;
+    let moderator = decision.role == Role::Moderator;
+    let mut features = decision.features.clone();
+    if decision.lobby_bypass {
+        features.insert("lobby_bypass".into(), true);
+    }
     JitsiClaims {
         iss: settings.issuer.clone(),
         aud: settings.audience.clone(),
@@ -88,7 +100,7 @@ pub fn claims_for(
         room: room.backend_safe().to_owned(),
         iat: now,
         nbf: now.saturating_sub(settings.nbf_backdate_secs),
-        exp: now.saturating_add(settings.ttl_secs),
+        exp: now.saturating_add(decision.token_ttl_secs.unwrap_or(settings.ttl_secs)),
         context: Context {
             user: User {
                 id: who.subject.clone(),
@@ -98,6 +110,8 @@ pub fn claims_for(
                 moderator,
                 affiliation: if moderator { "owner" } else { "member" }.to_owned(),
             },
+            features: (!features.is_empty()).then_some(features),
+            group: decision.group.clone(),
             tenant: tenant.map(Tenant::canonical),
         },
     }
@@ -131,12 +145,12 @@ impl Minter {
     pub fn claims_for(
         &self,
         who: &Identity,
-        role: Role,
+        decision: &Decision,
         room: &RoomName,
         tenant: Option<&Tenant>,
         now: UnixTime,
     ) -> JitsiClaims {
-        claims_for(&self.settings, who, role, room, tenant, now)
+        claims_for(&self.settings, who, decision, room, tenant, now)
     }
 
     pub fn sign(&self, claims: &JitsiClaims) -> Result<SecretString, MintError> {
@@ -224,7 +238,13 @@ mod tests {
     fn mints_exactly_the_contract_shape_at_a_fixed_time() {
         let minter = Minter::new(settings(), hs256());
         let room = RoomName::parse("Réunion Team").unwrap();
-        let claims = minter.claims_for(&alice(), Role::Moderator, &room, None, 1_800_000_000);
+        let claims = minter.claims_for(
+            &alice(),
+            &Decision::plain(Role::Moderator),
+            &room,
+            None,
+            1_800_000_000,
+        );
         let token = minter.sign(&claims).unwrap();
         let token = token.expose_secret();
         assert_eq!(token.split('.').count(), 3);
@@ -253,7 +273,7 @@ mod tests {
         };
         let room = RoomName::parse("team").unwrap();
         let token = minter
-            .sign(&minter.claims_for(&bob, Role::Member, &room, None, 100))
+            .sign(&minter.claims_for(&bob, &Decision::plain(Role::Member), &room, None, 100))
             .unwrap();
         let body = segment(token.expose_secret(), 1);
         assert_eq!(
@@ -268,7 +288,7 @@ mod tests {
     fn verify_accepts_own_tokens_and_enforces_time_without_leeway() {
         let minter = Minter::new(settings(), hs256());
         let room = RoomName::parse("team").unwrap();
-        let claims = minter.claims_for(&alice(), Role::Member, &room, None, 1000);
+        let claims = minter.claims_for(&alice(), &Decision::plain(Role::Member), &room, None, 1000);
         let token = minter.sign(&claims).unwrap();
         let t = token.expose_secret();
         assert_eq!(minter.verify(t, 1000).unwrap(), claims);
@@ -281,6 +301,30 @@ mod tests {
             Signer::hmac(SigningAlgorithm::HS256, &SecretString::from("x".repeat(40))),
         );
         assert!(other.verify(t, 1000).is_err(), "wrong key");
+    }
+
+    #[test]
+    fn rules_add_features_group_lobby_bypass_and_lifetime() {
+        let minter = Minter::new(settings(), hs256());
+        let room = RoomName::parse("class-1").unwrap();
+        let decision = Decision {
+            features: BTreeMap::from([("recording".into(), false)]),
+            lobby_bypass: true,
+            group: Some("teachers".into()),
+            token_ttl_secs: Some(3600),
+            ..Decision::plain(Role::Moderator)
+        };
+        let tenant = Tenant::parse("School").unwrap();
+        let c = minter.claims_for(&alice(), &decision, &room, Some(&tenant), 1000);
+        assert_eq!(c.exp, 4600);
+        assert_eq!(c.sub, "school");
+        let body = serde_json::to_value(&c.context).unwrap();
+        assert_eq!(
+            body["features"],
+            json!({"recording": false, "lobby_bypass": true})
+        );
+        assert_eq!(body["group"], "teachers");
+        assert_eq!(body["tenant"], "school");
     }
 
     #[test]

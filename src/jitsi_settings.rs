@@ -154,7 +154,7 @@ mod tests {
     use crate::claims::Identity;
     use crate::jitsi::Minter;
     use crate::room::RoomName;
-    use crate::rules::Role;
+    use crate::rules::{Decision, Role};
 
     const CONFIG: &str = r#"
         [server]
@@ -186,7 +186,13 @@ mod tests {
             ..Identity::default()
         };
         let room = RoomName::parse("team").unwrap();
-        let claims = minter.claims_for(&who, Role::Member, &room, None, 1_800_000_000);
+        let claims = minter.claims_for(
+            &who,
+            &Decision::plain(Role::Member),
+            &room,
+            None,
+            1_800_000_000,
+        );
         let token = minter.sign(&claims).unwrap();
 
         let alg: jsonwebtoken::Algorithm = env

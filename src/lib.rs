@@ -10,6 +10,7 @@ pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod explain;
 pub mod headers;
 pub mod health;
 pub mod inspector;

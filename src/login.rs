@@ -63,10 +63,10 @@ async fn begin(
         let tenant = login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok());
         AppError::Oidc(
             e,
-            Some(Retry {
+            Some(Box::new(Retry {
                 room: room.clone(),
                 tenant,
-            }),
+            })),
         )
     })?;
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());

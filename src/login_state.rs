@@ -222,12 +222,26 @@ impl LoginCookies {
             id_token: id_token.expose_secret().to_owned(),
             tenant: tenant.map(|t| t.as_str().to_owned()),
         };
-        let value = serde_json::to_string(&session).unwrap_or_default();
+        self.seal(
+            SESSION_COOKIE,
+            &serde_json::to_string(&session).unwrap_or_default(),
+            SESSION_TTL_SECS,
+        )
+    }
+
+    /// The ID token and tenant of the last login in this browser, if any.
+    pub fn session(&self, cookie_header: Option<&str>) -> Option<(SecretString, Option<String>)> {
+        let s: Session = serde_json::from_str(&self.open(SESSION_COOKIE, cookie_header)?).ok()?;
+        Some((SecretString::from(s.id_token), s.tenant))
+    }
+
+    /// `Set-Cookie` for an encrypted and authenticated cookie `name` holding `value`.
+    pub fn seal(&self, name: &str, value: &str, ttl_secs: u64) -> String {
         let mut jar = CookieJar::new();
         jar.private_mut(&self.key).add(self.cookie(
-            SESSION_COOKIE.to_owned(),
-            value,
-            Some(SESSION_TTL_SECS),
+            name.to_owned(),
+            value.to_owned(),
+            Some(ttl_secs),
         ));
         jar.delta()
             .map(|c| c.encoded().to_string())
@@ -235,18 +249,17 @@ impl LoginCookies {
             .unwrap_or_default()
     }
 
-    /// The ID token and tenant of the last login in this browser, if any.
-    pub fn session(&self, cookie_header: Option<&str>) -> Option<(SecretString, Option<String>)> {
-        let header = cookie_header?;
+    /// The value of the sealed cookie `name`, if present and authentic.
+    pub fn open(&self, name: &str, cookie_header: Option<&str>) -> Option<String> {
         let mut jar = CookieJar::new();
-        for c in Cookie::split_parse_encoded(header.to_owned()).flatten() {
-            if c.name() == SESSION_COOKIE {
+        for c in Cookie::split_parse_encoded(cookie_header?.to_owned()).flatten() {
+            if c.name() == name {
                 jar.add_original(c.into_owned());
             }
         }
-        let opened = jar.private(&self.key).get(SESSION_COOKIE)?;
-        let s: Session = serde_json::from_str(opened.value()).ok()?;
-        Some((SecretString::from(s.id_token), s.tenant))
+        jar.private(&self.key)
+            .get(name)
+            .map(|c| c.value().to_owned())
     }
 
     /// `Set-Cookie` that deletes the session cookie.

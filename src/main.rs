@@ -27,6 +27,19 @@ enum Command {
     CheckConfig,
     /// Ask a running bridge's /healthz (for container health checks); exit 0 when healthy.
     Healthcheck,
+    /// Explain the token a user would get for a room: each part and the setting that decided
+    /// it. Reads ID-token claims (JSON) or a raw ID token (not verified) from FILE or stdin.
+    Explain {
+        /// The room name, as in the meeting link.
+        #[arg(long)]
+        room: String,
+        /// The Jitsi tenant, if the room is under one.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A file with the claims or the ID token; `-` for standard input.
+        #[arg(long, default_value = "-")]
+        claims: PathBuf,
+    },
     /// Print the docker-jitsi-meet, Prosody and config.js settings that accept this bridge's
     /// tokens.
     PrintJitsiConfig {
@@ -64,6 +77,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Healthcheck => runtime.block_on(healthcheck(&config)),
+        Command::Explain {
+            room,
+            tenant,
+            claims,
+        } => explain(&config, &room, tenant.as_deref(), &claims),
         Command::PrintJitsiConfig { with_secrets } => {
             #[allow(clippy::print_stdout)] // the output is the point of this command
             {
@@ -75,6 +93,42 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve => runtime.block_on(serve(config)),
+    }
+}
+
+fn explain(
+    config: &Config,
+    room: &str,
+    tenant: Option<&str>,
+    claims: &std::path::Path,
+) -> ExitCode {
+    use jitsi_oidc_bridge::clock::Clock;
+    use std::io::Read;
+    let mut input = String::new();
+    let read = if claims.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut input).map(|_| ())
+    } else {
+        std::fs::read_to_string(claims).map(|s| input = s)
+    };
+    if let Err(e) = read {
+        eprintln!("cannot read {}: {e}", claims.display());
+        return ExitCode::from(2);
+    }
+    let result = jitsi_oidc_bridge::explain::read_claims(&input).and_then(|c| {
+        jitsi_oidc_bridge::explain::explain(config, &c, room, tenant, SystemClock.now())
+    });
+    match result {
+        Ok(text) => {
+            #[allow(clippy::print_stdout)] // the output is the point of this command
+            {
+                print!("{text}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
     }
 }
 

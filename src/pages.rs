@@ -28,6 +28,8 @@ pub struct ClaimRow {
 #[template(path = "inspect.html")]
 pub struct InspectPage<'a> {
     pub room: &'a str,
+    /// Why the rules decided as they did (empty when not known).
+    pub explanation: String,
     pub header: String,
     pub payload: String,
     pub rows: Vec<ClaimRow>,

@@ -60,6 +60,8 @@ pub enum RoomError {
 #[derive(Clone, PartialEq, Eq)]
 pub struct RoomName {
     display: String,
+    /// NFKC, lower case, not encoded: what room patterns in rules are matched against.
+    normalised: String,
     backend_safe: String,
 }
 
@@ -104,6 +106,7 @@ impl RoomName {
         }
         Ok(Self {
             display: raw.to_owned(),
+            normalised: normalised.to_lowercase(),
             backend_safe,
         })
     }
@@ -111,6 +114,11 @@ impl RoomName {
     /// The name as the user wrote it; goes into the Jitsi URL path (encoded by `url`).
     pub fn as_str(&self) -> &str {
         &self.display
+    }
+
+    /// NFKC and lower case, not encoded (`Réunion Team` → `réunion team`).
+    pub fn normalised(&self) -> &str {
+        &self.normalised
     }
 
     /// The form Prosody compares the `room` claim against (jitsi-meet `roomSafe`).

@@ -1,12 +1,52 @@
-//! Who is a moderator. Pure: an [`Identity`] in, a [`Role`] out.
+//! Who may enter, who moderates, which features: the decision, as data. Pure: an
+//! [`Identity`], a room and a tenant in; a [`Decision`] out, with the reason for each part.
 //!
-//! A user is a moderator when any configured group, realm role or client role matches;
-//! everyone else is a member. Group names match Keycloak's two shapes: a configured name
-//! starting with `/` is a full path and must match exactly; a bare name matches the bare
-//! claim value or a top-level group path (`staff` matches `staff` and `/staff`, not
-//! `/org/staff`). Roles match exactly. Matching is case-sensitive, as Keycloak's names are.
+//! Order of evaluation (the same input always gives the same decision):
+//! 1. `[access]`: who may get a token at all. Empty means every authenticated user.
+//! 2. `[[rules]]`, top to bottom: the **first rule that matches** (room pattern, tenant and
+//!    user conditions) decides. `allow = false` denies; otherwise its settings apply and
+//!    anything it leaves unset falls back to the defaults.
+//! 3. Defaults: moderator from `[moderators]`, no `context.features`, the realm's token
+//!    lifetime.
+//!
+//! Matching users: a [`Who`] lists groups, realm roles, client roles and e-mail domains; a
+//! user matches when any one of them matches (an empty `Who` matches everyone in rules and
+//! `[access]`, and no one in `[moderators]`). Group names match Keycloak's two shapes: a
+//! name starting with `/` is a full path and must match exactly; a bare name matches the bare
+//! claim value or a top-level group (`staff` matches `staff` and `/staff`, not `/org/staff`).
+//! Role and group names are case-sensitive, as in Keycloak. E-mail domains match only
+//! verified addresses, case-insensitively. Room patterns use `*` and `?` and are matched
+//! against the room name in Jitsi's normalised form (NFKC, lower case, not encoded).
 
 use crate::claims::Identity;
+use crate::room::RoomName;
+use crate::tenant::Tenant;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use wildmatch::WildMatch;
+
+/// The feature names jitsi-meet knows (`react/features/base/jwt/constants.ts`, `MEET_FEATURES`).
+pub const JITSI_FEATURES: &[&str] = &[
+    "branding",
+    "calendar",
+    "create-polls",
+    "file-upload",
+    "flip",
+    "inbound-call",
+    "list-visitors",
+    "livestreaming",
+    "live-translation",
+    "lobby",
+    "moderation",
+    "outbound-call",
+    "recording",
+    "room",
+    "screen-sharing",
+    "send-groupchat",
+    "sip-inbound-call",
+    "sip-outbound-call",
+    "transcription",
+];
 
 /// What the token says about the user's rights in the room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,30 +57,82 @@ pub enum Role {
     Member,
 }
 
-/// The configured sources of moderator rights.
+/// A set of users, by Keycloak groups, roles and e-mail domains (any one suffices).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModeratorPolicy {
+pub struct Who {
     pub groups: Vec<String>,
     pub realm_roles: Vec<String>,
     pub client_roles: Vec<String>,
+    /// Lower case, without `@`.
+    pub email_domains: Vec<String>,
 }
 
-impl ModeratorPolicy {
-    pub fn role_of(&self, id: &Identity) -> Role {
-        let by_group = self
+/// The `[moderators]` section: who is a moderator when no rule says otherwise.
+pub type ModeratorPolicy = Who;
+
+impl Who {
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+            && self.realm_roles.is_empty()
+            && self.client_roles.is_empty()
+            && self.email_domains.is_empty()
+    }
+
+    /// What made `id` match, e.g. `group moderators`; `None` when nothing does.
+    pub fn matched_by(&self, id: &Identity) -> Option<String> {
+        if let Some(g) = self
             .groups
             .iter()
-            .any(|want| id.groups.iter().any(|have| group_matches(want, have)));
-        let by_realm_role = self.realm_roles.iter().any(|r| id.realm_roles.contains(r));
-        let by_client_role = self
+            .find(|want| id.groups.iter().any(|have| group_matches(want, have)))
+        {
+            return Some(format!("group {g}"));
+        }
+        if let Some(r) = self.realm_roles.iter().find(|r| id.realm_roles.contains(r)) {
+            return Some(format!("realm role {r}"));
+        }
+        if let Some(r) = self
             .client_roles
             .iter()
-            .any(|r| id.client_roles.contains(r));
-        if by_group || by_realm_role || by_client_role {
+            .find(|r| id.client_roles.contains(r))
+        {
+            return Some(format!("client role {r}"));
+        }
+        let domain = id
+            .verified_email()
+            .and_then(|e| e.rsplit_once('@'))
+            .map(|(_, d)| d.to_ascii_lowercase());
+        if let Some(d) = self
+            .email_domains
+            .iter()
+            .find(|d| domain.as_deref() == Some(d.as_str()))
+        {
+            return Some(format!("verified e-mail domain {d}"));
+        }
+        None
+    }
+
+    /// `[moderators]` semantics: moderator when something matches.
+    pub fn role_of(&self, id: &Identity) -> Role {
+        if self.matched_by(id).is_some() {
             Role::Moderator
         } else {
             Role::Member
         }
+    }
+
+    /// The ID-token claims this set looks at that the token did not carry.
+    fn missing_in(&self, id: &Identity) -> Vec<MissingClaim> {
+        let mut out = Vec::new();
+        if !self.groups.is_empty() && !id.has_groups {
+            out.push(MissingClaim::Groups);
+        }
+        if !self.realm_roles.is_empty() && !id.has_realm_roles {
+            out.push(MissingClaim::RealmRoles);
+        }
+        if !self.client_roles.is_empty() && !id.has_client_roles {
+            out.push(MissingClaim::ClientRoles);
+        }
+        out
     }
 }
 
@@ -54,93 +146,691 @@ fn group_matches(configured: &str, claim: &str) -> bool {
     }
 }
 
+/// A claim a rule needed that the ID token did not carry at all. Keycloak leaves a claim out
+/// both when its mapper is missing and when the list is empty, so this is a hint, not proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingClaim {
+    Groups,
+    RealmRoles,
+    ClientRoles,
+}
+
+impl MissingClaim {
+    /// The Keycloak mapper that puts this claim into the ID token.
+    pub fn advice(self) -> &'static str {
+        match self {
+            MissingClaim::Groups => {
+                "the ID token has no \"groups\" claim: add a \"Group Membership\" mapper (token claim name \"groups\", Add to ID token: on) to the client"
+            }
+            MissingClaim::RealmRoles => {
+                "the ID token has no realm roles: add a \"User Realm Role\" mapper (token claim name \"roles\", multivalued, Add to ID token: on) to the client"
+            }
+            MissingClaim::ClientRoles => {
+                "the ID token has no client roles: add a \"User Client Role\" mapper (token claim name \"resource_access.${client_id}.roles\", Add to ID token: on) to the client"
+            }
+        }
+    }
+}
+
+/// `[access]`: who may get a token at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    pub who: Who,
+    pub require_verified_email: bool,
+    pub reason: Option<String>,
+}
+
+/// One `[[rules]]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rule {
+    /// `rules[0]`, or the rule's `name`.
+    pub name: String,
+    /// Room patterns (lower case); empty means every room.
+    pub rooms: Vec<String>,
+    /// Tenants (lower case); empty means any tenant or none.
+    pub tenants: Vec<String>,
+    pub who: Who,
+    pub require_verified_email: bool,
+    pub allow: bool,
+    pub moderator: Option<bool>,
+    pub features: BTreeMap<String, bool>,
+    pub lobby_bypass: Option<bool>,
+    pub group: Option<String>,
+    pub token_ttl_secs: Option<u64>,
+    pub reason: Option<String>,
+}
+
+impl Rule {
+    /// Whether the rule is about this room (and tenant), whoever asks.
+    fn covers(&self, room: &RoomName, tenant: Option<&Tenant>) -> bool {
+        let room_ok = self.rooms.is_empty()
+            || self
+                .rooms
+                .iter()
+                .any(|p| WildMatch::new(p).matches(room.normalised()));
+        let tenant_ok = self.tenants.is_empty()
+            || tenant.is_some_and(|t| self.tenants.contains(&t.canonical()));
+        room_ok && tenant_ok
+    }
+
+    fn applies_to(&self, id: &Identity, room: &RoomName, tenant: Option<&Tenant>) -> bool {
+        let who_ok = self.who.is_empty() || self.who.matched_by(id).is_some();
+        let email_ok = !self.require_verified_email || id.verified_email().is_some();
+        self.covers(room, tenant) && who_ok && email_ok
+    }
+}
+
+/// All rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub access: Access,
+    pub rules: Vec<Rule>,
+    /// Show a rule's `reason` to denied users (it is always logged).
+    pub show_reasons: bool,
+}
+
+/// Whether the user gets a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    Deny {
+        /// The configured reason, if any.
+        reason: Option<String>,
+        /// What denied: `[access]` or a rule name.
+        by: String,
+        /// Claims the deciding condition needed but the token lacked.
+        missing: Vec<MissingClaim>,
+    },
+}
+
+/// One line of the explanation: which part of the token, its value, and what decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Why {
+    pub part: &'static str,
+    pub value: String,
+    pub because: String,
+}
+
+/// Everything the rules decide for one login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub role: Role,
+    /// `context.features`; empty means the token carries none (Jitsi then lets moderators
+    /// decide).
+    pub features: BTreeMap<String, bool>,
+    pub lobby_bypass: bool,
+    pub group: Option<String>,
+    /// Overrides the realm's token lifetime.
+    pub token_ttl_secs: Option<u64>,
+    pub why: Vec<Why>,
+}
+
+impl Decision {
+    /// Allowed, with `role` and nothing else (no rules configured).
+    pub fn plain(role: Role) -> Self {
+        Self {
+            verdict: Verdict::Allow,
+            role,
+            features: BTreeMap::new(),
+            lobby_bypass: false,
+            group: None,
+            token_ttl_secs: None,
+            why: Vec::new(),
+        }
+    }
+
+    /// The explanation as aligned text lines.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        for w in &self.why {
+            let _ = writeln!(out, "{:<14} {:<28} {}", w.part, w.value, w.because);
+        }
+        out
+    }
+}
+
+/// Decides for `id` entering `room` (under `tenant`).
+pub fn decide(
+    policy: &Policy,
+    moderators: &ModeratorPolicy,
+    id: &Identity,
+    room: &RoomName,
+    tenant: Option<&Tenant>,
+) -> Decision {
+    let mut why = Vec::new();
+    let deny =
+        |reason: Option<String>, by: String, missing: Vec<MissingClaim>, mut why: Vec<Why>| {
+            why.push(Why {
+                part: "access",
+                value: "denied".into(),
+                because: by.clone(),
+            });
+            Decision {
+                verdict: Verdict::Deny {
+                    reason,
+                    by,
+                    missing,
+                },
+                role: Role::Member,
+                features: BTreeMap::new(),
+                lobby_bypass: false,
+                group: None,
+                token_ttl_secs: None,
+                why,
+            }
+        };
+
+    // 1. [access]
+    let access = &policy.access;
+    if access.require_verified_email && id.verified_email().is_none() {
+        return deny(
+            access.reason.clone(),
+            "[access] require_verified_email".into(),
+            Vec::new(),
+            why,
+        );
+    }
+    if !access.who.is_empty() && access.who.matched_by(id).is_none() {
+        return deny(
+            access.reason.clone(),
+            "[access] (no listed group, role or domain matches)".into(),
+            access.who.missing_in(id),
+            why,
+        );
+    }
+
+    // 2. The first matching rule.
+    let rule = policy.rules.iter().find(|r| r.applies_to(id, room, tenant));
+    if let Some(r) = rule {
+        if !r.allow {
+            // Denied by a catch-all after more specific allow rules for the same room: the
+            // claims those rules looked at are the likely culprits when missing.
+            let missing = policy
+                .rules
+                .iter()
+                .take_while(|other| !std::ptr::eq(*other, r))
+                .filter(|other| other.allow && other.covers(room, tenant))
+                .flat_map(|other| other.who.missing_in(id))
+                .fold(Vec::new(), |mut acc, m| {
+                    if !acc.contains(&m) {
+                        acc.push(m);
+                    }
+                    acc
+                });
+            return deny(r.reason.clone(), r.name.clone(), missing, why);
+        }
+        why.push(Why {
+            part: "access",
+            value: "allowed".into(),
+            because: r.name.clone(),
+        });
+    } else if access.who.is_empty() {
+        why.push(Why {
+            part: "access",
+            value: "allowed".into(),
+            because: "any authenticated user (no [access] limits, no rule matched)".into(),
+        });
+    } else {
+        let by = access.who.matched_by(id).unwrap_or_default();
+        why.push(Why {
+            part: "access",
+            value: "allowed".into(),
+            because: format!("[access]: {by}"),
+        });
+    }
+
+    // 3. Moderator: the rule, else [moderators].
+    let role = match rule.and_then(|r| r.moderator.map(|m| (r, m))) {
+        Some((r, m)) => {
+            why.push(Why {
+                part: "moderator",
+                value: m.to_string(),
+                because: r.name.clone(),
+            });
+            if m { Role::Moderator } else { Role::Member }
+        }
+        None => match moderators.matched_by(id) {
+            Some(by) => {
+                why.push(Why {
+                    part: "moderator",
+                    value: "true".into(),
+                    because: format!("[moderators]: {by}"),
+                });
+                Role::Moderator
+            }
+            None => {
+                why.push(Why {
+                    part: "moderator",
+                    value: "false".into(),
+                    because: "[moderators]: nothing matches".into(),
+                });
+                Role::Member
+            }
+        },
+    };
+
+    let features = rule.map(|r| r.features.clone()).unwrap_or_default();
+    let from_rule = |part: &'static str, value: String, set: bool| Why {
+        part,
+        value,
+        because: match rule {
+            Some(r) if set => r.name.clone(),
+            _ => "default".into(),
+        },
+    };
+    let feature_text = if features.is_empty() {
+        "(none: Jitsi lets moderators decide)".to_owned()
+    } else {
+        features
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    why.push(from_rule("features", feature_text, !features.is_empty()));
+    let lobby_bypass = rule.and_then(|r| r.lobby_bypass);
+    why.push(from_rule(
+        "lobby_bypass",
+        lobby_bypass.unwrap_or(false).to_string(),
+        lobby_bypass.is_some(),
+    ));
+    let group = rule.and_then(|r| r.group.clone());
+    why.push(from_rule(
+        "group",
+        group.clone().unwrap_or_else(|| "(none)".into()),
+        group.is_some(),
+    ));
+    let token_ttl_secs = rule.and_then(|r| r.token_ttl_secs);
+    why.push(from_rule(
+        "token_ttl_secs",
+        token_ttl_secs.map_or_else(|| "(realm default)".into(), |t| t.to_string()),
+        token_ttl_secs.is_some(),
+    ));
+
+    Decision {
+        verdict: Verdict::Allow,
+        role,
+        features,
+        lobby_bypass: lobby_bypass.unwrap_or(false),
+        group,
+        token_ttl_secs,
+        why,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn own(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
     fn id(groups: &[&str], realm: &[&str], client: &[&str]) -> Identity {
-        let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
         Identity {
             subject: "u".into(),
             groups: own(groups),
             realm_roles: own(realm),
             client_roles: own(client),
+            has_groups: !groups.is_empty(),
+            has_realm_roles: !realm.is_empty(),
+            has_client_roles: !client.is_empty(),
             ..Identity::default()
         }
     }
 
-    fn policy(groups: &[&str], realm: &[&str], client: &[&str]) -> ModeratorPolicy {
-        let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
-        ModeratorPolicy {
+    fn who(groups: &[&str], realm: &[&str], client: &[&str]) -> Who {
+        Who {
             groups: own(groups),
             realm_roles: own(realm),
             client_roles: own(client),
+            email_domains: vec![],
         }
     }
 
+    fn room(r: &str) -> RoomName {
+        RoomName::parse(r).unwrap()
+    }
+
     #[test]
-    fn decides_moderators() {
+    fn moderators_by_group_role_and_client_role() {
         use Role::*;
         let cases = [
             (
-                policy(&["moderators"], &[], &[]),
+                who(&["moderators"], &[], &[]),
                 id(&["moderators"], &[], &[]),
                 Moderator,
             ),
             (
-                policy(&["moderators"], &[], &[]),
+                who(&["moderators"], &[], &[]),
                 id(&["/moderators"], &[], &[]),
                 Moderator,
             ),
             (
-                policy(&["moderators"], &[], &[]),
+                who(&["moderators"], &[], &[]),
                 id(&["/org/moderators"], &[], &[]),
                 Member,
             ),
             (
-                policy(&["/org/moderators"], &[], &[]),
+                who(&["/org/moderators"], &[], &[]),
                 id(&["/org/moderators"], &[], &[]),
                 Moderator,
             ),
             (
-                policy(&["/org/moderators"], &[], &[]),
+                who(&["/org/moderators"], &[], &[]),
                 id(&["moderators"], &[], &[]),
                 Member,
             ),
             (
-                policy(&["Moderators"], &[], &[]),
+                who(&["Moderators"], &[], &[]),
                 id(&["moderators"], &[], &[]),
                 Member,
             ),
             (
-                policy(&[], &["moderator"], &[]),
+                who(&[], &["moderator"], &[]),
                 id(&[], &["moderator"], &[]),
                 Moderator,
             ),
             (
-                policy(&[], &["moderator"], &[]),
+                who(&[], &["moderator"], &[]),
                 id(&[], &[], &["moderator"]),
                 Member,
             ),
             (
-                policy(&[], &[], &["moderator"]),
+                who(&[], &[], &["moderator"]),
                 id(&[], &[], &["moderator"]),
                 Moderator,
             ),
             (
-                policy(&[], &[], &[]),
+                who(&[], &[], &[]),
                 id(&["moderators"], &["moderator"], &["moderator"]),
                 Member,
             ),
-            (
-                policy(&["staff"], &["x"], &["y"]),
-                id(&[], &[], &[]),
-                Member,
-            ),
-            (policy(&[""], &[], &[]), id(&["/"], &[], &[]), Member),
+            (who(&["staff"], &["x"], &["y"]), id(&[], &[], &[]), Member),
+            (who(&[""], &[], &[]), id(&["/"], &[], &[]), Member),
         ];
-        for (i, (p, who, want)) in cases.into_iter().enumerate() {
-            assert_eq!(p.role_of(&who), want, "case {i}");
+        for (i, (p, user, want)) in cases.into_iter().enumerate() {
+            assert_eq!(p.role_of(&user), want, "case {i}");
         }
+    }
+
+    #[test]
+    fn email_domains_match_only_verified_addresses() {
+        let domains = Who {
+            email_domains: own(&["example.org"]),
+            ..Who::default()
+        };
+        let mut user = Identity {
+            subject: "u".into(),
+            email: Some("Ann@Example.ORG".into()),
+            ..Identity::default()
+        };
+        assert_eq!(domains.matched_by(&user), None, "unverified");
+        user.email_verified = true;
+        assert_eq!(
+            domains.matched_by(&user).as_deref(),
+            Some("verified e-mail domain example.org")
+        );
+        user.email = Some("ann@evil-example.org".into());
+        assert_eq!(domains.matched_by(&user), None);
+    }
+
+    fn school() -> Policy {
+        Policy {
+            access: Access::default(),
+            rules: vec![
+                Rule {
+                    name: "teachers".into(),
+                    rooms: own(&["class-*"]),
+                    who: who(&[], &["teacher"], &[]),
+                    allow: true,
+                    moderator: Some(true),
+                    ..Rule::default()
+                },
+                Rule {
+                    name: "students".into(),
+                    rooms: own(&["class-*"]),
+                    who: who(&[], &["student"], &[]),
+                    allow: true,
+                    moderator: Some(false),
+                    features: BTreeMap::from([
+                        ("recording".into(), false),
+                        ("screen-sharing".into(), false),
+                    ]),
+                    token_ttl_secs: Some(3600),
+                    ..Rule::default()
+                },
+                Rule {
+                    name: "classes are closed".into(),
+                    rooms: own(&["class-*"]),
+                    allow: false,
+                    reason: Some("Only teachers and students".into()),
+                    ..Rule::default()
+                },
+                Rule {
+                    name: "staff".into(),
+                    rooms: own(&["staff-*", "büro"]),
+                    who: who(&["staff"], &[], &[]),
+                    allow: true,
+                    lobby_bypass: Some(true),
+                    group: Some("staff".into()),
+                    ..Rule::default()
+                },
+                Rule {
+                    name: "staff only".into(),
+                    rooms: own(&["staff-*", "büro"]),
+                    allow: false,
+                    reason: Some("Staff rooms are for staff".into()),
+                    ..Rule::default()
+                },
+            ],
+            show_reasons: true,
+        }
+    }
+
+    #[test]
+    fn first_matching_rule_decides() {
+        let p = school();
+        let mods = who(&["moderators"], &[], &[]);
+        let cases: &[(&str, Identity, bool, Role)] = &[
+            (
+                "class-7a",
+                id(&[], &["teacher"], &[]),
+                true,
+                Role::Moderator,
+            ),
+            (
+                "Class-7A",
+                id(&["moderators"], &["student"], &[]),
+                true,
+                Role::Member,
+            ),
+            (
+                "class-7a",
+                id(&["moderators"], &[], &[]),
+                false,
+                Role::Member,
+            ),
+            ("staff-room", id(&["/staff"], &[], &[]), true, Role::Member),
+            (
+                "staff-room",
+                id(&["staff", "moderators"], &[], &[]),
+                true,
+                Role::Moderator,
+            ),
+            (
+                "STAFF-ROOM",
+                id(&["/org/staff"], &[], &[]),
+                false,
+                Role::Member,
+            ),
+            ("Büro", id(&["staff"], &[], &[]), true, Role::Member),
+            ("BÜRO", id(&[], &[], &[]), false, Role::Member),
+            ("lobby", id(&[], &[], &[]), true, Role::Member),
+            (
+                "lobby",
+                id(&["moderators"], &[], &[]),
+                true,
+                Role::Moderator,
+            ),
+        ];
+        for (r, user, allowed, role) in cases {
+            let d = decide(&p, &mods, user, &room(r), None);
+            assert_eq!(
+                d.verdict == Verdict::Allow,
+                *allowed,
+                "{r} {user:?}\n{}",
+                d.explain()
+            );
+            assert_eq!(d.role, *role, "{r}");
+        }
+        let student = decide(
+            &p,
+            &mods,
+            &id(&[], &["student"], &[]),
+            &room("class-1"),
+            None,
+        );
+        assert_eq!(student.features.get("recording"), Some(&false));
+        assert_eq!(student.token_ttl_secs, Some(3600));
+        let staff = decide(&p, &mods, &id(&["staff"], &[], &[]), &room("staff-x"), None);
+        assert!(staff.lobby_bypass);
+        assert_eq!(staff.group.as_deref(), Some("staff"));
+        let denied = decide(&p, &mods, &id(&[], &[], &[]), &room("staff-x"), None);
+        assert_eq!(
+            denied.verdict,
+            Verdict::Deny {
+                reason: Some("Staff rooms are for staff".into()),
+                by: "staff only".into(),
+                missing: vec![MissingClaim::Groups]
+            }
+        );
+    }
+
+    #[test]
+    fn access_limits_come_first() {
+        let p = Policy {
+            access: Access {
+                who: Who {
+                    groups: own(&["staff"]),
+                    email_domains: own(&["example.org"]),
+                    ..Who::default()
+                },
+                require_verified_email: true,
+                reason: Some("Members only".into()),
+            },
+            rules: vec![Rule {
+                name: "open".into(),
+                allow: true,
+                ..Rule::default()
+            }],
+            show_reasons: false,
+        };
+        let mods = Who::default();
+        let mut user = id(&["staff"], &[], &[]);
+        assert!(
+            matches!(decide(&p, &mods, &user, &room("x"), None).verdict, Verdict::Deny { ref by, .. } if by.contains("require_verified_email"))
+        );
+        user.email = Some("a@example.net".into());
+        user.email_verified = true;
+        assert_eq!(
+            decide(&p, &mods, &user, &room("x"), None).verdict,
+            Verdict::Allow
+        );
+        let outsider = Identity {
+            subject: "o".into(),
+            email: Some("o@example.net".into()),
+            email_verified: true,
+            ..Identity::default()
+        };
+        let d = decide(&p, &mods, &outsider, &room("x"), None);
+        assert!(
+            matches!(d.verdict, Verdict::Deny { ref missing, .. } if missing == &vec![MissingClaim::Groups])
+        );
+        let by_domain = Identity {
+            subject: "d".into(),
+            email: Some("d@EXAMPLE.org".into()),
+            email_verified: true,
+            ..Identity::default()
+        };
+        assert_eq!(
+            decide(&p, &mods, &by_domain, &room("x"), None).verdict,
+            Verdict::Allow
+        );
+    }
+
+    #[test]
+    fn tenants_and_explanations() {
+        let p = Policy {
+            rules: vec![Rule {
+                name: "acme hosts".into(),
+                tenants: own(&["acme"]),
+                who: who(&[], &["host"], &[]),
+                allow: true,
+                moderator: Some(true),
+                ..Rule::default()
+            }],
+            ..Policy::default()
+        };
+        let host = id(&[], &["host"], &[]);
+        let acme = Tenant::parse("ACME").unwrap();
+        assert_eq!(
+            decide(&p, &Who::default(), &host, &room("x"), Some(&acme)).role,
+            Role::Moderator
+        );
+        assert_eq!(
+            decide(&p, &Who::default(), &host, &room("x"), None).role,
+            Role::Member
+        );
+        let text = decide(&p, &Who::default(), &host, &room("x"), Some(&acme)).explain();
+        assert!(
+            text.contains("moderator") && text.contains("acme hosts"),
+            "{text}"
+        );
+        // Same input, same decision.
+        assert_eq!(
+            decide(&p, &Who::default(), &host, &room("x"), Some(&acme)),
+            decide(&p, &Who::default(), &host, &room("x"), Some(&acme))
+        );
+    }
+
+    #[test]
+    fn empty_groups_and_case() {
+        let p = Policy {
+            rules: vec![Rule {
+                name: "r".into(),
+                who: who(&["Staff"], &[], &[]),
+                allow: false,
+                ..Rule::default()
+            }],
+            ..Policy::default()
+        };
+        assert_eq!(
+            decide(
+                &p,
+                &Who::default(),
+                &id(&["staff"], &[], &[]),
+                &room("x"),
+                None
+            )
+            .verdict,
+            Verdict::Allow
+        );
+        assert!(matches!(
+            decide(
+                &p,
+                &Who::default(),
+                &id(&["Staff"], &[], &[]),
+                &room("x"),
+                None
+            )
+            .verdict,
+            Verdict::Deny { .. }
+        ));
+        assert_eq!(
+            decide(&p, &Who::default(), &id(&[], &[], &[]), &room("x"), None).verdict,
+            Verdict::Allow
+        );
     }
 }

@@ -5,7 +5,7 @@ use crate::jitsi::Minter;
 use crate::jitsi_url::JitsiTarget;
 use crate::login_state::LoginCookies;
 use crate::oidc::Oidc;
-use crate::rules::ModeratorPolicy;
+use crate::rules::{ModeratorPolicy, Policy};
 use crate::signing::PublicKey;
 use crate::tenant::Tenant;
 use std::collections::HashMap;
@@ -39,6 +39,10 @@ pub struct Shared {
     pub logout_redirect: Url,
     /// Offer "join as guest" links on error pages.
     pub guests: bool,
+    /// `[access]` and `[[rules]]`.
+    pub policy: Policy,
+    /// The token inspector is on (the callback then also leaves the rules' explanation).
+    pub inspector: bool,
 }
 
 impl Shared {

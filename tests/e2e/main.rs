@@ -4,6 +4,7 @@
 
 // A test crate: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod access_rules;
 mod browser;
 mod helpers;
 mod hostile;

@@ -1,0 +1,162 @@
+//! `jitsi-oidc-bridge explain`: what token a user would get for a room, and which setting
+//! decided each part. Works offline on ID-token claims (JSON) or a raw ID token, whose
+//! signature is NOT checked here: the output is an explanation, never a usable token.
+
+use crate::claims::Identity;
+use crate::clock::UnixTime;
+use crate::config::Config;
+use crate::jitsi::claims_for;
+use crate::room::RoomName;
+use crate::rules::{self, Verdict};
+use crate::tenant::Tenant;
+use base64::Engine;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// Reads claims from JSON text or from a JWT's payload (without verifying it).
+pub fn read_claims(input: &str) -> Result<Value, String> {
+    let input = input.trim();
+    if input.starts_with('{') {
+        return serde_json::from_str(input)
+            .map_err(|e| format!("the claims are not valid JSON: {e}"));
+    }
+    let payload = input
+        .split('.')
+        .nth(1)
+        .ok_or("expected JSON claims or an ID token (three dot-separated parts)")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| format!("the token's payload is not base64url: {e}"))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("the token's payload is not JSON: {e}"))
+}
+
+/// The explanation, as text.
+pub fn explain(
+    config: &Config,
+    claims: &Value,
+    room: &str,
+    tenant: Option<&str>,
+    now: UnixTime,
+) -> Result<String, String> {
+    let room = RoomName::parse(room).map_err(|e| format!("room: {e}"))?;
+    let tenant = tenant
+        .map(Tenant::parse)
+        .transpose()
+        .map_err(|e| format!("tenant: {e}"))?;
+    let realm = tenant
+        .as_ref()
+        .and_then(|t| config.tenants.get(&t.canonical()))
+        .unwrap_or(&config.realm);
+    let who =
+        Identity::from_claims(claims, &realm.oidc.client_id).ok_or("the claims have no \"sub\"")?;
+    let decision = rules::decide(
+        &config.policy,
+        &realm.moderators,
+        &who,
+        &room,
+        tenant.as_ref(),
+    );
+    let mut out = String::new();
+    let _ = writeln!(out, "user     {} ({})", who.display_name(), who.subject);
+    let _ = writeln!(
+        out,
+        "room     {} -> room claim {:?}",
+        room,
+        room.backend_safe()
+    );
+    let _ = writeln!(
+        out,
+        "tenant   {}",
+        tenant.as_ref().map_or("(none)", Tenant::as_str)
+    );
+    let _ = writeln!(out, "realm    {}\n", realm.oidc.issuer);
+    let _ = writeln!(out, "{:<14} {:<28} DECIDED BY", "PART", "VALUE");
+    out.push_str(&decision.explain());
+    match &decision.verdict {
+        Verdict::Deny {
+            reason, missing, ..
+        } => {
+            let _ = writeln!(
+                out,
+                "\nNo token: access denied{}",
+                reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+            for m in missing {
+                let _ = writeln!(out, "hint: {}", m.advice());
+            }
+        }
+        Verdict::Allow => {
+            let claims = claims_for(&realm.token, &who, &decision, &room, tenant.as_ref(), now);
+            let header = json!({"alg": realm.signer.algorithm.name(), "typ": "JWT", "kid": realm.signer.kid});
+            let _ = writeln!(out, "\nThe token (not signed by this command):");
+            let _ = writeln!(out, "header  {header}");
+            let payload = serde_json::to_string_pretty(&claims).unwrap_or_default();
+            let _ = writeln!(out, "payload {payload}");
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+        [server]
+        public_url = "https://bridge.example.org"
+        [oidc]
+        issuer = "https://sso.example.org/realms/jitsi"
+        client_id = "jitsi-bridge"
+        client_secret = "s3cret"
+        [login]
+        cookie_key = "0123456789abcdef0123456789abcdef"
+        [jitsi]
+        url = "https://meet.example.org"
+        app_id = "jitsi-bridge"
+        secret = "fedcba9876543210fedcba9876543210"
+        [moderators]
+        groups = ["moderators"]
+        [[rules]]
+        name = "staff rooms"
+        rooms = ["staff-*"]
+        groups = ["staff"]
+        features = { recording = true }
+        [[rules]]
+        rooms = ["staff-*"]
+        allow = false
+        reason = "Staff only"
+    "#;
+
+    #[test]
+    fn explains_each_part_and_denials() {
+        let config = Config::from_toml(CONFIG).unwrap();
+        let claims = json!({"sub": "u1", "name": "Ann", "groups": ["staff", "moderators"]});
+        let text = explain(&config, &claims, "staff-meeting", None, 1000).unwrap();
+        assert!(text.contains("staff rooms"), "{text}");
+        assert!(text.contains("[moderators]: group moderators"), "{text}");
+        assert!(text.contains("\"recording\": true"), "{text}");
+        let outsider = json!({"sub": "u2"});
+        let text = explain(&config, &outsider, "staff-meeting", None, 1000).unwrap();
+        assert!(
+            text.contains("No token: access denied (Staff only)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Group Membership"),
+            "hint about the missing mapper: {text}"
+        );
+    }
+
+    #[test]
+    fn reads_raw_id_tokens() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"sub":"x"}"#);
+        assert_eq!(
+            read_claims(&format!("eyJhbGciOiJSUzI1NiJ9.{payload}.sig")).unwrap(),
+            json!({"sub": "x"})
+        );
+        assert!(read_claims("nonsense").is_err());
+    }
+}
