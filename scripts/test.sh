@@ -35,8 +35,8 @@ if ! wait "$kc_job"; then
     exit 1
 fi
 
-export BRIDGE_TEST_KEYCLOAK_URL="http://127.0.0.1:$kc_http"
-echo "== cargo test (Keycloak at $BRIDGE_TEST_KEYCLOAK_URL)"
+export E2E_KEYCLOAK_URL="http://127.0.0.1:$kc_http"
+echo "== cargo test (Keycloak at $E2E_KEYCLOAK_URL)"
 cargo test --all-targets -- --test-threads=4
 
 echo "== done in $(( $(date +%s) - started )) s"

@@ -30,6 +30,7 @@ const MAX_IN_FLIGHT: usize = 1024;
 /// A bound, ready-to-run bridge.
 pub struct App {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
 }
@@ -60,8 +61,21 @@ impl App {
         listener: TcpListener,
     ) -> Result<Self, BuildError> {
         let (router, state) = router(&config, clock)?;
+        let metrics_listener = match config.server.metrics_listen {
+            Some(addr) => {
+                crate::metrics::enable();
+                let bind = || -> std::io::Result<TcpListener> {
+                    let std_listener = std::net::TcpListener::bind(addr)?;
+                    std_listener.set_nonblocking(true)?;
+                    TcpListener::from_std(std_listener)
+                };
+                Some(bind().map_err(|e| BuildError::Bind(addr, e))?)
+            }
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics_listener,
             router,
             state,
         })
@@ -69,6 +83,13 @@ impl App {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served, if metrics are on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
@@ -93,9 +114,20 @@ impl App {
                 }
             }
         });
-        axum::serve(self.listener, self.router)
+        let metrics = self.metrics_listener.map(|listener| {
+            tokio::spawn(async move {
+                if let Err(e) = crate::metrics::serve_on(listener, std::future::pending()).await {
+                    tracing::error!(error = %e, "the metrics endpoint stopped");
+                }
+            })
+        });
+        let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        if let Some(task) = metrics {
+            task.abort();
+        }
+        result
     }
 }
 

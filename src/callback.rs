@@ -90,7 +90,16 @@ async fn run(
     // 3. RFC 9207: when Keycloak names the issuer, it must be this realm's (mix-up defence).
     if let Some(iss) = params.get("iss") {
         if iss.as_str() != realm.issuer.as_str() {
-            return Err(AppError::IssuerMismatch);
+            // Attacker-controlled: shortened and reduced to printable ASCII for the log.
+            let got = iss
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(200)
+                .collect();
+            return Err(AppError::IssuerMismatch {
+                got,
+                expected: realm.issuer.to_string(),
+            });
         }
     }
     let code = params
@@ -117,6 +126,7 @@ async fn run(
     } = &decision.verdict
     {
         let advice: Vec<&str> = missing.iter().map(|m| m.advice()).collect();
+        metrics::counter!(crate::metrics::LOGINS_DENIED).increment(1);
         tracing::warn!(
             target: AUDIT,
             event = "login_denied",
@@ -151,6 +161,8 @@ async fn run(
         overrides: &login.overrides,
     };
     let target = app.target.room_url(&destination, token.expose_secret());
+    metrics::counter!(crate::metrics::TOKENS_MINTED, "alg" => realm.minter.signer().algorithm.name()).increment(1);
+    metrics::counter!(crate::metrics::LOGINS_SUCCEEDED).increment(1);
     tracing::info!(
         target: AUDIT,
         event = "login_succeeded",

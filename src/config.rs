@@ -107,6 +107,8 @@ struct KeyFileConfig {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// Where `/metrics` is served; `None` turns metrics off.
+    pub metrics_listen: Option<SocketAddr>,
     /// The bridge's own public URL; `/callback` is derived from it. Never taken from `Host`.
     pub public_url: Url,
     pub request_timeout_secs: u64,
@@ -309,6 +311,15 @@ impl Reader<'_> {
             .required::<String>("server.public_url")
             .and_then(|s| r.web_url("server.public_url", &s));
         let request_timeout_secs = r.ranged("server.request_timeout_secs", 30, 1..=600);
+        let metrics_listen =
+            r.opt::<String>("metrics.listen")
+                .and_then(|text| match text.parse::<SocketAddr>() {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        r.problem("metrics.listen", format!("{text:?} is not valid: {e}"));
+                        None
+                    }
+                });
 
         let cookie_key = r.secret("login.cookie_key", MIN_SECRET_BYTES);
         let login_ttl = r.ranged("login.ttl_secs", 600, 30..=3600);
@@ -347,6 +358,7 @@ impl Reader<'_> {
         Some(Config {
             server: ServerConfig {
                 listen: listen?,
+                metrics_listen,
                 public_url: public_url?,
                 request_timeout_secs,
             },

@@ -39,8 +39,8 @@ pub enum AppError {
         code: String,
         retry: Option<Box<Retry>>,
     },
-    #[error("the callback's iss parameter names another issuer")]
-    IssuerMismatch,
+    #[error("the callback's iss parameter {got:?} is not this realm's issuer {expected:?}")]
+    IssuerMismatch { got: String, expected: String },
     #[error("{0}")]
     Oidc(OidcError, Option<Box<Retry>>),
     #[error("denied by {rule}")]
@@ -82,7 +82,7 @@ impl AppError {
             | AppError::BadState(_)
             | AppError::UnknownLogin(_)
             | AppError::MissingParameter(_)
-            | AppError::IssuerMismatch
+            | AppError::IssuerMismatch { .. }
             | AppError::BadInspectedToken(_) => StatusCode::BAD_REQUEST,
             AppError::LoginCancelled { .. } | AppError::Denied { .. } => StatusCode::FORBIDDEN,
             AppError::IdpError { code, .. } if code == "temporarily_unavailable" => {
@@ -129,7 +129,7 @@ impl AppError {
                 }
                 ("login_denied", "Access denied", text, None)
             }
-            AppError::IssuerMismatch => ("issuer_mismatch", "Login answer from the wrong server", "The login answer did not come from the expected login server. Please open the room link again.".into(), None),
+            AppError::IssuerMismatch { .. } => ("issuer_mismatch", "Login answer from the wrong server", "The login answer did not come from the expected login server. Please open the room link again.".into(), None),
             AppError::Oidc(OidcError::Unavailable(_), retry) => ("idp_unavailable", "The login server is not reachable", "The login server (Keycloak) cannot be reached right now. Please try again in a minute.".into(), retry.as_deref()),
             AppError::Oidc(OidcError::ExchangeRefused(_), retry) => ("exchange_refused", "The login could not be completed", "The login server refused to complete the login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
             AppError::Oidc(OidcError::InvalidIdToken(_), retry) => ("id_token_invalid", "The login could not be verified", "The identity sent by the login server failed the bridge's checks. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
@@ -201,9 +201,14 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     }
     let info = match response.extensions_mut().remove::<ErrorInfo>() {
         Some(info) => info,
-        None if response.headers().contains_key(header::CONTENT_TYPE) => return response,
+        // Probes answer in plain text on purpose.
+        None if response.extensions().get::<PlainText>().is_some() => return response,
         None => generic(status),
     };
+    // login_denied is counted by the callback as a denial, not as a failure.
+    if info.kind != "login_denied" {
+        metrics::counter!(crate::metrics::LOGINS_FAILED, "reason" => info.kind).increment(1);
+    }
     if status.is_server_error() {
         tracing::error!(kind = info.kind, status = status.as_u16(), cause = %info.cause, "request failed");
     } else {
@@ -236,12 +241,21 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     Response::from_parts(parts, Html(body).into_response().into_body())
 }
 
+/// Marks an error response that must keep its own plain-text body (`/readyz`).
+#[derive(Debug, Clone, Copy)]
+pub struct PlainText;
+
 fn generic(status: StatusCode) -> ErrorInfo {
     let (kind, title, message) = match status {
         StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (
             "timeout",
             "This took too long",
             "The request took too long and was stopped. Please try again.",
+        ),
+        StatusCode::URI_TOO_LONG => (
+            "too_long",
+            "Address too long",
+            "The address is longer than the bridge accepts. Meeting links look like /room/<name>.",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
             "too_large",

@@ -7,7 +7,7 @@
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
@@ -33,4 +33,16 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         set(h, header::PRAGMA, "no-cache");
     }
     response
+}
+
+/// Longest request target accepted. Real meeting links are far shorter; refusing early keeps
+/// oversized input away from parsing and logging.
+pub const MAX_URI_BYTES: usize = 4096;
+
+/// Refuses over-long URLs with 414 (rendered as an error page by the error layer).
+pub async fn limit_uri(request: Request, next: Next) -> Response {
+    if request.uri().to_string().len() > MAX_URI_BYTES {
+        return axum::http::StatusCode::URI_TOO_LONG.into_response();
+    }
+    next.run(request).await
 }

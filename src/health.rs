@@ -29,6 +29,8 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
             "not ready: Keycloak metadata not loaded for realm(s): {}\n",
             missing.join(", ")
         );
-        (StatusCode::SERVICE_UNAVAILABLE, text, body).into_response()
+        let mut response = (StatusCode::SERVICE_UNAVAILABLE, text, body).into_response();
+        response.extensions_mut().insert(crate::error::PlainText);
+        response
     }
 }

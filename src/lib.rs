@@ -22,6 +22,7 @@ pub mod keys;
 pub mod login;
 pub mod login_state;
 pub mod logout;
+pub mod metrics;
 pub mod oidc;
 pub mod pages;
 pub mod room;

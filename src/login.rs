@@ -71,6 +71,7 @@ async fn begin(
     })?;
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     let set_cookies = app.logins.start(&login, cookie_header, now);
+    metrics::counter!(crate::metrics::LOGINS_STARTED).increment(1);
     tracing::info!(
         target: AUDIT,
         event = "login_started",

@@ -252,23 +252,23 @@ impl Oidc {
                 OidcError::Unavailable(format!("Keycloak advertises no token endpoint: {e}"))
             })?
             .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()));
-        let tokens = request
-            .request_async(&self.http)
-            .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) => OidcError::ExchangeRefused(format!(
-                    "{} {}",
-                    r.error().as_ref(),
-                    r.error_description().map(String::as_str).unwrap_or("")
-                )),
-                RequestTokenError::Request(e) => {
-                    OidcError::Unavailable(format!("token request failed: {e}"))
-                }
-                RequestTokenError::Parse(e, _) => {
-                    OidcError::ExchangeRefused(format!("unreadable token response: {e}"))
-                }
-                RequestTokenError::Other(e) => OidcError::ExchangeRefused(e),
-            })?;
+        let started = std::time::Instant::now();
+        let tokens = request.request_async(&self.http).await;
+        crate::metrics::observe_idp("token", started.elapsed());
+        let tokens = tokens.map_err(|e| match e {
+            RequestTokenError::ServerResponse(r) => OidcError::ExchangeRefused(format!(
+                "{} {}",
+                r.error().as_ref(),
+                r.error_description().map(String::as_str).unwrap_or("")
+            )),
+            RequestTokenError::Request(e) => {
+                OidcError::Unavailable(format!("token request failed: {e}"))
+            }
+            RequestTokenError::Parse(e, _) => {
+                OidcError::ExchangeRefused(format!("unreadable token response: {e}"))
+            }
+            RequestTokenError::Other(e) => OidcError::ExchangeRefused(e),
+        })?;
         let nonce = Nonce::new(login.nonce.clone());
         match self.verify(&provider, &tokens, &nonce) {
             Err(Retry::NewKeys(first)) => {
@@ -399,9 +399,10 @@ impl Oidc {
 
     async fn discover(&self) -> Result<Provider, OidcError> {
         let issuer = IssuerUrl::from_url(self.settings.issuer.clone());
-        let metadata = Metadata::discover_async(issuer, &self.http)
-            .await
-            .map_err(|e| OidcError::Unavailable(error_chain(&e)))?;
+        let started = std::time::Instant::now();
+        let metadata = Metadata::discover_async(issuer, &self.http).await;
+        crate::metrics::observe_idp("discovery", started.elapsed());
+        let metadata = metadata.map_err(|e| OidcError::Unavailable(error_chain(&e)))?;
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
         let client = OidcClient::from_provider_metadata(
             metadata,

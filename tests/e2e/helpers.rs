@@ -15,10 +15,10 @@ pub const JITSI_URL: &str = "https://meet.example.test";
 
 /// The Keycloak base URL given by `make test`; fails loudly when missing or unreachable.
 pub fn keycloak_url() -> String {
-    match std::env::var("BRIDGE_TEST_KEYCLOAK_URL") {
+    match std::env::var("E2E_KEYCLOAK_URL") {
         Ok(url) if !url.is_empty() => url,
         _ => panic!(
-            "BRIDGE_TEST_KEYCLOAK_URL is not set. These tests need a real Keycloak: run `make test`, \
+            "E2E_KEYCLOAK_URL is not set. These tests need a real Keycloak: run `make test`, \
              which downloads Keycloak, starts it with tests/keycloak/*-realm.json and sets the variable."
         ),
     }
@@ -30,6 +30,9 @@ pub fn issuer() -> String {
 
 pub struct Bridge {
     pub base: Url,
+    pub metrics: Option<std::net::SocketAddr>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Bridge {
@@ -42,19 +45,58 @@ impl Bridge {
     /// Starts a bridge whose config text is `edit(default config)`.
     pub async fn spawn_with(edit: impl FnOnce(String) -> String) -> Bridge {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let base = format!("http://127.0.0.1:{port}");
-        let toml = default_config(&base, &issuer());
+        Self::spawn_on(listener, None, &issuer(), edit).await
+    }
+
+    /// Starts a bridge on `listener`, with `public_url` (default: its own address) and the
+    /// Keycloak issuer `issuer`.
+    pub async fn spawn_on(
+        listener: tokio::net::TcpListener,
+        public_url: Option<String>,
+        issuer: &str,
+        edit: impl FnOnce(String) -> String,
+    ) -> Bridge {
+        let addr = listener.local_addr().unwrap();
+        let own = format!("http://{addr}");
+        let public = public_url.unwrap_or_else(|| own.clone());
+        let toml = default_config(&public, issuer);
         let config = Config::from_toml(&edit(toml)).unwrap_or_else(|e| panic!("test config: {e}"));
         let app = App::with_listener(config, Arc::new(SystemClock), listener).unwrap();
-        tokio::spawn(app.run(std::future::pending()));
+        let metrics = app.metrics_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run(async move {
+            let _ = stopped.await;
+        }));
         Bridge {
-            base: Url::parse(&base).unwrap(),
+            base: Url::parse(&own).unwrap(),
+            metrics,
+            stop: Some(stop),
+            task: Some(task),
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
+    }
+
+    /// A handle for a bridge (or load balancer) at `base` that this test does not run.
+    pub fn detached(base: &str) -> Bridge {
+        Bridge {
+            base: Url::parse(base).unwrap(),
+            metrics: None,
+            stop: None,
+            task: None,
+        }
+    }
+
+    /// Shuts down gracefully and waits until the port is free.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
     }
 }
 
@@ -226,6 +268,23 @@ pub async fn login_or_sso(
     }
     let action = form_action(&resp.text().await.unwrap()).expect("form#kc-form-login");
     let resp = submit(client, &action, user, password).await;
+    follow_callback(client, bridge, resp).await
+}
+
+/// [`login_or_sso`] for any realm, with `<user>-password`.
+pub async fn login_or_sso_any(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    raw_room: &str,
+    user: &str,
+) -> Url {
+    let authorize = start_login_any(client, bridge, raw_room).await;
+    let resp = client.get(authorize).send().await.unwrap();
+    if resp.status() == StatusCode::FOUND {
+        return follow_callback(client, bridge, resp).await;
+    }
+    let action = form_action(&resp.text().await.unwrap()).expect("form#kc-form-login");
+    let resp = submit(client, &action, user, &format!("{user}-password")).await;
     follow_callback(client, bridge, resp).await
 }
 

@@ -183,6 +183,7 @@ async fn rs256_keys_are_published_the_way_prosody_fetches_them_and_rotate() {
                 "-out",
             ])
             .arg(path)
+            .stderr(std::process::Stdio::null())
             .status()
             .expect("openssl");
         assert!(status.success());

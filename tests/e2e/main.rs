@@ -5,9 +5,12 @@
 // A test crate: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod access_rules;
+mod binary;
 mod browser;
 mod helpers;
 mod hostile;
 mod jitsi_flows;
 mod login_flow;
+mod production;
+mod proxy;
 mod verifier;

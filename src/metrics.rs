@@ -1,0 +1,92 @@
+//! Prometheus metrics, served on their own address (`metrics.listen`) so they never share a
+//! port with the public login pages.
+//!
+//! Labels are low-cardinality on purpose: never a room, user or tenant. `reason` is one of the
+//! fixed error kinds of `error.rs`, `alg` one of the four signing algorithms, `op` one of
+//! `discovery` and `token`.
+
+use axum::Router;
+use axum::routing::get;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub const LOGINS_STARTED: &str = "bridge_logins_started_total";
+pub const LOGINS_SUCCEEDED: &str = "bridge_logins_succeeded_total";
+pub const LOGINS_DENIED: &str = "bridge_logins_denied_total";
+pub const LOGINS_FAILED: &str = "bridge_logins_failed_total";
+pub const TOKENS_MINTED: &str = "bridge_tokens_minted_total";
+pub const IDP_REQUEST_SECONDS: &str = "bridge_idp_request_duration_seconds";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide recorder once (several bridges in one test process share it).
+fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(IDP_REQUEST_SECONDS.to_owned()),
+                    &[
+                        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                    ],
+                )
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            describe();
+            Some(handle)
+        })
+        .as_ref()
+}
+
+fn describe() {
+    metrics::describe_counter!(LOGINS_STARTED, "Logins started (GET /room).");
+    metrics::describe_counter!(LOGINS_SUCCEEDED, "Logins that ended with a token.");
+    metrics::describe_counter!(LOGINS_DENIED, "Logins refused by [access] or [[rules]].");
+    metrics::describe_counter!(
+        LOGINS_FAILED,
+        "Requests answered with an error page, by reason."
+    );
+    metrics::describe_counter!(TOKENS_MINTED, "Jitsi tokens signed, by algorithm.");
+    metrics::describe_histogram!(
+        IDP_REQUEST_SECONDS,
+        "Duration of requests to Keycloak, by operation."
+    );
+}
+
+/// Serves `GET /metrics` on `addr` until `shutdown` completes.
+pub async fn serve(
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(listener, shutdown).await
+}
+
+/// Like [`serve`] on a bound listener.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let Some(handle) = handle() else {
+        return Err(std::io::Error::other(
+            "the metrics recorder could not be installed",
+        ));
+    };
+    let app = Router::new().route("/metrics", get(move || std::future::ready(handle.render())));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Makes sure metrics are recorded from now on (called when a metrics address is configured).
+pub fn enable() {
+    let _ = handle();
+}
+
+pub fn observe_idp(op: &'static str, elapsed: Duration) {
+    metrics::histogram!(IDP_REQUEST_SECONDS, "op" => op).record(elapsed.as_secs_f64());
+}

@@ -1,0 +1,307 @@
+//! What an operator relies on: replicas without sticky sessions, restarts mid-login, Keycloak
+//! down / stopping / hanging / rotating keys, metrics, and hostile input at volume.
+
+use crate::helpers::*;
+use crate::proxy::{Mode, Proxy};
+use crate::verifier::verify_like_prosody;
+use reqwest::StatusCode;
+use std::time::{Duration, Instant};
+
+/// A browser that opens a new connection per request, so a round-robin proxy spreads them.
+fn fresh_connections() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_login_started_on_one_replica_finishes_on_another() {
+    let (la, lb) = (
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    );
+    let lb_proxy = Proxy::start(vec![la.local_addr().unwrap(), lb.local_addr().unwrap()]).await;
+    let public = lb_proxy.url();
+    let _a = Bridge::spawn_on(la, Some(public.clone()), &issuer(), |t| t).await;
+    let _b = Bridge::spawn_on(lb, Some(public.clone()), &issuer(), |t| t).await;
+    let front = Bridge::detached(&public);
+
+    let client = fresh_connections();
+    // /room goes to one replica, the callback (next bridge request) to the other.
+    let authorize = start_login(&client, &front, "replicated").await;
+    let action = login_form(&client, &authorize).await;
+    let target = follow_callback(
+        &client,
+        &front,
+        submit(&client, &action, "bob", "bob-password").await,
+    )
+    .await;
+    verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+    let served: Vec<usize> = lb_proxy
+        .served
+        .iter()
+        .map(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+        .collect();
+    assert_eq!(served, [1, 1], "one request on each replica");
+}
+
+#[tokio::test]
+async fn a_login_survives_a_bridge_restart_between_room_and_callback() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let first = Bridge::spawn_on(listener, None, &issuer(), |t| t).await;
+    let client = browser();
+    let authorize = start_login(&client, &first, "restart").await;
+    let action = login_form(&client, &authorize).await;
+    let keycloak_back = submit(&client, &action, "bob", "bob-password").await;
+    first.stop().await;
+
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let second = Bridge::spawn_on(listener, None, &issuer(), |t| t).await;
+    let target = follow_callback(&client, &second, keycloak_back).await;
+    assert_eq!(target.path(), "/restart");
+    verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+}
+
+#[tokio::test]
+async fn keycloak_down_at_start_then_up_without_restart() {
+    let kc = keycloak_url().parse::<url::Url>().unwrap();
+    let upstream = format!("{}:{}", kc.host_str().unwrap(), kc.port().unwrap())
+        .parse()
+        .unwrap();
+    let proxy = Proxy::start(vec![upstream]).await;
+    proxy.set(Mode::Down);
+    let via = format!("{}/realms/jitsi", proxy.url());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bridge = Bridge::spawn_on(listener, None, &via, |t| t).await;
+    let client = browser();
+    assert_eq!(
+        client
+            .get(bridge.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let resp = client.get(bridge.url("/room/team")).send().await.unwrap();
+    assert_error_page(resp, StatusCode::SERVICE_UNAVAILABLE, "cannot be reached").await;
+
+    proxy.set(Mode::Forward);
+    // Discovery is retried at most every 2 s after a failure.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client
+        .get(bridge.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        != StatusCode::OK
+    {
+        assert!(Instant::now() < deadline, "never became ready");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let resp = client.get(bridge.url("/room/team")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let authorize = location(resp.headers());
+    assert!(authorize.as_str().starts_with(&via));
+    let action = login_form(&client, &authorize).await;
+    let target = follow_callback(
+        &client,
+        &bridge,
+        submit(&client, &action, "bob", "bob-password").await,
+    )
+    .await;
+    verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+}
+
+#[tokio::test]
+async fn keycloak_stopping_or_hanging_mid_login_gives_a_prompt_clear_page() {
+    let kc = keycloak_url().parse::<url::Url>().unwrap();
+    let upstream = format!("{}:{}", kc.host_str().unwrap(), kc.port().unwrap())
+        .parse()
+        .unwrap();
+    let proxy = Proxy::start(vec![upstream]).await;
+    let via = format!("{}/realms/jitsi", proxy.url());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bridge = Bridge::spawn_on(listener, None, &via, |t| {
+        t.replace("http_timeout_secs = 5", "http_timeout_secs = 2")
+    })
+    .await;
+
+    for (mode, what) in [(Mode::Down, "stopped"), (Mode::Blackhole, "hangs")] {
+        proxy.set(Mode::Forward);
+        let client = browser();
+        let authorize = start_login_any(&client, &bridge, "team").await;
+        let action = login_form(&client, &authorize).await;
+        let back = submit(&client, &action, "bob", "bob-password").await;
+        let callback = location(back.headers());
+        proxy.set(mode);
+        let started = Instant::now();
+        let resp = client.get(callback).send().await.unwrap();
+        let took = started.elapsed();
+        assert_error_page(resp, StatusCode::SERVICE_UNAVAILABLE, "cannot be reached").await;
+        assert!(
+            took < Duration::from_secs(8),
+            "Keycloak {what}: answered after {took:?}"
+        );
+    }
+    proxy.set(Mode::Forward);
+}
+
+/// Asks Keycloak's admin API for a token of the bootstrap admin.
+async fn admin_token(client: &reqwest::Client) -> String {
+    let resp: serde_json::Value = client
+        .post(format!(
+            "{}/realms/master/protocol/openid-connect/token",
+            keycloak_url()
+        ))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "admin-cli"),
+            ("username", "admin"),
+            ("password", "admin"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["access_token"]
+        .as_str()
+        .expect("admin token")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn keycloak_key_rotation_needs_no_restart() {
+    // The second test realm, so that the rotation does not surprise other tests.
+    let acme_issuer = format!("{}/realms/acme", keycloak_url());
+    let bridge = Bridge::spawn_with(|t| {
+        t.replace(&issuer(), &acme_issuer)
+            .replace(CLIENT_SECRET, "acme-test-secret-change-me")
+    })
+    .await;
+    let client = browser();
+    let before = login_or_sso_any(&client, &bridge, "before", "zoe").await;
+    verify_like_prosody(&jwt_of(&before), JITSI_SECRET, "jitsi-bridge", "jitsi");
+
+    let http = reqwest::Client::new();
+    let token = admin_token(&http).await;
+    let realm: serde_json::Value = http
+        .get(format!("{}/admin/realms/acme", keycloak_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let component = serde_json::json!({
+        "name": format!("rotated-{}", std::process::id()),
+        "providerId": "rsa-generated",
+        "providerType": "org.keycloak.keys.KeyProvider",
+        "parentId": realm["id"],
+        "config": {"priority": ["1000"], "enabled": ["true"], "active": ["true"], "keySize": ["2048"], "algorithm": ["RS256"]}
+    });
+    let created = http
+        .post(format!("{}/admin/realms/acme/components", keycloak_url()))
+        .bearer_auth(&token)
+        .json(&component)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED, "new signing key");
+
+    // A fresh browser, so the ID token is signed with the new key the bridge has not seen.
+    let client = browser();
+    let after = login_or_sso_any(&client, &bridge, "after", "zoe").await;
+    verify_like_prosody(&jwt_of(&after), JITSI_SECRET, "jitsi-bridge", "jitsi");
+}
+
+#[tokio::test]
+async fn metrics_count_logins_by_outcome_without_rooms_or_users() {
+    let bridge = Bridge::spawn("[metrics]\nlisten = \"127.0.0.1:0\"\n").await;
+    let client = browser();
+    login(
+        &client,
+        &bridge,
+        "Secret%20Project",
+        "alice",
+        "alice-password",
+    )
+    .await;
+    let _ = client
+        .get(bridge.url("/room/%2F%2Fevil"))
+        .send()
+        .await
+        .unwrap();
+    let metrics = bridge.metrics.expect("metrics address");
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for want in [
+        "bridge_logins_started_total",
+        "bridge_logins_succeeded_total",
+        "bridge_tokens_minted_total{alg=\"HS256\"}",
+        "bridge_logins_failed_total{reason=\"bad_room\"}",
+        "bridge_idp_request_duration_seconds_bucket{op=\"token\"",
+        "bridge_idp_request_duration_seconds_bucket{op=\"discovery\"",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    for never in ["secret", "alice", "evil"] {
+        assert!(
+            !text.to_lowercase().contains(never),
+            "{never} in metrics:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn random_hostile_input_never_redirects_off_the_keycloak_endpoint() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let bridge = Bridge::spawn("").await;
+    let client = browser();
+    let kc_auth = format!("{}/protocol/openid-connect/auth?", issuer());
+    let mut runner = TestRunner::deterministic();
+    let segment = proptest::collection::vec(any::<u8>(), 0..200);
+    for _ in 0..300 {
+        let bytes = segment.new_tree(&mut runner).unwrap().current();
+        let encoded: String = bytes.iter().map(|b| format!("%{b:02X}")).collect();
+        for path in [
+            format!("/room/{encoded}"),
+            format!("/room/{encoded}/x"),
+            format!("/room/x?state={encoded}"),
+            format!("/callback?state={encoded}&code={encoded}&error={encoded}"),
+        ] {
+            let resp = client.get(bridge.url(&path)).send().await.unwrap();
+            assert!(resp.status() != StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            if let Some(loc) = resp.headers().get("location") {
+                let loc = loc.to_str().unwrap();
+                assert!(loc.starts_with(&kc_auth), "{path} redirected to {loc}");
+            }
+        }
+    }
+    // Oversized input is refused before any work.
+    let huge = "a".repeat(20_000);
+    let resp = client
+        .get(bridge.url(&format!("/room/{huge}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status() == StatusCode::URI_TOO_LONG || resp.status() == StatusCode::BAD_REQUEST,
+        "{}",
+        resp.status()
+    );
+}
