@@ -57,12 +57,16 @@ cat <<TXT
      alice / alice-password   moderator (group "moderators")
      carol / carol-password   moderator (client role "moderator")
      bob   / bob-password     member
-     erin  / erin-password    member, e-mail not verified (no e-mail in the token)
+     erin  / erin-password    member, e-mail not verified (no e-mail in the token;
+                              refused in staff-* rooms)
+     dave  / dave-password    refused everywhere (group "outsiders")
+   Rooms named staff-* (e.g. http://$BRIDGE/room/staff-weekly) are for verified staff.
 
    There is no Jitsi server in this demo: the login ends on the bridge's token
    inspector, which shows the claims the user would carry into Jitsi.
    Open another room (e.g. http://$BRIDGE/room/second) to see single sign-on.
    Keycloak admin console: http://127.0.0.1:$KC_HTTP/admin  (admin / admin)
+   Log out (Jitsi's tokenLogoutUrl): http://$BRIDGE/logout
 
    Ctrl-C stops the bridge and Keycloak.
   ============================================================================

@@ -25,6 +25,8 @@ pub mod logout;
 pub mod metrics;
 pub mod oidc;
 pub mod pages;
+#[cfg(test)]
+mod proptests;
 pub mod room;
 pub mod rules;
 pub mod signing;
