@@ -10,7 +10,22 @@ use std::time::{Duration, Instant};
 struct Running {
     child: Child,
     log: std::path::PathBuf,
+    config: std::path::PathBuf,
     base: String,
+}
+
+impl Running {
+    /// `jitsi-oidc-bridge healthcheck` against this instance, as a container runtime runs it.
+    fn healthcheck(&self) -> bool {
+        Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("healthcheck")
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    }
 }
 
 impl Drop for Running {
@@ -49,7 +64,12 @@ async fn start(name: &str, issuer: &str, extra: &str) -> Running {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let running = Running { child, log, base };
+    let running = Running {
+        child,
+        log,
+        config: file,
+        base,
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if reqwest::get(format!("{}/healthz", running.base))
@@ -148,8 +168,10 @@ async fn logs_never_contain_tokens_codes_cookies_or_secrets() {
     let _ = client.get(front.url("/callback?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=forged-code-value-1234")).send().await.unwrap();
     secrets.push("forged-code-value-1234".into());
 
+    assert!(bridge.healthcheck(), "healthcheck passes while running");
     terminate(&bridge.child);
     assert!(wait_exit(&mut bridge.child, Duration::from_secs(10)).success());
+    assert!(!bridge.healthcheck(), "healthcheck fails once stopped");
     let log = std::fs::read_to_string(&bridge.log).unwrap();
     assert!(
         log.contains("login_succeeded"),
