@@ -27,7 +27,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "== build the tests"
-cargo test --all-targets --no-run --quiet
+cargo test --lib --bins --tests --no-run --quiet
 
 echo "== waiting for Keycloak"
 if ! wait "$kc_job"; then
@@ -37,6 +37,6 @@ fi
 
 export E2E_KEYCLOAK_URL="http://127.0.0.1:$kc_http"
 echo "== cargo test (Keycloak at $E2E_KEYCLOAK_URL)"
-cargo test --all-targets -- --test-threads=4
+cargo test --lib --bins --tests -- --test-threads=4
 
 echo "== done in $(( $(date +%s) - started )) s"
