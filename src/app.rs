@@ -224,6 +224,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                 StatusCode::GATEWAY_TIMEOUT,
                 timeout,
             ))
+            .layer(axum::middleware::from_fn(headers::limit_uri))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 render_errors,

@@ -337,6 +337,23 @@ impl Reader<'_> {
             Some(base) => r.tenant_realms(base),
             None => BTreeMap::new(),
         };
+        // Prosody finds keys by kid alone, so one kid must mean one key across all realms.
+        let mut by_kid: BTreeMap<&str, &crate::signing::PublicKey> = BTreeMap::new();
+        let all_keys = default_realm
+            .iter()
+            .chain(tenants.values())
+            .flat_map(|rc| rc.signer.published.iter());
+        let mut clashes = BTreeSet::new();
+        for key in all_keys {
+            if let Some(seen) = by_kid.insert(&key.kid, key) {
+                if seen != key {
+                    clashes.insert(key.kid.clone());
+                }
+            }
+        }
+        for kid in clashes {
+            r.problem("jitsi.signing_keys", format!("kid {kid:?} names different keys in different realms; give every key its own kid"));
+        }
 
         let policy = r.policy();
         let inspector_enabled = r.get("inspector.enabled", false);
@@ -1199,6 +1216,22 @@ secret = "fedcba"#,
             let err = Config::from_toml(&text).unwrap_err();
             assert!(err.0.iter().any(|p| p.key == key), "{key} not in {err}");
         }
+        // One kid must mean one key in every realm.
+        let clash = format!(
+            "{text}\n[tenants.acme.jitsi]\nalgorithm = \"RS256\"\nsigning_keys = [{{ kid = \"2026-11\", private_key_file = {:?} }}]\n",
+            old.display().to_string()
+        );
+        let err = Config::from_toml(&clash).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("kid \"2026-11\" names different keys"),
+            "{err}"
+        );
+        let same = format!(
+            "{text}\n[tenants.acme.jitsi]\nalgorithm = \"RS256\"\nsigning_keys = [{{ kid = \"2026-11\", private_key_file = {:?} }}]\n",
+            new.display().to_string()
+        );
+        assert!(Config::from_toml(&same).is_ok());
     }
 
     #[test]

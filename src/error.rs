@@ -194,6 +194,10 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         .get::<RequestId>()
         .cloned()
         .unwrap_or_default();
+    let login_route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_some_and(|p| p.as_str().starts_with("/room/") || p.as_str() == "/callback");
     let mut response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -205,8 +209,8 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         None if response.extensions().get::<PlainText>().is_some() => return response,
         None => generic(status),
     };
-    // login_denied is counted by the callback as a denial, not as a failure.
-    if info.kind != "login_denied" {
+    // Only the login routes count as failed logins; login_denied is counted as a denial.
+    if login_route && info.kind != "login_denied" {
         metrics::counter!(crate::metrics::LOGINS_FAILED, "reason" => info.kind).increment(1);
     }
     if status.is_server_error() {

@@ -90,7 +90,10 @@ pub fn explain(
         }
         Verdict::Allow => {
             let claims = claims_for(&realm.token, &who, &decision, &room, tenant.as_ref(), now);
-            let header = json!({"alg": realm.signer.algorithm.name(), "typ": "JWT", "kid": realm.signer.kid});
+            let mut header = json!({"alg": realm.signer.algorithm.name(), "typ": "JWT"});
+            if let Some(kid) = &realm.signer.kid {
+                header["kid"] = json!(kid);
+            }
             let _ = writeln!(out, "\nThe token (not signed by this command):");
             let _ = writeln!(out, "header  {header}");
             let payload = serde_json::to_string_pretty(&claims).unwrap_or_default();

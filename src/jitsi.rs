@@ -49,7 +49,7 @@ pub struct JitsiClaims {
 pub struct Context {
     pub user: User,
     /// `context.features`: only present when a rule sets features (without it, Jitsi lets
-    /// moderators use everything). `lobby_bypass` is read by the token_lobby_bypass plugin.
+    /// moderators use everything).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub features: Option<BTreeMap<String, bool>>,
     /// `context.group`.
@@ -72,6 +72,10 @@ pub struct User {
     pub moderator: bool,
     /// `owner` or `member`, read by Prosody's `token_affiliation` module.
     pub affiliation: String,
+    /// Read by the jitsi-contrib `token_lobby_bypass` Prosody plugin (`== true`); only
+    /// present when a rule grants it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lobby_bypass: Option<bool>,
 }
 
 /// Builds the claims for one user entering one room at `now`.
@@ -84,10 +88,7 @@ pub fn claims_for(
     now: UnixTime,
 ) -> JitsiClaims {
     let moderator = decision.role == Role::Moderator;
-    let mut features = decision.features.clone();
-    if decision.lobby_bypass {
-        features.insert("lobby_bypass".into(), true);
-    }
+    let features = decision.features.clone();
     JitsiClaims {
         iss: settings.issuer.clone(),
         aud: settings.audience.clone(),
@@ -109,6 +110,7 @@ pub fn claims_for(
                 avatar: who.picture.clone(),
                 moderator,
                 affiliation: if moderator { "owner" } else { "member" }.to_owned(),
+                lobby_bypass: decision.lobby_bypass.then_some(true),
             },
             features: (!features.is_empty()).then_some(features),
             group: decision.group.clone(),
@@ -319,11 +321,9 @@ mod tests {
         assert_eq!(c.exp, 4600);
         assert_eq!(c.sub, "school");
         let body = serde_json::to_value(&c.context).unwrap();
-        assert_eq!(
-            body["features"],
-            json!({"recording": false, "lobby_bypass": true})
-        );
+        assert_eq!(body["features"], json!({"recording": false}));
         assert_eq!(body["group"], "teachers");
+        assert_eq!(body["user"]["lobby_bypass"], true);
         assert_eq!(body["tenant"], "school");
     }
 

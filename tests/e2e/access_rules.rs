@@ -120,16 +120,18 @@ async fn every_test_user_gets_exactly_the_expected_token_or_page() {
                 if features {
                     assert_eq!(
                         ctx["features"],
-                        json!({"recording": true, "livestreaming": false, "lobby_bypass": true}),
+                        json!({"recording": true, "livestreaming": false}),
                         "{user}"
                     );
                     assert_eq!(ctx["group"], "staff");
+                    assert_eq!(ctx["user"]["lobby_bypass"], true);
                     let lifetime =
                         claims.expires_at.unwrap().as_secs() - claims.issued_at.unwrap().as_secs();
                     assert_eq!(lifetime, 600);
                 } else {
                     assert!(ctx.get("features").is_none(), "{user} {room}: {ctx}");
                     assert!(ctx.get("group").is_none());
+                    assert!(ctx["user"].get("lobby_bypass").is_none());
                 }
             }
         }
