@@ -33,8 +33,11 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     && install -D -m 0755 target/release/jitsi-oidc-bridge /out/jitsi-oidc-bridge
 
 # ---- runtime -----------------------------------------------------------------------------
-# distroless/cc: glibc + libgcc (all the binary links against; TLS is rustls with built-in
-# roots), no shell, no package manager. The :nonroot tag runs as uid/gid 65532.
+# distroless/cc: glibc + libgcc (all the binary links against) and Debian's ca-certificates,
+# no shell, no package manager. The :nonroot tag runs as uid/gid 65532. TLS to Keycloak is
+# rustls; it trusts its compiled-in public roots plus the system store (this image's
+# ca-certificates). For a private CA, mount its PEM and set SSL_CERT_FILE to it: the system
+# store is then read from that file, the compiled-in roots still apply (docs/operations.md).
 FROM gcr.io/distroless/cc-debian12:nonroot
 
 LABEL org.opencontainers.image.title="jitsi-oidc-bridge" \
