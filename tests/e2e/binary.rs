@@ -194,13 +194,7 @@ async fn logs_never_contain_tokens_codes_cookies_or_secrets() {
 #[tokio::test]
 async fn sigterm_finishes_requests_in_flight_and_exits_0() {
     // Keycloak that hangs, so that a request is still running when SIGTERM arrives.
-    let kc = keycloak_url().parse::<url::Url>().unwrap();
-    let proxy = Proxy::start(vec![
-        format!("{}:{}", kc.host_str().unwrap(), kc.port().unwrap())
-            .parse()
-            .unwrap(),
-    ])
-    .await;
+    let proxy = Proxy::start(vec![keycloak_upstream()]).await;
     proxy.set(Mode::Blackhole);
     let issuer = format!("{}/realms/jitsi", proxy.url());
     let mut bridge = start("sigterm", &issuer, "").await;

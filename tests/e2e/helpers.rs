@@ -24,6 +24,14 @@ pub fn keycloak_url() -> String {
     }
 }
 
+/// Keycloak's address, for a proxy in front of it.
+pub fn keycloak_upstream() -> std::net::SocketAddr {
+    let kc = Url::parse(&keycloak_url()).unwrap();
+    format!("{}:{}", kc.host_str().unwrap(), kc.port().unwrap())
+        .parse()
+        .unwrap()
+}
+
 pub fn issuer() -> String {
     format!("{}/realms/jitsi", keycloak_url())
 }
@@ -239,6 +247,35 @@ pub async fn follow_callback(
     location(resp.headers())
 }
 
+/// Fills in Keycloak's form behind `authorize` and follows the callback.
+pub async fn finish_with_form(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    authorize: &Url,
+    user: &str,
+    password: &str,
+) -> Url {
+    let action = login_form(client, authorize).await;
+    let resp = submit(client, &action, user, password).await;
+    follow_callback(client, bridge, resp).await
+}
+
+/// Starts a login for `raw_room` and comes back the way Keycloak does when the user declines
+/// (`error=access_denied`); returns the error page's body.
+pub async fn cancelled_login(client: &reqwest::Client, bridge: &Bridge, raw_room: &str) -> String {
+    let authorize = start_login(client, bridge, raw_room).await;
+    let state = state_of(&authorize);
+    let url = bridge.url(&format!(
+        "/callback?error=access_denied&error_description=denied&state={state}"
+    ));
+    assert_error_page(
+        client.get(url).send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "Login cancelled",
+    )
+    .await
+}
+
 /// A full password login for `raw_room` as `user`; returns the URL the bridge sends to.
 pub async fn login(
     client: &reqwest::Client,
@@ -248,9 +285,7 @@ pub async fn login(
     password: &str,
 ) -> Url {
     let authorize = start_login(client, bridge, raw_room).await;
-    let action = login_form(client, &authorize).await;
-    let resp = submit(client, &action, user, password).await;
-    follow_callback(client, bridge, resp).await
+    finish_with_form(client, bridge, &authorize, user, password).await
 }
 
 /// Like [`login`], but passes through silently when Keycloak already knows the browser.
@@ -262,13 +297,7 @@ pub async fn login_or_sso(
     password: &str,
 ) -> Url {
     let authorize = start_login(client, bridge, raw_room).await;
-    let resp = client.get(authorize).send().await.unwrap();
-    if resp.status() == StatusCode::FOUND {
-        return follow_callback(client, bridge, resp).await;
-    }
-    let action = form_action(&resp.text().await.unwrap()).expect("form#kc-form-login");
-    let resp = submit(client, &action, user, password).await;
-    follow_callback(client, bridge, resp).await
+    sso_or_form(client, bridge, authorize, user, password).await
 }
 
 /// [`login_or_sso`] for any realm, with `<user>-password`.
@@ -279,13 +308,33 @@ pub async fn login_or_sso_any(
     user: &str,
 ) -> Url {
     let authorize = start_login_any(client, bridge, raw_room).await;
+    sso_or_form(client, bridge, authorize, user, &format!("{user}-password")).await
+}
+
+async fn sso_or_form(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    authorize: Url,
+    user: &str,
+    password: &str,
+) -> Url {
     let resp = client.get(authorize).send().await.unwrap();
     if resp.status() == StatusCode::FOUND {
         return follow_callback(client, bridge, resp).await;
     }
     let action = form_action(&resp.text().await.unwrap()).expect("form#kc-form-login");
-    let resp = submit(client, &action, user, &format!("{user}-password")).await;
+    let resp = submit(client, &action, user, password).await;
     follow_callback(client, bridge, resp).await
+}
+
+/// The `state` parameter of a Keycloak authorization URL.
+pub fn state_of(authorize: &Url) -> String {
+    authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("a state parameter")
+        .1
+        .into_owned()
 }
 
 /// The `jwt` query parameter of a Jitsi URL.

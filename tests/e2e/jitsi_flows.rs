@@ -362,20 +362,7 @@ async fn logout_ends_the_keycloak_session() {
 async fn guests_are_offered_the_room_when_login_is_cancelled() {
     let bridge = Bridge::spawn("[guests]\nenabled = true\n").await;
     let client = browser();
-    let authorize = start_login(&client, &bridge, "acme/Town%20Hall").await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let url = bridge.url(&format!("/callback?error=access_denied&state={state}"));
-    let body = assert_error_page(
-        client.get(url).send().await.unwrap(),
-        StatusCode::FORBIDDEN,
-        "Login cancelled",
-    )
-    .await;
+    let body = cancelled_login(&client, &bridge, "acme/Town%20Hall").await;
     assert!(
         body.contains(r#"href="https://meet.example.test/acme/Town%20Hall""#),
         "{body}"
@@ -385,20 +372,7 @@ async fn guests_are_offered_the_room_when_login_is_cancelled() {
     // Off by default.
     let plain = Bridge::spawn("").await;
     let client = browser();
-    let authorize = start_login(&client, &plain, "room").await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let url = plain.url(&format!("/callback?error=access_denied&state={state}"));
-    let body = assert_error_page(
-        client.get(url).send().await.unwrap(),
-        StatusCode::FORBIDDEN,
-        "Login cancelled",
-    )
-    .await;
+    let body = cancelled_login(&client, &plain, "room").await;
     assert!(!body.contains("as a guest"));
 }
 
@@ -417,13 +391,7 @@ async fn a_tenant_can_have_its_own_keycloak_realm_and_signing() {
         authorize.as_str().starts_with(&acme_issuer),
         "acme rooms log in at the acme realm: {authorize}"
     );
-    let action = login_form(&client, &authorize).await;
-    let target = follow_callback(
-        &client,
-        &bridge,
-        submit(&client, &action, "zoe", "zoe-password").await,
-    )
-    .await;
+    let target = finish_with_form(&client, &bridge, &authorize, "zoe", "zoe-password").await;
     let claims = verify_like_prosody(
         &jwt_of(&target),
         "acme-jitsi-secret-0123456789abcdef0123",

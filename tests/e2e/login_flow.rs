@@ -105,13 +105,7 @@ async fn two_parallel_logins_in_one_browser_both_succeed() {
     let tab_a = start_login(&client, &bridge, "room-a").await;
     let tab_b = start_login(&client, &bridge, "room-b").await;
     // Finish B first with the form, then A through the SSO session B created.
-    let action = login_form(&client, &tab_b).await;
-    let b = follow_callback(
-        &client,
-        &bridge,
-        submit(&client, &action, "bob", "bob-password").await,
-    )
-    .await;
+    let b = finish_with_form(&client, &bridge, &tab_b, "bob", "bob-password").await;
     let a = follow_callback(&client, &bridge, client.get(tab_a).send().await.unwrap()).await;
     assert_eq!(a.path(), "/room-a");
     assert_eq!(b.path(), "/room-b");
@@ -181,12 +175,7 @@ async fn forged_state_and_missing_cookie_get_pages() {
     let bridge = Bridge::spawn("").await;
     let client = browser();
     let authorize = start_login(&client, &bridge, "room").await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = state_of(&authorize);
 
     let forged = format!("/callback?state={}&code=abc", "A".repeat(43));
     assert_error_page(
@@ -216,23 +205,8 @@ async fn forged_state_and_missing_cookie_get_pages() {
 async fn cancelled_login_gets_its_own_page_with_a_retry_link() {
     let bridge = Bridge::spawn("").await;
     let client = browser();
-    let authorize = start_login(&client, &bridge, "Caf%C3%A9").await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
     // What Keycloak sends when the user declines (e.g. on a consent screen).
-    let url = bridge.url(&format!(
-        "/callback?error=access_denied&error_description=denied&state={state}"
-    ));
-    let body = assert_error_page(
-        client.get(url).send().await.unwrap(),
-        StatusCode::FORBIDDEN,
-        "Login cancelled",
-    )
-    .await;
+    let body = cancelled_login(&client, &bridge, "Caf%C3%A9").await;
     assert!(
         body.contains(r#"href="/room/Caf%C3%A9""#),
         "retry link: {body}"
@@ -244,12 +218,7 @@ async fn refused_code_exchange_is_a_bad_gateway_page() {
     let bridge = Bridge::spawn("").await;
     let client = browser();
     let authorize = start_login(&client, &bridge, "room").await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = state_of(&authorize);
     let url = bridge.url(&format!("/callback?state={state}&code=not-a-real-code"));
     assert_error_page(
         client.get(url).send().await.unwrap(),
@@ -280,12 +249,7 @@ async fn mismatched_iss_parameter_is_refused() {
     let bridge = Bridge::spawn("").await;
     let client = browser();
     let authorize = start_login(&client, &bridge, "room").await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = state_of(&authorize);
     let url = bridge.url(&format!(
         "/callback?state={state}&code=x&iss=https%3A%2F%2Fevil.example%2Frealms%2Fjitsi"
     ));

@@ -32,13 +32,7 @@ async fn a_login_started_on_one_replica_finishes_on_another() {
     let client = fresh_connections();
     // /room goes to one replica, the callback (next bridge request) to the other.
     let authorize = start_login(&client, &front, "replicated").await;
-    let action = login_form(&client, &authorize).await;
-    let target = follow_callback(
-        &client,
-        &front,
-        submit(&client, &action, "bob", "bob-password").await,
-    )
-    .await;
+    let target = finish_with_form(&client, &front, &authorize, "bob", "bob-password").await;
     verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
     let served: Vec<usize> = lb_proxy
         .served
@@ -68,10 +62,7 @@ async fn a_login_survives_a_bridge_restart_between_room_and_callback() {
 
 #[tokio::test]
 async fn keycloak_down_at_start_then_up_without_restart() {
-    let kc = keycloak_url().parse::<url::Url>().unwrap();
-    let upstream = format!("{}:{}", kc.host_str().unwrap(), kc.port().unwrap())
-        .parse()
-        .unwrap();
+    let upstream = keycloak_upstream();
     let proxy = Proxy::start(vec![upstream]).await;
     proxy.set(Mode::Down);
     let via = format!("{}/realms/jitsi", proxy.url());
@@ -108,22 +99,13 @@ async fn keycloak_down_at_start_then_up_without_restart() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let authorize = location(resp.headers());
     assert!(authorize.as_str().starts_with(&via));
-    let action = login_form(&client, &authorize).await;
-    let target = follow_callback(
-        &client,
-        &bridge,
-        submit(&client, &action, "bob", "bob-password").await,
-    )
-    .await;
+    let target = finish_with_form(&client, &bridge, &authorize, "bob", "bob-password").await;
     verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
 }
 
 #[tokio::test]
 async fn keycloak_stopping_or_hanging_mid_login_gives_a_prompt_clear_page() {
-    let kc = keycloak_url().parse::<url::Url>().unwrap();
-    let upstream = format!("{}:{}", kc.host_str().unwrap(), kc.port().unwrap())
-        .parse()
-        .unwrap();
+    let upstream = keycloak_upstream();
     let proxy = Proxy::start(vec![upstream]).await;
     let via = format!("{}/realms/jitsi", proxy.url());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
