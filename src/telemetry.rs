@@ -22,9 +22,7 @@ pub struct RequestId(pub String);
 
 impl RequestId {
     fn new() -> Self {
-        let mut bytes = [0u8; 8];
-        rand::rng().fill_bytes(&mut bytes);
-        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        Self(format!("{:016x}", rand::rng().next_u64()))
     }
 }
 
@@ -57,8 +55,11 @@ pub async fn request_span(mut request: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", request_id = %id.0, %method, route = %route);
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
+    // Per-request lines are debug: at info they cost about a fifth of the throughput of
+    // /room, and the reverse proxy keeps access logs anyway. Errors and audit events are
+    // logged at warn/info elsewhere.
     span.in_scope(|| {
-        tracing::info!(
+        tracing::debug!(
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_millis() as u64,
             "served"
