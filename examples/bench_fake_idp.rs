@@ -104,6 +104,10 @@ enum Command {
         /// Without it every login is a fresh browser that types the password.
         #[arg(long)]
         sso: bool,
+        /// With the fake IdP too, make every login a new browser (new connections, no
+        /// cookies), as Keycloak password logins are.
+        #[arg(long)]
+        fresh_browser: bool,
         /// The start of the URL every login must end on (the configured `jitsi.url`).
         #[arg(long, default_value = "https://meet.example.test/")]
         jitsi_url: String,
@@ -169,6 +173,7 @@ fn main() -> ExitCode {
                 room,
                 users,
                 sso,
+                fresh_browser,
                 jitsi_url,
                 cpu,
                 clk_tck,
@@ -180,6 +185,7 @@ fn main() -> ExitCode {
                     room,
                     users: parse_users(&users)?,
                     sso,
+                    fresh_browser,
                     jitsi_url,
                 };
                 logins(Arc::new(plan), n, concurrency, cpu, clk_tck, max_secs).await
@@ -707,6 +713,7 @@ struct LoginPlan {
     room: String,
     users: Vec<(String, String)>,
     sso: bool,
+    fresh_browser: bool,
     jitsi_url: String,
 }
 
@@ -822,8 +829,8 @@ async fn logins(
         tasks.push(tokio::spawn(async move {
             let mut r = WorkerResult::default();
             // With the fake IdP and with --sso the worker keeps one browser (cookie jar and
-            // connections); otherwise each login is a new browser.
-            let keep = plan.idp == Idp::Fake || plan.sso;
+            // connections); otherwise (or with --fresh-browser) each login is a new browser.
+            let keep = (plan.idp == Idp::Fake || plan.sso) && !plan.fresh_browser;
             let mut kept = None;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);

@@ -19,6 +19,9 @@
 #   BENCH_OUT           results directory (default target/bench); results.env and summary.txt
 #   BENCH_DURATION      seconds of each measured wrk run (default 10)
 #   BENCH_CONNECTIONS   wrk connections (default 64); wrk threads: BENCH_THREADS (default 2)
+#   BENCH_RUNS          measured wrk runs per server; the median run is reported (default 3)
+#   BENCH_QUIET_PCT     before each measurement, wait until the machine is at most this % busy
+#   BENCH_QUIET_WAIT    ... but at most this many seconds (default 10 %, 300 s); recorded
 #   BENCH_SKIP_KEYCLOAK 1 to skip part 5; BENCH_SKIP_CRITERION 1 to skip part 1
 #
 # Everything listens on 127.0.0.1 only; every process started here is stopped on exit, also on
@@ -130,28 +133,65 @@ EOF
     wait_for 30 "$name /readyz" http_is 200 "http://127.0.0.1:$port/readyz"
 }
 
-# run_wrk <name> <url> <pid>: a 2 s warm-up, then the measured run; records rps, p50, p99 and
-# the server's CPU time per request.
+# busy_pct: percent of all CPUs busy during one second (other people's builds skew results).
+busy_pct() {
+    local a b
+    a=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        busy = y[1] - x[1]; idle = y[2] - x[2]
+        printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
+}
+# wait_quiet <name>: waits (at most BENCH_QUIET_WAIT s) until the machine is at most
+# BENCH_QUIET_PCT % busy, then records how busy it was before the measurement.
+wait_quiet() {
+    local name="$1" i pct
+    for ((i = 0; i < ${BENCH_QUIET_WAIT:-300}; i++)); do
+        pct=$(busy_pct)
+        ((pct <= ${BENCH_QUIET_PCT:-10})) && break
+        ((i % 15 == 0)) && printf '   machine %s%% busy (other processes); waiting for quiet\n' "$pct" >&2
+    done
+    record "${name}_machine_busy_pct_before" "$pct"
+}
+
+# run_wrk <name> <url> <pid>: a 2 s warm-up, then BENCH_RUNS measured runs; records the run
+# with the median req/s (its rps, p50 and p99), the lowest and highest req/s, and the server's
+# CPU time per request over all runs.
 run_wrk() {
-    local name="$1" url="$2" pid="$3" out="$OUT/wrk-$1.log"
+    local name="$1" url="$2" pid="$3" runs="${BENCH_RUNS:-3}" i
+    wait_quiet "$name"
     timeout 60 wrk -t"$THREADS" -c"$CONNS" -d2s "$url" >/dev/null
-    local t0 t1
+    local t0 t1 total=0 n
     t0=$(cpu_ticks "$pid")
-    timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out"
+    for ((i = 1; i <= runs; i++)); do
+        timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$url" \
+            >"$OUT/wrk-$name-$i.log"
+        n=$(awk '/requests in/ {print $1}' "$OUT/wrk-$name-$i.log")
+        total=$((total + n))
+        printf '   run %d: %s req/s, p99 %s\n' "$i" \
+            "$(awk '/^Requests\/sec:/ {print $2}' "$OUT/wrk-$name-$i.log")" \
+            "$(awk '$1 == "99%" {print $2}' "$OUT/wrk-$name-$i.log")" >&2
+    done
     t1=$(cpu_ticks "$pid")
+    local median out
+    median=$(for ((i = 1; i <= runs; i++)); do
+        printf '%s %s\n' "$(awk '/^Requests\/sec:/ {print $2}' "$OUT/wrk-$name-$i.log")" "$i"
+    done | sort -n | awk '{ r[NR] = $2 } END { print r[int((NR + 1) / 2)] }')
+    out="$OUT/wrk-$name-$median.log"
     cat "$out" >&2
-    local rps p50 p99 total errors
-    rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
-    total=$(awk '/requests in/ {print $1}' "$out")
-    errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
-    record "${name}_rps" "$rps"
-    record "${name}_p50_ms" "$p50"
-    record "${name}_p99_ms" "$p99"
-    record "${name}_requests" "$total"
-    record "${name}_non_2xx_3xx" "${errors:-0}"
-    record "${name}_socket_errors" "$(awk '/Socket errors:/ {sub(/^.*Socket errors: /, ""); print}' "$out" | tr -d ' ' || true)"
+    local errors sockets
+    errors=$(cat "$OUT"/wrk-"$name"-*.log | awk '/Non-2xx or 3xx responses:/ {s += $NF} END {print s + 0}')
+    sockets=$(cat "$OUT"/wrk-"$name"-*.log | awk '/Socket errors:/ {sub(/^.*Socket errors: /, ""); print}' | tr '\n' ';')
+    record "${name}_rps" "$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")"
+    record "${name}_p50_ms" "$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")"
+    record "${name}_p99_ms" "$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")"
+    record "${name}_rps_min" "$(cat "$OUT"/wrk-"$name"-*.log | awk '/^Requests\/sec:/ {print $2}' | sort -n | head -n1)"
+    record "${name}_rps_max" "$(cat "$OUT"/wrk-"$name"-*.log | awk '/^Requests\/sec:/ {print $2}' | sort -n | tail -n1)"
+    record "${name}_p99_ms_all_runs" "\"$(cat "$OUT"/wrk-"$name"-*.log | awk '$1 == "99%" {print $2}' | tr '\n' ' ')\""
+    record "${name}_requests_all_runs" "$total"
+    record "${name}_non_2xx_3xx" "$errors"
+    record "${name}_socket_errors" "\"${sockets}\""
     record "${name}_cpu_us_per_request" "$(awk -v a="$t0" -v b="$t1" -v n="$total" -v hz="$CLK_TCK" \
         'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')"
 }
@@ -183,6 +223,7 @@ LOAD="$RELEASE/examples/bench_fake_idp"
 # ---- 1. criterion ----------------------------------------------------------------------------
 if [[ "${BENCH_SKIP_CRITERION:-0}" != 1 ]]; then
     say "criterion: cargo bench --bench mint"
+    wait_quiet criterion
     cargo bench --quiet --bench mint 2>&1 | tee "$OUT/criterion.log" >&2
     for b in mint/claims_only mint/hs256 mint/rs256 login/pending_login_and_cookie; do
         est="target/criterion/$b/new/estimates.json"
@@ -213,6 +254,7 @@ sleep 2
 record rss_idle_kb "$(rss_kb "$BRIDGE_PID")"
 
 say "100 000 abandoned logins (GET /room, 64 at a time, never finished)"
+wait_quiet abandon
 timeout 600 "$LOAD" abandon --bridge "$BRIDGE" --room "$ROOM" --n 100000 --concurrency 64 \
     --cpu "bridge=$BRIDGE_PID" --clk-tck "$CLK_TCK" --max-secs 300 | tee "$OUT/abandon.log" >&2
 record abandon_requests_per_sec "$(value_of "$OUT/abandon.log" requests_per_sec)"
@@ -239,6 +281,7 @@ record baseline_rss_kb "$(rss_kb "$BASE_PID")"
 stop_pid "$BASE_PID"
 
 say "sequential logins through the fake provider (latency, CPU per login)"
+wait_quiet fake_seq
 timeout 600 "$LOAD" logins --bridge "$BRIDGE" --idp fake --room "$ROOM" --n 3000 --concurrency 1 \
     --cpu "bridge=$BRIDGE_PID" --cpu "fake_idp=$FAKE_PID" --clk-tck "$CLK_TCK" --max-secs 300 \
     | tee "$OUT/logins-fake-seq.log" >&2
@@ -248,6 +291,7 @@ for k in logins_ok logins_per_sec login_p50_ms callback_p50_ms callback_p99_ms \
 done
 
 say "concurrent logins through the fake provider (16 in flight)"
+wait_quiet fake_c16
 timeout 600 "$LOAD" logins --bridge "$BRIDGE" --idp fake --room "$ROOM" --n 20000 --concurrency 16 \
     --cpu "bridge=$BRIDGE_PID" --cpu "fake_idp=$FAKE_PID" --clk-tck "$CLK_TCK" --max-secs 300 \
     | tee "$OUT/logins-fake-c16.log" >&2
@@ -255,9 +299,18 @@ for k in logins_ok logins_per_sec login_p50_ms login_p99_ms callback_p50_ms call
     cpu_bridge_us_per_login cpu_fake_idp_us_per_login; do
     record "fake_c16_$k" "$(value_of "$OUT/logins-fake-c16.log" "$k")"
 done
+
+say "logins through the fake provider from new browsers (a new connection per login, 4 in flight)"
+wait_quiet fake_fresh
+timeout 600 "$LOAD" logins --bridge "$BRIDGE" --idp fake --room "$ROOM" --n 3000 --concurrency 4 \
+    --fresh-browser --cpu "bridge=$BRIDGE_PID" --clk-tck "$CLK_TCK" --max-secs 300 \
+    | tee "$OUT/logins-fake-fresh.log" >&2
+for k in logins_ok logins_per_sec callback_p50_ms cpu_bridge_us_per_login; do
+    record "fake_fresh_$k" "$(value_of "$OUT/logins-fake-fresh.log" "$k")"
+done
 record rss_after_callbacks_kb "$(rss_kb "$BRIDGE_PID")"
 record bridge_log_lines "$(wc -l <"$OUT/bridge.log")"
-stop_pid "$BRIDGE_PID"
+CALLBACKS_DONE=$SECONDS
 
 say "wrk GET /room/$ROOM: the bridge with log.level = warn (no per-request log lines)"
 QUIET_PORT=$(free_port)
@@ -265,6 +318,10 @@ start_bridge bridge-warn "$QUIET_PORT" "$FAKE_ISSUER" "$CLIENT_SECRET_FAKE" warn
 QUIET_PID=$STARTED_PID
 run_wrk room_warn "http://127.0.0.1:$QUIET_PORT/room/$ROOM" "$QUIET_PID"
 stop_pid "$QUIET_PID"
+# The first bridge has been idle since its callbacks; their used-state entries have expired.
+while ((SECONDS - CALLBACKS_DONE < LOGIN_TTL + 5)); do sleep 1; done
+record rss_after_callbacks_expired_kb "$(rss_kb "$BRIDGE_PID")"
+stop_pid "$BRIDGE_PID"
 stop_pid "$FAKE_PID"
 # The request logs of millions of requests are large; keep their end only.
 for f in "$OUT/bridge.log" "$OUT/bridge-warn.log"; do
@@ -280,7 +337,10 @@ if [[ "${BENCH_SKIP_KEYCLOAK:-0}" != 1 ]]; then
     KC_MGMT=$(free_port)
     scripts/keycloak.sh stop "$KC_RUN" >/dev/null 2>&1 || true
     scripts/keycloak.sh start "$KC_RUN" tests/keycloak "$KC_HTTP" "$KC_MGMT"
+    # keycloak.pid is kc.sh; Keycloak itself is its java child.
     KC_PID=$(cat "$KC_RUN/keycloak.pid")
+    KC_JAVA=$(ps -o pid= --ppid "$KC_PID" | head -n1 | tr -d ' ')
+    [[ -n "$KC_JAVA" ]] || KC_JAVA=$KC_PID
     KC_ISSUER="http://127.0.0.1:$KC_HTTP/realms/jitsi"
     KC_BRIDGE_PORT=$(free_port)
     KC_BRIDGE="http://127.0.0.1:$KC_BRIDGE_PORT"
@@ -291,26 +351,28 @@ if [[ "${BENCH_SKIP_KEYCLOAK:-0}" != 1 ]]; then
         local name="$1" n="$2" c="$3"
         shift 3
         timeout 900 "$LOAD" logins --bridge "$KC_BRIDGE" --idp keycloak --room "$ROOM" --users "$USERS" \
-            --n "$n" --concurrency "$c" "$@" --cpu "bridge=$KC_BRIDGE_PID" --cpu "keycloak=$KC_PID" \
+            --n "$n" --concurrency "$c" "$@" --cpu "bridge=$KC_BRIDGE_PID" --cpu "keycloak=$KC_JAVA" \
             --clk-tck "$CLK_TCK" --max-secs 600 | tee "$OUT/logins-$name.log" >&2
     }
     say "Keycloak warm-up (JIT): 100 password logins, 300 single sign-on logins, not counted"
     kc_logins kc-warmup-pw 100 4
     kc_logins kc-warmup-sso 300 4 --sso
     say "password logins through Keycloak (a new browser each, 4 in flight)"
+    wait_quiet kc_password
     kc_logins kc-password 1000 4
     for k in logins_ok logins_per_sec login_p50_ms login_p99_ms callback_p50_ms callback_p99_ms \
-        cpu_bridge_us_per_login cpu_keycloak_us_per_login; do
+        cpu_bridge_us_per_login cpu_keycloak_us_per_login cpu_bridge_secs cpu_keycloak_secs wall_secs; do
         record "kc_password_$k" "$(value_of "$OUT/logins-kc-password.log" "$k")"
     done
     say "single sign-on logins through Keycloak (browser already signed in, 4 in flight)"
+    wait_quiet kc_sso
     kc_logins kc-sso 3000 4 --sso
     for k in logins_ok logins_per_sec login_p50_ms login_p99_ms callback_p50_ms callback_p99_ms \
-        cpu_bridge_us_per_login cpu_keycloak_us_per_login; do
+        cpu_bridge_us_per_login cpu_keycloak_us_per_login cpu_bridge_secs cpu_keycloak_secs wall_secs; do
         record "kc_sso_$k" "$(value_of "$OUT/logins-kc-sso.log" "$k")"
     done
     record rss_bridge_kc_after_logins_kb "$(rss_kb "$KC_BRIDGE_PID")"
-    record keycloak_rss_kb "$(rss_kb "$KC_PID")"
+    record keycloak_rss_kb "$(rss_kb "$KC_JAVA")"
     stop_pid "$KC_BRIDGE_PID"
     scripts/keycloak.sh stop "$KC_RUN"
     KC_RUN=""
@@ -334,6 +396,8 @@ def check(name, value, unit, target, ok):
         print(f"{name:<48} {'n/a':>12}          target {target:<14} NOT MEASURED")
         return
     print(f"{name:<48} {value:>12.3f} {unit:<8} target {target:<14} {'met' if ok(value) else 'MISSED'}")
+busy = {k[:-len("_machine_busy_pct_before")]: v for k, v in r.items() if k.endswith("_machine_busy_pct_before")}
+print("machine busy (%) just before each measurement: " + ", ".join(f"{k} {v}" for k, v in busy.items()))
 print(f"machine: {r.get('machine_nproc')} cores, {r.get('machine_cpu')}, {r.get('machine_mem_gib')} GiB; {r.get('rustc')}; commit {r.get('git_commit')}")
 hs = f("criterion_mint_hs256_mean_us")
 check("1. mint HS256 (claims + sign), mean", hs, "us", "<= 5 us", lambda v: v <= 5)
@@ -350,18 +414,20 @@ if q:
     print(f"   GET /room req/s with log.level=warn           {q:>12.0f}        p99 {f('room_warn_p99_ms')} ms; /baseline = {q / base if base else float('nan'):.2f}")
 print(f"3. login via fake IdP, sequential: bridge CPU/login {f('fake_seq_cpu_bridge_us_per_login')} us, callback p50 {f('fake_seq_callback_p50_ms')} ms")
 print(f"   16 in flight: {f('fake_c16_logins_per_sec')} logins/s, bridge CPU/login {f('fake_c16_cpu_bridge_us_per_login')} us, callback p99 {f('fake_c16_callback_p99_ms')} ms")
+print(f"   new browser per login (4 in flight): bridge CPU/login {f('fake_fresh_cpu_bridge_us_per_login')} us")
 print(f"   GET /room alone: bridge CPU {f('abandon_cpu_us_per_request')} us/request (100k abandoned run)")
 idle = f("rss_idle_kb")
 check("4. idle RSS", idle / 1024 if idle else None, "MiB", "<= 12 MiB", lambda v: v <= 12)
-for k in ("rss_after_100k_abandoned_kb", "rss_after_expiry_kb", "rss_after_wrk_kb", "rss_after_callbacks_kb"):
+for k in ("rss_after_100k_abandoned_kb", "rss_after_expiry_kb", "rss_after_wrk_kb", "rss_after_callbacks_kb", "rss_after_callbacks_expired_kb"):
     v = f(k)
     if v is not None and idle is not None:
         check(f"   {k[4:-3]} growth", (v - idle) / 1024, "MiB", "<= +20 MiB", lambda x: x <= 20)
 if f("kc_sso_logins_per_sec") is not None:
     check("5. Keycloak password logins: bridge CPU/login", f("kc_password_cpu_bridge_us_per_login") / 1000, "ms", "<= 0.5 ms", lambda v: v <= 0.5)
-    print(f"   {f('kc_password_logins_per_sec')} logins/s; Keycloak CPU/login {f('kc_password_cpu_keycloak_us_per_login')} us")
+    share = lambda p: f"Keycloak busy {100 * f(p + '_cpu_keycloak_secs') / (f(p + '_wall_secs') * f('machine_nproc')):.0f}% of all cores, bridge {100 * f(p + '_cpu_bridge_secs') / (f(p + '_wall_secs') * f('machine_nproc')):.0f}%"
+    print(f"   {f('kc_password_logins_per_sec')} logins/s; Keycloak CPU/login {f('kc_password_cpu_keycloak_us_per_login')} us; {share('kc_password')}")
     check("   Keycloak SSO logins: bridge CPU/login", f("kc_sso_cpu_bridge_us_per_login") / 1000, "ms", "<= 0.5 ms", lambda v: v <= 0.5)
-    print(f"   {f('kc_sso_logins_per_sec')} logins/s; Keycloak CPU/login {f('kc_sso_cpu_keycloak_us_per_login')} us")
+    print(f"   {f('kc_sso_logins_per_sec')} logins/s; Keycloak CPU/login {f('kc_sso_cpu_keycloak_us_per_login')} us; {share('kc_sso')}")
 PY
 cat "$OUT/summary.txt"
 echo "results: $RESULTS, logs: $OUT" >&2
