@@ -8,7 +8,6 @@
 use axum::Router;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -57,16 +56,7 @@ fn describe() {
     );
 }
 
-/// Serves `GET /metrics` on `addr` until `shutdown` completes.
-pub async fn serve(
-    addr: SocketAddr,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    serve_on(listener, shutdown).await
-}
-
-/// Like [`serve`] on a bound listener.
+/// Serves `GET /metrics` on `listener` until `shutdown` completes.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
