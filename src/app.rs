@@ -2,14 +2,15 @@
 
 use crate::clock::Clock;
 use crate::config::{Config, RealmConfig};
-use crate::error::{AppError, render_errors};
-use crate::jitsi::Minter;
+use crate::http::error::{AppError, render_errors};
+use crate::http::pages::IndexPage;
+use crate::http::{callback, headers, health, inspector, keys, login, logout};
+use crate::jitsi::token::Minter;
 use crate::login_state::LoginCookies;
 use crate::oidc::{Oidc, OidcSettings};
-use crate::pages::IndexPage;
 use crate::signing::PublicKey;
 use crate::state::{AppState, Realm, Shared};
-use crate::{callback, headers, health, inspector, keys, login, logout, telemetry};
+use crate::telemetry;
 use askama::Template;
 use axum::Router;
 use axum::http::{StatusCode, header};

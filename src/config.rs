@@ -4,11 +4,11 @@
 //! fixes a broken file in one pass. Secrets can come from files (`<key>_file`) and are held as
 //! [`SecretString`]s that never print.
 
-use crate::jitsi::TokenSettings;
-use crate::jitsi_url::{JitsiTarget, TokenPlacement};
+use crate::jitsi::room_url::{JitsiTarget, TokenPlacement};
+use crate::jitsi::tenant::Tenant;
+use crate::jitsi::token::TokenSettings;
 use crate::rules::{Access, JITSI_FEATURES, ModeratorPolicy, Policy, Rule, Who};
 use crate::signing::{KeyFile, Signer, SigningAlgorithm};
-use crate::tenant::Tenant;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use figment::value::{Dict, Value};

@@ -5,10 +5,10 @@
 use crate::claims::Identity;
 use crate::clock::UnixTime;
 use crate::config::Config;
-use crate::jitsi::claims_for;
-use crate::room::RoomName;
+use crate::jitsi::room::RoomName;
+use crate::jitsi::tenant::Tenant;
+use crate::jitsi::token::claims_for;
 use crate::rules::{self, Verdict};
-use crate::tenant::Tenant;
 use base64::Engine;
 use serde_json::{Value, json};
 use std::fmt::Write;

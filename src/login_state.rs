@@ -12,9 +12,9 @@
 //!   bounded in-process set of recently used `state`s refuses replays of a copied cookie.
 
 use crate::clock::UnixTime;
-use crate::jitsi_state::{ClientKind, Override, StateInfo};
-use crate::room::RoomName;
-use crate::tenant::Tenant;
+use crate::jitsi::room::RoomName;
+use crate::jitsi::state::{ClientKind, Override, StateInfo};
+use crate::jitsi::tenant::Tenant;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::{Cookie, CookieJar, Key, SameSite};

@@ -87,7 +87,7 @@ fn main() -> ExitCode {
             {
                 print!(
                     "{}",
-                    jitsi_oidc_bridge::jitsi_settings::render(&config, with_secrets)
+                    jitsi_oidc_bridge::jitsi::settings::render(&config, with_secrets)
                 );
             }
             ExitCode::SUCCESS

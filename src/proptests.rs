@@ -2,10 +2,10 @@
 //! `state`, and the URL built from them. No input may panic, and no accepted input may move
 //! the redirect off the configured Jitsi origin or change the room it names.
 
-use crate::jitsi_state;
-use crate::jitsi_url::{Destination, JitsiTarget, TokenPlacement};
-use crate::room::RoomName;
-use crate::tenant::Tenant;
+use crate::jitsi::room::RoomName;
+use crate::jitsi::room_url::{Destination, JitsiTarget, TokenPlacement};
+use crate::jitsi::state as jitsi_state;
+use crate::jitsi::tenant::Tenant;
 use proptest::prelude::*;
 use url::Url;
 

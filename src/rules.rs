@@ -19,8 +19,8 @@
 //! against the room name in Jitsi's normalised form (NFKC, lower case, not encoded).
 
 use crate::claims::Identity;
-use crate::room::RoomName;
-use crate::tenant::Tenant;
+use crate::jitsi::room::RoomName;
+use crate::jitsi::tenant::Tenant;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use wildmatch::WildMatch;

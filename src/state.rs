@@ -1,13 +1,13 @@
 //! What the handlers share. Built once by `app`, read-only afterwards.
 
 use crate::clock::Clock;
-use crate::jitsi::Minter;
-use crate::jitsi_url::JitsiTarget;
+use crate::jitsi::room_url::JitsiTarget;
+use crate::jitsi::tenant::Tenant;
+use crate::jitsi::token::Minter;
 use crate::login_state::LoginCookies;
 use crate::oidc::Oidc;
 use crate::rules::{ModeratorPolicy, Policy};
 use crate::signing::PublicKey;
-use crate::tenant::Tenant;
 use std::collections::HashMap;
 use std::sync::Arc;
 use url::Url;

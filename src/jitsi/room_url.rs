@@ -4,9 +4,9 @@
 //! room name (percent-encoded by `url`, so `/`, `?`, `#` and `..` cannot change the target),
 //! the token, and hash parameters that Jitsi reads as JSON values.
 
-use crate::jitsi_state::{ClientKind, Override};
-use crate::room::{RoomName, URI_COMPONENT};
-use crate::tenant::Tenant;
+use crate::jitsi::room::{RoomName, URI_COMPONENT};
+use crate::jitsi::state::{ClientKind, Override};
+use crate::jitsi::tenant::Tenant;
 use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
 use url::{Position, Url};

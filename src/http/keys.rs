@@ -4,7 +4,7 @@
 //! `asap_key_server` (docker-jitsi-meet `JWT_ASAP_KEYSERVER=https://bridge/asap`);
 //! `GET /jwks.json` serves all keys as a JWKS for `cache_keys_url`.
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::signing::jwks;
 use crate::state::AppState;
 use axum::extract::{Path, State};

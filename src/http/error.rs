@@ -5,14 +5,14 @@
 //! request id, writes the single log line and renders the askama error page. Users see a fixed,
 //! plain-language message per variant; causes go to the log only.
 
-use crate::jitsi_state::StateError;
+use crate::http::pages::ErrorPage;
+use crate::jitsi::room::{RoomError, RoomName};
+use crate::jitsi::state::StateError;
+use crate::jitsi::tenant::{Tenant, TenantError};
 use crate::login_state::LoginLookup;
 use crate::oidc::OidcError;
-use crate::pages::ErrorPage;
-use crate::room::{RoomError, RoomName};
 use crate::state::AppState;
 use crate::telemetry::RequestId;
-use crate::tenant::{Tenant, TenantError};
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};

@@ -1,13 +1,13 @@
 //! `GET /room/{room}` and `GET /room/{tenant}/{room}`, optionally with Jitsi's
 //! `?state={state}`: start a Keycloak login for a room.
 
-use crate::error::{AppError, Retry};
-use crate::jitsi_state;
+use crate::http::error::{AppError, Retry};
+use crate::jitsi::room::{RoomError, RoomName};
+use crate::jitsi::state as jitsi_state;
+use crate::jitsi::tenant::Tenant;
 use crate::login_state::PendingLogin;
-use crate::room::{RoomError, RoomName};
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
-use crate::tenant::Tenant;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

@@ -2,15 +2,15 @@
 //! named, none can be switched off, and any failure ends the login with its own page.
 
 use crate::claims::Identity;
-use crate::error::{AppError, Retry};
-use crate::jitsi_url::Destination;
-use crate::login::redirect;
-use crate::pages::ReturnToAppPage;
-use crate::room::RoomName;
+use crate::http::error::{AppError, Retry};
+use crate::http::login::redirect;
+use crate::http::pages::ReturnToAppPage;
+use crate::jitsi::room::RoomName;
+use crate::jitsi::room_url::Destination;
+use crate::jitsi::tenant::Tenant;
 use crate::rules::{self, Verdict};
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
-use crate::tenant::Tenant;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};

@@ -30,7 +30,9 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
             missing.join(", ")
         );
         let mut response = (StatusCode::SERVICE_UNAVAILABLE, text, body).into_response();
-        response.extensions_mut().insert(crate::error::PlainText);
+        response
+            .extensions_mut()
+            .insert(crate::http::error::PlainText);
         response
     }
 }

@@ -152,8 +152,8 @@ pub fn env_lines(rendered: &str) -> std::collections::BTreeMap<String, String> {
 mod tests {
     use super::*;
     use crate::claims::Identity;
-    use crate::jitsi::Minter;
-    use crate::room::RoomName;
+    use crate::jitsi::room::RoomName;
+    use crate::jitsi::token::Minter;
     use crate::rules::{Decision, Role};
 
     const CONFIG: &str = r#"

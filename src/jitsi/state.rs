@@ -8,8 +8,8 @@
 //! are carried back to Jitsi as hash parameters (jitsi-meet applies its own whitelist to them);
 //! `iceServers.*` and `refreshToken` are never carried back.
 
-use crate::room::RoomName;
-use crate::tenant::Tenant;
+use crate::jitsi::room::RoomName;
+use crate::jitsi::tenant::Tenant;
 use serde_json::{Map, Value};
 
 /// Longest accepted `state`, in bytes of JSON.
@@ -59,7 +59,7 @@ pub enum StateError {
     #[error("the state names a different tenant than the link")]
     TenantMismatch,
     #[error("the state's tenant is not valid: {0}")]
-    BadTenant(crate::tenant::TenantError),
+    BadTenant(crate::jitsi::tenant::TenantError),
     #[error("the state contains an invalid setting name")]
     BadSettingName,
     #[error(
@@ -266,7 +266,7 @@ mod tests {
             (
                 json!({"tenant": "../x"}).to_string(),
                 None,
-                StateError::BadTenant(crate::tenant::TenantError::BadCharacter),
+                StateError::BadTenant(crate::jitsi::tenant::TenantError::BadCharacter),
             ),
             (
                 json!({"tenant": ["a"]}).to_string(),

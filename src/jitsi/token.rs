@@ -8,10 +8,10 @@
 
 use crate::claims::Identity;
 use crate::clock::UnixTime;
-use crate::room::RoomName;
+use crate::jitsi::room::RoomName;
+use crate::jitsi::tenant::Tenant;
 use crate::rules::{Decision, Role};
 use crate::signing::Signer;
-use crate::tenant::Tenant;
 use jsonwebtoken::Header;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};

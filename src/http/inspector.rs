@@ -4,9 +4,9 @@
 //! ends on a page that verifies the token with the bridge's own key and shows the claims the
 //! user would carry into Jitsi.
 
-use crate::callback::EXPLAIN_COOKIE;
-use crate::error::AppError;
-use crate::pages::{ClaimRow, InspectPage};
+use crate::http::callback::EXPLAIN_COOKIE;
+use crate::http::error::AppError;
+use crate::http::pages::{ClaimRow, InspectPage};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};

@@ -1,12 +1,12 @@
 //! `GET /logout` (Jitsi's `tokenLogoutUrl`): end the Keycloak session by RP-initiated logout
 //! and land on the configured page. `GET /logged-out` is the bridge's own landing page.
 
-use crate::error::AppError;
-use crate::login::redirect;
-use crate::pages::LoggedOutPage;
+use crate::http::error::AppError;
+use crate::http::login::redirect;
+use crate::http::pages::LoggedOutPage;
+use crate::jitsi::tenant::Tenant;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
-use crate::tenant::Tenant;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};

@@ -1,0 +1,12 @@
+//! The HTTP surface: thin handlers, the pages they render, the headers every response gets,
+//! and the one error type that becomes a response in one place.
+
+pub mod callback;
+pub mod error;
+pub mod headers;
+pub mod health;
+pub mod inspector;
+pub mod keys;
+pub mod login;
+pub mod logout;
+pub mod pages;

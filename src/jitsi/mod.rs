@@ -1,0 +1,10 @@
+//! Everything about Jitsi's side of the contract, free of HTTP types: room names and tenants
+//! as jitsi-meet builds them, its `{state}` parameter, the URL back into the room, the token
+//! Prosody verifies, and the settings printed for Jitsi admins.
+
+pub mod room;
+pub mod room_url;
+pub mod settings;
+pub mod state;
+pub mod tenant;
+pub mod token;
