@@ -1,7 +1,8 @@
 //! Jitsi's `{state}` parameter: what jitsi-meet tells the bridge when it sends a user to
 //! `tokenAuthUrl` (`react/features/authentication/functions.any.ts`, `_getTokenAuthState`).
 //!
-//! It is a JSON object with `room`, `roomSafe`, `tenant`, flat `config.*` / `interfaceConfig.*`
+//! It is a JSON object with `room` (the address-bar path segment, still percent-encoded by the
+//! web client, as typed by the apps), `roomSafe` (Jitsi's backend-safe form), `tenant`, flat `config.*` / `interfaceConfig.*`
 //! / `iceServers.*` keys holding already JSON-parsed values, and `electron` / `ios` / `android`
 //! flags. Parsed strictly: wrong types, oversized input and a `room` / `roomSafe` / `tenant`
 //! that disagree with the request path are refused. `config.*` and `interfaceConfig.*` values
@@ -86,16 +87,20 @@ pub fn parse(
 
     if let Some(v) = object.get("room") {
         let name = v.as_str().ok_or(StateError::WrongType("room"))?;
-        // The path and the state both carry the room as shown in Jitsi's address bar; they
-        // must name the same room once normalised the way Jitsi does.
-        let same = RoomName::parse(name).is_ok_and(|r| r.backend_safe() == room.backend_safe());
+        // jitsi-meet's web client sends the address-bar path segment still percent-encoded
+        // (`Quarterly%20Review`); its apps send the name as typed. Either way, decoded once it
+        // must be the room of the link once both are normalised the way Jitsi does.
+        let same = RoomName::parse(&decode_uri_component(name))
+            .is_ok_and(|r| r.backend_safe() == room.backend_safe());
         if !same {
             return Err(StateError::RoomMismatch);
         }
     }
     if let Some(v) = object.get("roomSafe") {
         let safe = v.as_str().ok_or(StateError::WrongType("roomSafe"))?;
-        if safe != room.backend_safe() {
+        // Compared decoded, so that a harmless difference in which characters an encoder
+        // escapes cannot refuse a login, while a different room always does.
+        if decode_uri_component(safe) != decode_uri_component(room.backend_safe()) {
             return Err(StateError::RoomSafeMismatch);
         }
     }
@@ -180,6 +185,16 @@ pub fn parse(
     })
 }
 
+/// JavaScript's `decodeURIComponent`, except that text it would throw on (a lone `%`, bytes
+/// that are not UTF-8) is kept as it is, like jitsi-meet's `getBackendSafeRoomName` does; such
+/// a name then fails room validation instead of matching anything.
+fn decode_uri_component(s: &str) -> std::borrow::Cow<'_, str> {
+    match percent_encoding::percent_decode_str(s).decode_utf8() {
+        Ok(decoded) => decoded,
+        Err(_) => std::borrow::Cow::Borrowed(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +227,28 @@ mod tests {
             ]
         );
         assert_eq!(info.overrides[2].value, json!("Weekly"));
+    }
+
+    /// The state JSON of `shared/docs/jitsi-facts-2026.md` §1 (worked example), as it is
+    /// once the query is decoded: `room` and `roomSafe` are still percent-encoded.
+    #[test]
+    fn encoded_rooms_as_jitsi_meet_sends_them() {
+        let state = r#"{"room":"Caf%C3%A9%20Z%C3%BCrich","roomSafe":"caf%c3%a9%20z%c3%bcrich","tenant":"acme","config.startWithAudioMuted":true,"config.prejoinConfig.enabled":false,"config.subject":"Weekly","interfaceConfig.SHOW_JITSI_WATERMARK":false}"#;
+        let info = parse(state, &room("Café Zürich"), None).unwrap();
+        assert_eq!(info.tenant.unwrap().as_str(), "acme");
+        assert_eq!(info.overrides.len(), 4);
+        // Upper-case Cyrillic: roomSafe is not `room` lower-cased.
+        let state = r#"{"room":"%D0%9F%D0%BB%D0%B0%D0%BD%D1%91%D1%80%D0%BA%D0%B0","roomSafe":"%d0%bf%d0%bb%d0%b0%d0%bd%d1%91%d1%80%d0%ba%d0%b0"}"#;
+        assert!(parse(state, &room("Планёрка"), None).is_ok());
+        // Decomposed é: NFKC composes it in roomSafe only.
+        let state = r#"{"room":"Cafe%CC%81","roomSafe":"caf%c3%a9"}"#;
+        assert!(parse(state, &room("Cafe\u{301}"), None).is_ok());
+        // A `%` that does not decode is not a room.
+        let state = r#"{"room":"Caf%E9"}"#;
+        assert_eq!(
+            parse(state, &room("Café"), None),
+            Err(StateError::RoomMismatch)
+        );
     }
 
     #[test]

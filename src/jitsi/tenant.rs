@@ -48,9 +48,11 @@ impl Tenant {
         &self.0
     }
 
-    /// Lower case; what Prosody compares `sub` and `context.tenant` with.
+    /// What Prosody compares `sub` and `context.tenant` with: docker-jitsi-meet's web config
+    /// builds the tenant's MUC host from it lower-cased with every `.` turned into `_`
+    /// (`system-config.js`), and that becomes the `[tenant]` of the room JID.
     pub fn canonical(&self) -> String {
-        self.0.to_ascii_lowercase()
+        self.0.to_ascii_lowercase().replace('.', "_")
     }
 }
 
@@ -76,6 +78,7 @@ mod tests {
             assert!(Tenant::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(Tenant::parse("ACME").unwrap().canonical(), "acme");
+        assert_eq!(Tenant::parse("Team.EU.1").unwrap().canonical(), "team_eu_1");
         let long = "a".repeat(MAX_LEN + 1);
         let cases: &[(&str, TenantError)] = &[
             ("", TenantError::Empty),

@@ -10,6 +10,9 @@ mod browser;
 mod helpers;
 mod hostile;
 mod jitsi_flows;
+#[path = "../support/jitsi_model.rs"]
+mod jitsi_model;
+mod jitsi_rooms;
 mod login_flow;
 mod production;
 mod proxy;
