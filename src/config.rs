@@ -26,6 +26,11 @@ pub const ENV_PREFIX: &str = "BRIDGE_";
 pub const CONFIG_FILE_ENV: &str = "BRIDGE_CONFIG";
 /// Shortest accepted shared secret or cookie key, in bytes (HS256 wants at least 256 bits).
 pub const MIN_SECRET_BYTES: usize = 32;
+/// Default lifetime of a Jitsi token. Prosody checks the token again whenever a session
+/// resumes (a network change, a laptop waking up), and an expired one forces a new login in
+/// the middle of the meeting; so the default covers a working day of meetings. A token opens
+/// only its own room, which bounds what a copied one is worth.
+pub const DEFAULT_TOKEN_TTL_SECS: u64 = 8 * 3600;
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
@@ -457,16 +462,28 @@ impl Reader<'_> {
         };
         let ttl_secs = match base {
             Some(b) if inherit(r, "jitsi.token_ttl_secs") => b.token.ttl_secs,
-            _ => r.ranged(&k("jitsi.token_ttl_secs"), 900, 60..=86_400),
+            _ => r.ranged(
+                &k("jitsi.token_ttl_secs"),
+                DEFAULT_TOKEN_TTL_SECS,
+                60..=86_400,
+            ),
         };
         let (subject, nbf_backdate_secs) = match base {
             Some(b) => (Some(b.token.subject.clone()), b.token.nbf_backdate_secs),
             None => {
                 let s = r.get::<String>("jitsi.subject", "meet.jitsi".into());
-                (
-                    r.non_empty("jitsi.subject", s),
-                    r.ranged("jitsi.nbf_backdate_secs", 30, 0..=300),
-                )
+                let s = if s.trim() == "*" {
+                    r.problem(
+                        "jitsi.subject",
+                        "\"*\" lets a token open the room of the same name in every tenant; \
+                         set Jitsi's XMPP domain (docker-jitsi-meet: meet.jitsi)"
+                            .into(),
+                    );
+                    None
+                } else {
+                    r.non_empty("jitsi.subject", s)
+                };
+                (s, r.ranged("jitsi.nbf_backdate_secs", 30, 0..=300))
             }
         };
         let signing_keys = [
@@ -1044,7 +1061,7 @@ mod tests {
         assert_eq!(c.redirect_uri().as_str(), "https://bridge.example/callback");
         assert_eq!(c.realm.token.subject, "meet.jitsi");
         assert_eq!(c.realm.token.audience, "jitsi");
-        assert_eq!(c.realm.token.ttl_secs, 900);
+        assert_eq!(c.realm.token.ttl_secs, 8 * 3600);
         assert_eq!(c.jitsi.target.placement, TokenPlacement::Query);
         assert!(c.jitsi.target.skip_prejoin);
         assert!(!c.inspector_enabled);

@@ -82,3 +82,58 @@ fn jitsi_is_wired_to_the_bridge() {
         "sub must be the XMPP domain"
     );
 }
+
+/// The compose file's Jitsi settings are the ones `print-jitsi-config` prints for the demo's
+/// configuration (moderators named, no guests).
+#[test]
+fn compose_jitsi_settings_match_what_print_jitsi_config_prints() {
+    let demo = r#"
+        [server]
+        public_url = "http://localhost:3000"
+        [oidc]
+        issuer = "http://localhost:8180/realms/jitsi"
+        client_id = "jitsi-bridge"
+        client_secret = "demo-client-secret-change-me-not-a-placeholder"
+        [login]
+        cookie_key = "demo-only-cookie-key-0123456789abcdef"
+        [jitsi]
+        url = "http://localhost:8000"
+        app_id = "jitsi-bridge"
+        secret = "demo-only-jitsi-secret-0123456789abcdef"
+        [moderators]
+        groups = ["moderators"]
+        client_roles = ["moderator"]
+    "#;
+    let config = Config::from_toml(demo).unwrap();
+    let printed = jitsi_oidc_bridge::jitsi::settings::render(&config, false);
+    let env = jitsi_oidc_bridge::jitsi::settings::env_lines(&printed);
+    for key in [
+        "ENABLE_AUTH",
+        "AUTH_TYPE",
+        "ENABLE_GUESTS",
+        "XMPP_DOMAIN",
+        "JWT_ENABLE_DOMAIN_VERIFICATION",
+        "XMPP_MUC_MODULES",
+        "JICOFO_ENABLE_AUTH",
+        "ENABLE_AUTO_OWNER",
+        "TOKEN_AUTH_URL",
+    ] {
+        let want = &env[key];
+        let plain = format!("{key}: {want}\n");
+        let quoted = format!("{key}: \"{want}\"\n");
+        assert!(
+            COMPOSE.contains(&plain) || COMPOSE.contains(&quoted),
+            "docker-compose.yml should set {key}={want}"
+        );
+    }
+    for absent in [
+        "JWT_ALLOW_EMPTY",
+        "WAIT_FOR_HOST",
+        "tokenAuthUrlAutoRedirect",
+    ] {
+        assert!(
+            !COMPOSE.contains(absent),
+            "{absent} does not belong in the demo"
+        );
+    }
+}

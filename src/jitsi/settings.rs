@@ -1,15 +1,126 @@
 //! The Jitsi side of a bridge configuration, printed for admins to paste: docker-jitsi-meet
-//! `.env` lines, the Debian Prosody lines and the `config.js` lines that accept exactly the
-//! tokens this configuration mints (`jitsi-oidc-bridge print-jitsi-config`).
+//! `.env` lines, the Debian Prosody and Jicofo lines and the `config.js` lines that accept
+//! exactly the tokens this configuration mints (`jitsi-oidc-bridge print-jitsi-config`).
+//!
+//! What is printed follows what jitsi-meet, docker-jitsi-meet and jicofo do in 2026
+//! (`shared/docs/jitsi-facts-2026.md` §5-§8), for the case the configuration implies:
+//! - who moderates: the bridge's rules when they name moderators (Jicofo authentication off,
+//!   Prosody's `token_affiliation` sets owner or member from the token), otherwise every
+//!   signed-in user (Jicofo's authentication makes each token user owner);
+//! - guests or not: people without a token wait in the lobby for a signed-in user
+//!   (`muc_wait_for_host`) or, with Jicofo authentication, until one has opened the room;
+//! - tenants: domain verification is always on, since without it Prosody checks only the end of
+//!   the room name and a token for `acme/roadmap` opens `globex/roadmap` and `/roadmap` too.
 
 use crate::config::{Config, RealmConfig};
 use crate::signing::SigningAlgorithm;
 use secrecy::ExposeSecret;
+use std::collections::BTreeSet;
 use std::fmt::Write;
+
+/// The Jitsi versions these settings were read from and checked against.
+pub const CHECKED_AGAINST: &str =
+    "jitsi-meet 2026-07 (Prosody token plugins), docker-jitsi-meet 2026-08, jicofo 2026-08";
+
+/// Which set of Jitsi settings a configuration needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitsiCase {
+    /// The bridge's rules decide who moderates (they name at least one moderator).
+    pub roles_from_token: bool,
+    /// People without a token may join (`[guests] enabled`).
+    pub guests: bool,
+    /// `[tenants.<name>]` sections exist.
+    pub tenants: bool,
+}
+
+impl JitsiCase {
+    pub fn of(config: &Config) -> Self {
+        let names_moderators = std::iter::once(&config.realm)
+            .chain(config.tenants.values())
+            .any(|r| !r.moderators.is_empty())
+            || config
+                .policy
+                .rules
+                .iter()
+                .any(|r| r.moderator == Some(true));
+        Self {
+            roles_from_token: names_moderators,
+            guests: config.guests_enabled,
+            tenants: !config.tenants.is_empty(),
+        }
+    }
+
+    fn describe(&self, config: &Config) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# The case printed, from this configuration:");
+        if self.roles_from_token {
+            let _ = writeln!(
+                out,
+                "# - Moderators: decided by the bridge's rules ([moderators] or [[rules]] name\n\
+                 #   moderators). Jicofo's authentication is off, because with it every token user\n\
+                 #   becomes owner whatever the token says; Prosody's token_affiliation module makes\n\
+                 #   the token's owners owners and everyone else a member."
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "# - Moderators: every signed-in user (the configuration names no moderators).\n\
+                 #   Jicofo's authentication makes each token user owner and lets only them open\n\
+                 #   a room. Name moderators in [moderators] to let the token decide instead."
+            );
+        }
+        match (self.guests, self.roles_from_token) {
+            (true, true) => {
+                let _ = writeln!(
+                    out,
+                    "# - Guests: allowed ([guests] enabled). People without a token join through the\n\
+                     #   guest domain and wait in the lobby until a signed-in user is in the room\n\
+                     #   (muc_wait_for_host, which needs persistent_lobby and the lobby)."
+                );
+            }
+            (true, false) => {
+                let _ = writeln!(
+                    out,
+                    "# - Guests: allowed ([guests] enabled). People without a token join through the\n\
+                     #   guest domain; Jicofo lets them in once a signed-in user has opened the room\n\
+                     #   (until then Jitsi shows them \"waiting for the host\")."
+                );
+            }
+            (false, _) => {
+                let _ = writeln!(
+                    out,
+                    "# - Guests: none ([guests] enabled = false). Everyone logs in; Jitsi sends people\n\
+                     #   without a token to the bridge at once."
+                );
+            }
+        }
+        let tenants = if self.tenants {
+            format!(
+                "configured: {}",
+                config
+                    .tenants
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            "none configured; links to /<tenant>/<room> still work".to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "# - Tenants ({tenants}): domain verification is on, so a token opens only its own\n\
+             #   tenant's room (sub = the tenant, or the XMPP domain for rooms without one).\n\
+             #   Keep it on: without it a token for acme/roadmap also opens globex/roadmap."
+        );
+        out
+    }
+}
 
 /// Renders the settings. Secrets are shown only when `with_secrets` (the shared HMAC secret
 /// is the one thing Jitsi needs that the bridge cannot publish).
 pub fn render(config: &Config, with_secrets: bool) -> String {
+    let case = JitsiCase::of(config);
     let mut out = String::new();
     let realm = &config.realm;
     let public = config.server.public_url.as_str().trim_end_matches('/');
@@ -28,8 +139,26 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
     };
     let alg = realm.signer.algorithm;
     let t = &realm.token;
+    let issuers: Vec<&str> = std::iter::once(t.issuer.as_str())
+        .chain(config.tenants.values().map(|r| r.token.issuer.as_str()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let audiences: Vec<&str> = std::iter::once(t.audience.as_str())
+        .chain(config.tenants.values().map(|r| r.token.audience.as_str()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let xmpp_domain = t.subject.as_str();
 
-    let _ = writeln!(out, "# ---- docker-jitsi-meet: .env ----");
+    let _ = writeln!(
+        out,
+        "# Jitsi settings for this bridge, checked against {CHECKED_AGAINST}."
+    );
+    out.push_str(&case.describe(config));
+
+    // ---- docker-jitsi-meet ----
+    let _ = writeln!(out, "\n# ---- docker-jitsi-meet: .env ----");
     let _ = writeln!(out, "ENABLE_AUTH=1\nAUTH_TYPE=jwt");
     let _ = writeln!(out, "JWT_APP_ID={}", t.issuer);
     if alg.is_hmac() {
@@ -40,34 +169,55 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
     if alg != SigningAlgorithm::HS256 && alg != SigningAlgorithm::RS256 {
         let _ = writeln!(out, "JWT_SIGN_TYPE={}", alg.name());
     }
-    let issuers: Vec<&str> = std::iter::once(t.issuer.as_str())
-        .chain(config.tenants.values().map(|r| r.token.issuer.as_str()))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let audiences: Vec<&str> = std::iter::once(t.audience.as_str())
-        .chain(config.tenants.values().map(|r| r.token.audience.as_str()))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
     let _ = writeln!(out, "JWT_ACCEPTED_ISSUERS={}", issuers.join(","));
     let _ = writeln!(out, "JWT_ACCEPTED_AUDIENCES={}", audiences.join(","));
-    if t.subject != "*" {
-        let _ = writeln!(out, "XMPP_DOMAIN={}", t.subject);
-    }
-    let _ = writeln!(out, "TOKEN_AUTH_URL={token_auth_url}");
+    let _ = writeln!(out, "XMPP_DOMAIN={xmpp_domain}");
     let _ = writeln!(
         out,
-        "# Moderator rights from the token instead of \"everyone with a token\":\n\
-         XMPP_MUC_MODULES=token_affiliation\nENABLE_AUTO_OWNER=false\nJICOFO_ENABLE_AUTH=0\n\
-         WAIT_FOR_HOST_DISABLE_AUTO_OWNERS=true"
+        "# Security: a token opens only the room and tenant it names (docker's default is off).\n\
+         JWT_ENABLE_DOMAIN_VERIFICATION=1"
     );
+    let _ = writeln!(out, "TOKEN_AUTH_URL={token_auth_url}");
+    if case.guests {
+        let _ = writeln!(
+            out,
+            "ENABLE_GUESTS=1\n\
+             # Domain verification refuses people without a token unless their domain is listed:\n\
+             XMPP_MUC_CONFIGURATION=token_verification_allowlist = {{ \"guest.{xmpp_domain}\" }}"
+        );
+    } else {
+        let _ = writeln!(out, "ENABLE_GUESTS=0");
+    }
+    if case.roles_from_token {
+        let mut muc_modules = vec!["token_affiliation"];
+        if case.guests {
+            muc_modules.push("muc_wait_for_host");
+        }
+        let _ = writeln!(
+            out,
+            "# Moderators from the token: Jicofo's authentication off, no automatic owners.\n\
+             JICOFO_ENABLE_AUTH=0\nENABLE_AUTO_OWNER=0\nXMPP_MUC_MODULES={}",
+            muc_modules.join(",")
+        );
+        if case.guests {
+            let _ = writeln!(
+                out,
+                "# Guests wait in the lobby until a signed-in user joins; joining gives no owner rights.\n\
+                 XMPP_MODULES=persistent_lobby\nENABLE_LOBBY=1\nWAIT_FOR_HOST_DISABLE_AUTO_OWNERS=1"
+            );
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "# Every signed-in user moderates; only they can open a room.\nJICOFO_ENABLE_AUTH=1"
+        );
+    }
     let _ = writeln!(
         out,
         "# No .env variable exists for the logout URL; add to custom-config.js:\n\
          # config.tokenLogoutUrl = '{logout_url}';"
     );
-    if !config.tenants.is_empty() {
+    if case.tenants {
         let _ = writeln!(
             out,
             "# Tenants with their own realm: {}. Prosody accepts one secret or key server;\n\
@@ -82,14 +232,15 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
         );
     }
 
-    let host = if t.subject == "*" {
-        "<your XMPP domain>"
-    } else {
-        t.subject.as_str()
-    };
+    // ---- Debian ----
+    let host = xmpp_domain;
     let _ = writeln!(
         out,
         "\n# ---- Debian (jitsi-meet-tokens): /etc/prosody/conf.avail/{host}.cfg.lua ----"
+    );
+    let _ = writeln!(
+        out,
+        "-- merge into the existing blocks; do not add second ones"
     );
     let _ = writeln!(
         out,
@@ -122,18 +273,71 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
         "    asap_accepted_audiences = {{ {} }}",
         quoted(&audiences)
     );
+    let _ = writeln!(out, "    enable_domain_verification = true");
+    if case.roles_from_token && case.guests {
+        let _ = writeln!(
+            out,
+            "    modules_enabled = {{ \"persistent_lobby\" }} -- add to the list"
+        );
+    }
+    if case.guests {
+        let _ = writeln!(
+            out,
+            "VirtualHost \"guest.{host}\"\n    authentication = \"anonymous\"\n    c2s_require_encryption = false"
+        );
+    }
+    let mut muc_modules = vec!["\"token_verification\""];
+    if case.roles_from_token {
+        muc_modules.push("\"token_affiliation\"");
+        if case.guests {
+            muc_modules.push("\"muc_wait_for_host\"");
+        }
+    }
     let _ = writeln!(
         out,
-        "Component \"conference.{host}\" \"muc\"\n    modules_enabled = {{ \"token_verification\", \"token_affiliation\" }}\n    \
-         -- and in the [main] MUC config: wait_for_host_disable_auto_owners = true"
+        "Component \"conference.{host}\" \"muc\"\n    modules_enabled = {{ {} }} -- add to the list",
+        muc_modules.join(", ")
     );
+    if case.guests {
+        let _ = writeln!(
+            out,
+            "    token_verification_allowlist = {{ \"guest.{host}\" }}"
+        );
+    }
+    if case.roles_from_token && case.guests {
+        let _ = writeln!(out, "    wait_for_host_disable_auto_owners = true");
+    }
+    let _ = writeln!(out, "\n# ---- Debian: /etc/jitsi/jicofo/jicofo.conf ----");
+    if case.roles_from_token {
+        let _ = writeln!(
+            out,
+            "jicofo.authentication.enabled = false\njicofo.conference.enable-auto-owner = false"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "jicofo.authentication {{ enabled = true, type = JWT, login-url = \"{host}\" }}"
+        );
+    }
 
+    // ---- config.js ----
     let _ = writeln!(
         out,
-        "\n# ---- config.js (/etc/jitsi/meet/{host}-config.js or custom-config.js) ----"
+        "\n# ---- config.js (docker: custom-config.js; Debian: /etc/jitsi/meet/{host}-config.js) ----"
     );
+    if case.guests {
+        let _ = writeln!(
+            out,
+            "config.hosts.anonymousdomain = 'guest.{host}'; // Debian only"
+        );
+    }
     let _ = writeln!(out, "config.tokenAuthUrl = '{token_auth_url}';");
     let _ = writeln!(out, "config.tokenLogoutUrl = '{logout_url}';");
+    let _ = writeln!(
+        out,
+        "// Jitsi shows its Logout button only when the token has context.user.email; the bridge\n\
+         // puts the user's e-mail there when Keycloak says it is verified."
+    );
     out
 }
 

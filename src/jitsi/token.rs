@@ -2,7 +2,7 @@
 //!
 //! Shaped to pass a default Jitsi install (Prosody `token/util.lib.lua` + `luajwtjitsi`):
 //! header `typ: JWT` with exactly the configured `alg`, a single-string `aud`, `sub` set to the
-//! XMPP domain (or `*`), `room` set to the backend-safe room name, integer times with `nbf`
+//! XMPP domain or the tenant, `room` set to the backend-safe room name, integer times with `nbf`
 //! back-dated because Prosody allows no clock skew, and `context.user` fields as strings and
 //! booleans only (a `null` breaks lib-jitsi-meet).
 
@@ -24,7 +24,7 @@ pub struct TokenSettings {
     pub issuer: String,
     /// `aud`; one of Prosody's `asap_accepted_audiences` (default `*`, any value passes).
     pub audience: String,
-    /// `sub`; the XMPP domain (`meet.jitsi` in docker-jitsi-meet) or `*`.
+    /// `sub` for rooms without a tenant: the XMPP domain (`meet.jitsi` in docker-jitsi-meet).
     pub subject: String,
     /// Lifetime of a token in seconds.
     pub ttl_secs: u64,
@@ -92,11 +92,11 @@ pub fn claims_for(
     JitsiClaims {
         iss: settings.issuer.clone(),
         aud: settings.audience.clone(),
-        // Prosody compares `sub` with the tenant for `/<tenant>/<room>` URLs and with the
-        // XMPP domain otherwise (`*` matches either).
+        // With domain verification Prosody compares `sub` with the tenant for
+        // `/<tenant>/<room>` URLs and with the XMPP domain otherwise.
         sub: match tenant {
-            Some(t) if settings.subject != "*" => t.canonical(),
-            _ => settings.subject.clone(),
+            Some(t) => t.canonical(),
+            None => settings.subject.clone(),
         },
         room: room.backend_safe().to_owned(),
         iat: now,
