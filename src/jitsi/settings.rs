@@ -105,13 +105,14 @@ impl JitsiCase {
                     .join(", ")
             )
         } else {
-            "none configured; links to /<tenant>/<room> still work".to_owned()
+            "none configured (links to /<tenant>/<room> still work)".to_owned()
         };
         let _ = writeln!(
             out,
-            "# - Tenants ({tenants}): domain verification is on, so a token opens only its own\n\
-             #   tenant's room (sub = the tenant, or the XMPP domain for rooms without one).\n\
-             #   Keep it on: without it a token for acme/roadmap also opens globex/roadmap."
+            "# - Tenants: {tenants}.\n\
+             #   Domain verification is on, so a token opens only its own tenant's room\n\
+             #   (sub = the tenant, or the XMPP domain for rooms without one). Keep it on:\n\
+             #   without it a token for acme/roadmap also opens globex/roadmap and /roadmap."
         );
         out
     }

@@ -38,7 +38,11 @@ async fn moderator_by_group_gets_an_owner_token_for_the_room() {
         "id is Keycloak's user id: {u}"
     );
     let lifetime = claims.expires_at.unwrap().as_secs() - claims.issued_at.unwrap().as_secs();
-    assert_eq!(lifetime, 900);
+    assert_eq!(
+        lifetime,
+        8 * 3600,
+        "the default covers a working day of reconnects"
+    );
 }
 
 #[tokio::test]
