@@ -12,6 +12,9 @@ have mvn || need_pkgs+=(maven)
 have unzip || need_pkgs+=(unzip)
 have curl || need_pkgs+=(curl)
 if [[ "$want" == test ]]; then
+    have python3 || need_pkgs+=(python3)
+    # A virtualenv for the second OIDC server of the tests (oidc-provider-mock from PyPI).
+    python3 -c 'import ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
     have chromium || need_pkgs+=(chromium)
     have chromedriver || need_pkgs+=(chromium-driver)
 fi

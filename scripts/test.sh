@@ -22,6 +22,16 @@ trap cleanup EXIT
 scripts/keycloak.sh start "$run_dir" tests/keycloak "$kc_http" "$kc_mgmt" &
 kc_job=$!
 
+echo "== oidc-provider-mock (a second OIDC server that is not Keycloak; cached)"
+mock_version=0.3.4
+mock_venv="${XDG_CACHE_HOME:-$HOME/.cache}/jitsi-oidc-bridge/oidc-provider-mock-$mock_version"
+if [[ ! -x "$mock_venv/bin/oidc-provider-mock" ]]; then
+    rm -rf "$mock_venv"
+    python3 -m venv "$mock_venv"
+    "$mock_venv/bin/pip" install --quiet --disable-pip-version-check "oidc-provider-mock==$mock_version"
+fi
+export E2E_OIDC_MOCK="$mock_venv/bin/oidc-provider-mock"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"

@@ -121,7 +121,9 @@ pub struct ServerConfig {
 
 #[derive(Clone)]
 pub struct OidcConfig {
-    pub issuer: Url,
+    /// Exactly as configured: OIDC compares issuers as strings, and `Url` would add a `/` to
+    /// an issuer at a bare origin (`https://accounts.google.com`).
+    pub issuer: String,
     pub client_id: String,
     pub client_secret: SecretString,
     pub scopes: Vec<String>,
@@ -422,7 +424,7 @@ impl Reader<'_> {
             Some(b) if inherit(r, "oidc.issuer") => Some(b.oidc.issuer.clone()),
             _ => r
                 .required::<String>(&k("oidc.issuer"))
-                .and_then(|s| r.web_url(&k("oidc.issuer"), &s)),
+                .and_then(|s| r.web_url(&k("oidc.issuer"), &s).map(|_| s)),
         };
         let client_id = match base {
             Some(b) if inherit(r, "oidc.client_id") => Some(b.oidc.client_id.clone()),

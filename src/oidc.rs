@@ -136,7 +136,8 @@ pub struct Verified {
 /// Settings for [`Oidc`].
 #[derive(Clone)]
 pub struct OidcSettings {
-    pub issuer: Url,
+    /// As configured; compared as a string with the discovered and the ID token's issuer.
+    pub issuer: String,
     pub client_id: String,
     pub client_secret: SecretString,
     pub redirect_uri: Url,
@@ -398,7 +399,8 @@ impl Oidc {
     }
 
     async fn discover(&self) -> Result<Provider, OidcError> {
-        let issuer = IssuerUrl::from_url(self.settings.issuer.clone());
+        let issuer = IssuerUrl::new(self.settings.issuer.clone())
+            .map_err(|e| OidcError::Unavailable(format!("the issuer is not a URL: {e}")))?;
         let started = std::time::Instant::now();
         let metadata = Metadata::discover_async(issuer, &self.http).await;
         crate::metrics::observe_idp("discovery", started.elapsed());

@@ -20,7 +20,7 @@ pub struct Realm {
     /// `default` or the tenant's name, for logs.
     pub name: String,
     pub oidc: Oidc,
-    pub issuer: Url,
+    pub issuer: String,
     pub client_id: String,
     pub minter: Minter,
     pub moderators: ModeratorPolicy,

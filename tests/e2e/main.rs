@@ -16,4 +16,5 @@ mod jitsi_rooms;
 mod login_flow;
 mod production;
 mod proxy;
+mod second_idp;
 mod verifier;
