@@ -6,8 +6,8 @@ use crate::http::error::{AppError, render_errors};
 use crate::http::pages::IndexPage;
 use crate::http::{callback, headers, health, inspector, keys, login, logout};
 use crate::jitsi::token::Minter;
+use crate::keycloak::oidc::{Oidc, OidcSettings};
 use crate::login_state::LoginCookies;
-use crate::oidc::{Oidc, OidcSettings};
 use crate::signing::PublicKey;
 use crate::state::{AppState, Realm, Shared};
 use crate::telemetry;
@@ -64,7 +64,11 @@ impl App {
         let (router, state) = router(&config, clock)?;
         let metrics_listener = match config.server.metrics_listen {
             Some(addr) => {
-                crate::metrics::enable();
+                let algorithms: Vec<&'static str> = std::iter::once(&config.realm)
+                    .chain(config.tenants.values())
+                    .map(|r| r.signer.algorithm.name())
+                    .collect();
+                crate::metrics::enable(&algorithms);
                 let bind = || -> std::io::Result<TcpListener> {
                     let std_listener = std::net::TcpListener::bind(addr)?;
                     std_listener.set_nonblocking(true)?;

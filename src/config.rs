@@ -26,6 +26,12 @@ pub const ENV_PREFIX: &str = "BRIDGE_";
 pub const CONFIG_FILE_ENV: &str = "BRIDGE_CONFIG";
 /// Shortest accepted shared secret or cookie key, in bytes (HS256 wants at least 256 bits).
 pub const MIN_SECRET_BYTES: usize = 32;
+/// The secrets `config.example.toml` ships with: a copied file must not run with them.
+const PLACEHOLDER_SECRETS: &[&str] = &[
+    "change-me",
+    "change-me-to-at-least-32-random-bytes",
+    "change-me-to-the-same-secret-as-prosody",
+];
 /// Default lifetime of a Jitsi token. Prosody checks the token again whenever a session
 /// resumes (a network change, a laptop waking up), and an expired one forces a new login in
 /// the middle of the meeting; so the default covers a working day of meetings. A token opens
@@ -983,6 +989,13 @@ impl Reader<'_> {
                 }
             },
         };
+        if PLACEHOLDER_SECRETS.contains(&text.as_str()) {
+            self.problem(
+                key,
+                "is still the placeholder from config.example.toml; set a real secret".into(),
+            );
+            return None;
+        }
         let secret = SecretString::from(text);
         if secret.expose_secret().len() < min_bytes {
             self.problem(key, format!("must be at least {min_bytes} bytes long"));
@@ -1384,9 +1397,27 @@ mod reference_tests {
         }
     }
 
+    /// The example is complete except for its placeholder secrets, which are refused.
     #[test]
-    fn example_file_is_valid_as_written() {
-        let c = Config::from_toml(EXAMPLE).unwrap();
+    fn example_file_is_valid_but_for_its_placeholder_secrets() {
+        let err = Config::from_toml(EXAMPLE).unwrap_err();
+        let keys: BTreeSet<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from(["oidc.client_secret", "login.cookie_key", "jitsi.secret"])
+        );
+        assert!(err.to_string().contains("placeholder"), "{err}");
+        let filled = EXAMPLE
+            .replace("\"change-me\"", "\"a-client-secret-from-keycloak\"")
+            .replace(
+                "change-me-to-at-least-32-random-bytes",
+                "0123456789abcdef0123456789abcdef-random",
+            )
+            .replace(
+                "change-me-to-the-same-secret-as-prosody",
+                "fedcba9876543210fedcba9876543210-shared",
+            );
+        let c = Config::from_toml(&filled).unwrap();
         assert_eq!(c.server.public_url.as_str(), "https://bridge.example.org/");
     }
 }

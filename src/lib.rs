@@ -1,7 +1,7 @@
 //! jitsi-oidc-bridge: log in to Jitsi Meet rooms through Keycloak.
 //!
 //! The pure core (`jitsi` for rooms, tenants, state, tokens and printed settings; `claims`,
-//! `rules`, `login_state`) knows nothing of HTTP; `oidc` wraps the OIDC library; `http` holds
+//! `rules`, `login_state`) knows nothing of HTTP; `keycloak` wraps the OIDC library; `http` holds
 //! the thin handlers, pages and the error type; `app` wires everything and owns the
 //! middleware stack.
 
@@ -12,9 +12,9 @@ pub mod config;
 pub mod explain;
 pub mod http;
 pub mod jitsi;
+pub mod keycloak;
 pub mod login_state;
 pub mod metrics;
-pub mod oidc;
 #[cfg(test)]
 mod proptests;
 pub mod rules;

@@ -51,8 +51,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let checking = matches!(cli.command, Some(Command::CheckConfig));
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
+        // `check-config`'s answer is its output; everywhere else a refusal is an error.
+        Err(e) if checking => {
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{e}");
+                println!("verdict: the configuration is NOT valid");
+            }
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprint!("{e}");
             return ExitCode::from(2);
@@ -70,10 +80,13 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::CheckConfig => {
-            eprintln!(
-                "configuration is valid; Keycloak redirect URI: {}",
-                config.redirect_uri()
-            );
+            #[allow(clippy::print_stdout)]
+            {
+                println!(
+                    "verdict: the configuration is valid\nKeycloak redirect URI: {}",
+                    config.redirect_uri()
+                );
+            }
             ExitCode::SUCCESS
         }
         Command::Healthcheck => runtime.block_on(healthcheck(&config)),

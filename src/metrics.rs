@@ -72,9 +72,22 @@ pub async fn serve_on(
         .await
 }
 
-/// Makes sure metrics are recorded from now on (called when a metrics address is configured).
-pub fn enable() {
-    let _ = handle();
+/// Makes sure metrics are recorded from now on (called when a metrics address is configured),
+/// and exports every counter at 0, with each label value it can take (the signing algorithms
+/// in use), so that alerts on rates and on absent series work before the first event.
+pub fn enable(algorithms: &[&'static str]) {
+    if handle().is_none() {
+        return;
+    }
+    for name in [LOGINS_STARTED, LOGINS_SUCCEEDED, LOGINS_DENIED] {
+        metrics::counter!(name).increment(0);
+    }
+    for reason in crate::http::error::FAILURE_KINDS {
+        metrics::counter!(LOGINS_FAILED, "reason" => *reason).increment(0);
+    }
+    for alg in algorithms {
+        metrics::counter!(TOKENS_MINTED, "alg" => *alg).increment(0);
+    }
 }
 
 pub fn observe_idp(op: &'static str, elapsed: Duration) {

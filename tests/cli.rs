@@ -29,7 +29,12 @@ fn check_config_lists_every_problem_and_fails() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{sub}");
-        let err = String::from_utf8_lossy(&out.stderr);
+        // check-config answers on standard output; serve refuses on standard error.
+        let err = String::from_utf8_lossy(if sub == "check-config" {
+            &out.stdout
+        } else {
+            &out.stderr
+        });
         for key in [
             "server.public_url (env BRIDGE_SERVER__PUBLIC_URL)",
             "oidc.issuer",
@@ -44,26 +49,65 @@ fn check_config_lists_every_problem_and_fails() {
             assert!(err.contains(key), "{sub}: {key} missing from:\n{err}");
         }
         assert!(!err.contains("short"), "never prints a secret:\n{err}");
+        if sub == "check-config" {
+            assert!(
+                err.contains("verdict: the configuration is NOT valid"),
+                "{err}"
+            );
+        }
     }
 }
 
 #[test]
-fn check_config_accepts_the_example_and_env_overrides() {
+fn check_config_refuses_the_example_placeholders_and_accepts_real_secrets_from_env() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
     let out = bridge()
-        .arg("--config")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"))
-        .arg("check-config")
+        .args(["--config", example, "check-config"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    for key in ["oidc.client_secret", "login.cookie_key", "jitsi.secret"] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(key) && l.contains("placeholder")),
+            "{key}: {text}"
+        );
+    }
+
+    let out = bridge()
+        .args(["--config", example, "check-config"])
         .env(
             "BRIDGE_SERVER__PUBLIC_URL",
             "https://other.example.org/bridge",
         )
+        .env(
+            "BRIDGE_OIDC__CLIENT_SECRET",
+            "a-client-secret-from-keycloak",
+        )
+        .env(
+            "BRIDGE_LOGIN__COOKIE_KEY",
+            "0123456789abcdef0123456789abcdef-random",
+        )
+        .env(
+            "BRIDGE_JITSI__SECRET",
+            "fedcba9876543210fedcba9876543210-shared",
+        )
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        err.contains("https://other.example.org/bridge/callback"),
-        "{err}"
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("verdict: the configuration is valid"),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://other.example.org/bridge/callback"),
+        "{text}"
     );
 }
 
@@ -74,5 +118,5 @@ fn missing_config_file_is_named() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/bridge.toml"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/nonexistent/bridge.toml"));
 }

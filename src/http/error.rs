@@ -9,8 +9,8 @@ use crate::http::pages::ErrorPage;
 use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state::StateError;
 use crate::jitsi::tenant::{Tenant, TenantError};
+use crate::keycloak::oidc::OidcError;
 use crate::login_state::LoginLookup;
-use crate::oidc::OidcError;
 use crate::state::AppState;
 use crate::telemetry::RequestId;
 use askama::Template;
@@ -60,6 +60,33 @@ pub enum AppError {
     #[error("no such page")]
     NotFound,
 }
+
+/// Every `kind` a login route can fail with (the `reason` label of the failed-logins counter):
+/// exported at 0 from the start, so that alerts on them see a series before the first failure.
+/// `login_denied` is counted as a denial instead.
+pub const FAILURE_KINDS: &[&str] = &[
+    "bad_room",
+    "bad_tenant",
+    "bad_state",
+    "login_expired",
+    "login_replayed",
+    "login_unknown",
+    "bad_callback",
+    "login_cancelled",
+    "idp_error",
+    "issuer_mismatch",
+    "idp_unavailable",
+    "exchange_refused",
+    "id_token_invalid",
+    "no_subject",
+    "internal",
+    "timeout",
+    "too_long",
+    "too_large",
+    "method_not_allowed",
+    "overloaded",
+    "bad_request",
+];
 
 /// What the error page and the log line need, carried from the handler to the middleware.
 #[derive(Debug, Clone)]
@@ -293,5 +320,54 @@ fn generic(status: StatusCode) -> ErrorInfo {
         message: message.into(),
         retry: None,
         cause: format!("status {status}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::login_state::LoginLookup;
+
+    /// Every failure a login route can produce is exported from the start.
+    #[test]
+    fn every_login_failure_kind_is_listed() {
+        let errors = [
+            AppError::BadRoom(RoomError::Empty),
+            AppError::BadTenant(TenantError::Empty),
+            AppError::BadState(StateError::NotAnObject),
+            AppError::UnknownLogin(LoginLookup::Expired),
+            AppError::UnknownLogin(LoginLookup::Replayed),
+            AppError::UnknownLogin(LoginLookup::Unknown),
+            AppError::MissingParameter("code"),
+            AppError::LoginCancelled { retry: None },
+            AppError::IdpError {
+                code: "x".into(),
+                retry: None,
+            },
+            AppError::IssuerMismatch {
+                got: "a".into(),
+                expected: "b".into(),
+            },
+            AppError::Oidc(OidcError::Unavailable("x".into()), None),
+            AppError::Oidc(OidcError::ExchangeRefused("x".into()), None),
+            AppError::Oidc(OidcError::InvalidIdToken("x".into()), None),
+            AppError::NoSubject,
+            AppError::Internal("x".into()),
+        ];
+        for e in errors {
+            let kind = e.info().kind;
+            assert!(FAILURE_KINDS.contains(&kind), "{kind}");
+        }
+        for status in [
+            StatusCode::GATEWAY_TIMEOUT,
+            StatusCode::URI_TOO_LONG,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::BAD_REQUEST,
+        ] {
+            assert!(FAILURE_KINDS.contains(&generic(status).kind), "{status}");
+        }
     }
 }

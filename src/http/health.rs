@@ -1,5 +1,5 @@
 //! Probes: `/healthz` (the process answers) and `/readyz` (Keycloak's metadata and keys are
-//! loaded, so logins can start).
+//! loaded and Keycloak answers, so logins can start; see `keycloak::reachability`).
 
 use crate::state::AppState;
 use axum::extract::State;
@@ -16,18 +16,19 @@ pub async fn healthz() -> Response {
 
 pub async fn readyz(State(app): State<AppState>) -> Response {
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
-    let mut missing = Vec::new();
+    let mut causes = Vec::new();
     for realm in app.realms() {
-        if !realm.oidc.ready().await {
-            missing.push(realm.name.as_str());
+        if let Err(cause) = realm.oidc.readiness().await {
+            tracing::warn!(realm = %realm.name, cause = %cause, "not ready: the identity provider cannot be reached");
+            causes.push(format!("{}: {cause}", realm.name));
         }
     }
-    if missing.is_empty() {
+    if causes.is_empty() {
         (text, "ready\n".to_owned()).into_response()
     } else {
         let body = format!(
-            "not ready: Keycloak metadata not loaded for realm(s): {}\n",
-            missing.join(", ")
+            "not ready: the identity provider cannot be reached\n{}\n",
+            causes.join("\n")
         );
         let mut response = (StatusCode::SERVICE_UNAVAILABLE, text, body).into_response();
         response

@@ -225,3 +225,34 @@ async fn sigterm_finishes_requests_in_flight_and_exits_0() {
         "exit code 0"
     );
 }
+
+/// Right after start, before any login, every counter is exported at 0 (alerts on a rate or
+/// on an absent series work from the first scrape).
+#[tokio::test]
+async fn every_counter_is_exported_at_zero_from_the_start() {
+    let metrics_port = free_port();
+    let bridge = start(
+        "metrics-zero",
+        &issuer(),
+        &format!("[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n"),
+    )
+    .await;
+    let text = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "bridge_logins_started_total 0",
+        "bridge_logins_succeeded_total 0",
+        "bridge_logins_denied_total 0",
+        "bridge_logins_failed_total{reason=\"idp_unavailable\"} 0",
+        "bridge_logins_failed_total{reason=\"login_unknown\"} 0",
+        "bridge_logins_failed_total{reason=\"bad_state\"} 0",
+        "bridge_tokens_minted_total{alg=\"HS256\"} 0",
+    ] {
+        assert!(text.lines().any(|l| l == series), "{series} in:\n{text}");
+    }
+    drop(bridge);
+}

@@ -283,3 +283,65 @@ async fn random_hostile_input_never_redirects_off_the_keycloak_endpoint() {
         .unwrap();
     assert_error_page(resp, StatusCode::URI_TOO_LONG, "too long").await;
 }
+
+/// `/readyz` follows Keycloak after start: not ready (naming the cause) soon after Keycloak
+/// stops or hangs, never slower to answer than a probe's timeout, and ready again when it is
+/// back; probes are cached, so a burst of `/readyz` makes at most a few requests to Keycloak.
+#[tokio::test]
+async fn readiness_follows_keycloak_going_away_and_coming_back() {
+    let upstream = keycloak_upstream();
+    let proxy = Proxy::start(vec![upstream]).await;
+    let via = format!("{}/realms/jitsi", proxy.url());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bridge = Bridge::spawn_on(listener, None, &via, |t| t).await;
+    let client = browser();
+    let ready = |client: reqwest::Client, url: String| async move {
+        let started = Instant::now();
+        let resp = client.get(url).send().await.unwrap();
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(3), "/readyz took {took:?}");
+        (resp.status(), resp.text().await.unwrap())
+    };
+    let wait_for = |want: StatusCode| {
+        let (client, url) = (client.clone(), bridge.url("/readyz"));
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                let (status, body) = ready(client.clone(), url.clone()).await;
+                if status == want {
+                    return body;
+                }
+                assert!(Instant::now() < deadline, "never {want}: {body}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+    wait_for(StatusCode::OK).await;
+
+    // A burst of probes while ready: answered from the cache.
+    let before = proxy.served[0].load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..50 {
+        assert_eq!(
+            ready(client.clone(), bridge.url("/readyz")).await.0,
+            StatusCode::OK
+        );
+    }
+    let probes = proxy.served[0].load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert!(
+        probes <= 2,
+        "{probes} connections to Keycloak for 50 probes"
+    );
+
+    for mode in [Mode::Down, Mode::Blackhole] {
+        proxy.set(mode);
+        let body = wait_for(StatusCode::SERVICE_UNAVAILABLE).await;
+        assert!(body.contains("default: GET "), "{mode:?}: {body}");
+        assert!(body.contains("/.well-known/openid-configuration"), "{body}");
+        proxy.set(Mode::Forward);
+        wait_for(StatusCode::OK).await;
+    }
+    // Logins work again without a restart.
+    let authorize = start_login_any(&client, &bridge, "team").await;
+    let target = finish_with_form(&client, &bridge, &authorize, "bob", "bob-password").await;
+    verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+}

@@ -28,19 +28,23 @@ async fn start_mock_idp() -> MockIdp {
         l.local_addr().unwrap().port()
     };
     let user = r#"{"sub":"mock-user-1","name":"Mock User","email":"mock@example.test","email_verified":true}"#;
-    let child = Command::new(program)
-        .args(["--port", &port.to_string(), "--require-nonce", "true"])
-        .args(["--user-claims", user])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start oidc-provider-mock");
     let issuer = format!("http://127.0.0.1:{port}");
-    let discovery = format!("{issuer}/.well-known/openid-configuration");
+    // Owned by the guard at once, so that the process is killed and reaped on every path.
+    let idp = MockIdp {
+        child: Command::new(program)
+            .args(["--port", &port.to_string(), "--require-nonce", "true"])
+            .args(["--user-claims", user])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start oidc-provider-mock"),
+        issuer,
+    };
+    let discovery = format!("{}/.well-known/openid-configuration", idp.issuer);
     for _ in 0..200 {
         if let Ok(r) = reqwest::get(&discovery).await {
             if r.status().is_success() {
-                return MockIdp { child, issuer };
+                return idp;
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -10,6 +10,7 @@
 //! audience/azp, expiry, an asymmetric-only algorithm allowlist, and `at_hash`.
 
 use crate::clock::{Clock, UnixTime};
+use crate::keycloak::reachability::Reachability;
 use crate::login_state::PendingLogin;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
@@ -108,6 +109,8 @@ const ALLOWED_ALGS: [CoreJwsSigningAlgorithm; 9] = [
 /// Seconds between two discovery attempts after a failure, so a dead Keycloak is not
 /// hammered by every user request.
 const RETRY_AFTER_FAILURE_SECS: u64 = 2;
+/// How long `/readyz` waits for a reachability probe before answering from what it last saw.
+const PROBE_WAIT: Duration = Duration::from_millis(1500);
 /// Seconds between two key refreshes triggered by unknown signing keys.
 const KEY_REFRESH_INTERVAL_SECS: u64 = 30;
 
@@ -167,6 +170,7 @@ pub struct Oidc {
     clock: Arc<dyn Clock>,
     provider: RwLock<Option<Arc<Provider>>>,
     refresh: Mutex<RefreshState>,
+    reach: Arc<Reachability>,
 }
 
 impl Oidc {
@@ -186,12 +190,32 @@ impl Oidc {
             clock,
             provider: RwLock::new(None),
             refresh: Mutex::new(RefreshState::default()),
+            reach: Arc::default(),
         })
     }
 
-    /// Whether the metadata and keys are loaded (for `/readyz`). Tries to load them if not.
-    pub async fn ready(&self) -> bool {
-        self.provider().await.is_ok()
+    /// Whether logins can start now (for `/readyz`): the metadata and keys are loaded (tried
+    /// if not), and the provider answered within the last few seconds, or answers a probe
+    /// now. `Err` names the last real cause.
+    pub async fn readiness(&self) -> Result<(), String> {
+        if let Err(e) = self.provider().await {
+            return Err(self.reach.last_error().unwrap_or_else(|| e.to_string()));
+        }
+        if let Some(outcome) = self.reach.fresh(self.clock.now()) {
+            return outcome;
+        }
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            self.settings.issuer.trim_end_matches('/')
+        );
+        if let Some(done) = self.reach.probe(&self.http, url, self.clock.clone()) {
+            // A hanging provider must not make the probe hang: past the wait, the last
+            // observation answers and the probe records its outcome for the next one.
+            if let Ok(Ok(outcome)) = tokio::time::timeout(PROBE_WAIT, done).await {
+                return outcome;
+            }
+        }
+        self.reach.last()
     }
 
     /// Loads the metadata and keys if they are not loaded yet.
@@ -360,12 +384,14 @@ impl Oidc {
         match self.discover().await {
             Ok(p) => {
                 refresh.last_failed = false;
+                self.reach.record(now, Ok(()));
                 let p = Arc::new(p);
                 *self.provider.write().await = Some(p.clone());
                 Ok(p)
             }
             Err(e) => {
                 refresh.last_failed = true;
+                self.reach.record(now, Err(e.to_string()));
                 Err(e)
             }
         }
