@@ -110,6 +110,7 @@ fn login_cookie(c: &mut Criterion) {
         &SecretString::from("bench-cookie-key-0123456789abcdef0123456789"),
         600,
         true,
+        "",
     )
     .unwrap();
     let room = RoomName::parse("Team Sync").unwrap();
