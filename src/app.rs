@@ -13,6 +13,7 @@ use crate::state::{AppState, Realm, Shared};
 use crate::telemetry;
 use askama::Template;
 use axum::Router;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -179,6 +180,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         &config.login.cookie_key,
         config.login.ttl_secs,
         config.secure_cookies(),
+        &config.base_path(),
     )
     .map_err(|e| BuildError::Setup(e.to_string()))?;
     let state = AppState(Arc::new(Shared {
@@ -192,6 +194,9 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         guests: config.guests_enabled,
         policy: config.policy.clone(),
         inspector: config.inspector_enabled,
+        base: config.base_path(),
+        inline_origin: config.inline_origin(),
+        own_logged_out: config.own_logged_out(),
     }));
 
     let mut routes = Router::new()
@@ -205,9 +210,20 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         .route("/jwks.json", get(keys::jwks_json))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/static/bridge.css", get(stylesheet));
+        .route("/static/bridge.css", get(stylesheet))
+        .route("/static/inline.js", get(crate::http::inline::script));
     if config.inspector_enabled {
         routes = routes.route("/inspect/{*room}", get(inspector::inspect));
+    }
+    // Served under the path of `public_url` (e.g. `/auth` when the bridge shares the Jitsi
+    // origin), so a reverse proxy passes requests on unchanged. The probes also answer at the
+    // root, where orchestrators and `healthcheck` ask.
+    let base = config.base_path();
+    if !base.is_empty() {
+        routes = Router::new()
+            .nest(&base, routes)
+            .route("/healthz", get(health::healthz))
+            .route("/readyz", get(health::readyz));
     }
     let timeout = Duration::from_secs(config.server.request_timeout_secs);
     // With `Router::layer` the last layer added is the outermost. From the outside in:
@@ -240,8 +256,8 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
     ))
 }
 
-async fn index() -> Result<Response, AppError> {
-    let html = IndexPage
+async fn index(State(app): State<AppState>) -> Result<Response, AppError> {
+    let html = IndexPage { base: &app.base }
         .render()
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Html(html).into_response())

@@ -292,18 +292,40 @@ impl Config {
 
     /// Where Keycloak sends the browser after logout.
     pub fn logout_redirect(&self) -> Url {
-        self.logout_redirect_url.clone().unwrap_or_else(|| {
-            let mut url = self.server.public_url.clone();
-            if let Ok(mut segments) = url.path_segments_mut() {
-                segments.pop_if_empty().push("logged-out");
-            }
-            url
-        })
+        self.logout_redirect_url
+            .clone()
+            .unwrap_or_else(|| self.own_logged_out())
     }
 
     /// Whether cookies get the `Secure` flag.
     pub fn secure_cookies(&self) -> bool {
         self.server.public_url.scheme() == "https"
+    }
+
+    /// The path the bridge is served under (`""` at the root, `/auth` for
+    /// `https://meet.example.org/auth/`): routes, cookies and links live below it.
+    pub fn base_path(&self) -> String {
+        self.server
+            .public_url
+            .path()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The bridge's own "logged out" page (Keycloak must list it as a post-logout redirect).
+    pub fn own_logged_out(&self) -> Url {
+        let mut url = self.server.public_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("logged-out");
+        }
+        url
+    }
+
+    /// The Jitsi origin, when the bridge is served under it: the condition for Jitsi's inline
+    /// (pop-up) login, which accepts the result only from a page of its own origin.
+    pub fn inline_origin(&self) -> Option<String> {
+        let jitsi = self.jitsi.target.base.origin();
+        (self.server.public_url.origin() == jitsi).then(|| jitsi.ascii_serialization())
     }
 }
 

@@ -30,6 +30,8 @@ pub const COOKIE_PREFIX: &str = "jb_login_";
 pub const MAX_PENDING: usize = 8;
 /// The cookie that keeps the last ID token for RP-initiated logout.
 pub const SESSION_COOKIE: &str = "jb_session";
+/// The associated data of a sealed logout hint, so that it cannot be swapped with a cookie.
+const HINT_NAME: &str = "jb_logout_hint";
 /// How long the logout hint is kept; Keycloak accepts an expired ID token as a hint.
 const SESSION_TTL_SECS: u64 = 12 * 3600;
 
@@ -59,6 +61,10 @@ pub struct PendingLogin {
     pub overrides: Vec<Override>,
     #[serde(default)]
     pub client: ClientKind,
+    /// Started by Jitsi's inline login (`tokenAuthInline`): the result goes back to the Jitsi
+    /// page that opened the pop-up, as a message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub popup: bool,
     pub created: UnixTime,
 }
 
@@ -82,6 +88,7 @@ impl PendingLogin {
             tenant: None,
             overrides: Vec::new(),
             client: ClientKind::Browser,
+            popup: false,
             created: now,
         }
     }
@@ -119,6 +126,8 @@ pub struct LoginCookies {
     key: Key,
     ttl_secs: u64,
     secure: bool,
+    /// `Path` of every cookie: where the bridge is served (`/` or e.g. `/auth`).
+    path: String,
     used: moka::sync::Cache<String, ()>,
 }
 
@@ -136,8 +145,14 @@ impl fmt::Debug for LoginCookies {
 pub struct ShortKey;
 
 impl LoginCookies {
-    /// `secure` sets the cookies' `Secure` flag (true whenever the bridge is served over https).
-    pub fn new(secret: &SecretString, ttl_secs: u64, secure: bool) -> Result<Self, ShortKey> {
+    /// `secure` sets the cookies' `Secure` flag (true whenever the bridge is served over https);
+    /// `base` is the path the bridge is served under (`""` for the root).
+    pub fn new(
+        secret: &SecretString,
+        ttl_secs: u64,
+        secure: bool,
+        base: &str,
+    ) -> Result<Self, ShortKey> {
         let master = secret.expose_secret().as_bytes();
         if master.len() < 32 {
             return Err(ShortKey);
@@ -146,6 +161,11 @@ impl LoginCookies {
             key: Key::derive_from(master),
             ttl_secs,
             secure,
+            path: if base.is_empty() {
+                "/".to_owned()
+            } else {
+                base.to_owned()
+            },
             used: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(ttl_secs.max(1)))
@@ -235,6 +255,31 @@ impl LoginCookies {
         Some((SecretString::from(s.id_token), s.tenant))
     }
 
+    /// The session (ID token and tenant) sealed into an opaque string for Jitsi's inline login,
+    /// which hands it back as `id_token_hint` when the user logs out.
+    pub fn seal_hint(&self, id_token: &SecretString, tenant: Option<&Tenant>) -> String {
+        let session = Session {
+            id_token: id_token.expose_secret().to_owned(),
+            tenant: tenant.map(|t| t.as_str().to_owned()),
+        };
+        let value = serde_json::to_string(&session).unwrap_or_default();
+        let mut jar = CookieJar::new();
+        jar.private_mut(&self.key)
+            .add(Cookie::new(HINT_NAME, value));
+        jar.get(HINT_NAME)
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// What [`Self::seal_hint`] sealed, if `hint` is authentic.
+    pub fn open_hint(&self, hint: &str) -> Option<(SecretString, Option<String>)> {
+        let mut jar = CookieJar::new();
+        jar.add_original(Cookie::new(HINT_NAME, hint.to_owned()));
+        let opened = jar.private(&self.key).get(HINT_NAME)?;
+        let s: Session = serde_json::from_str(opened.value()).ok()?;
+        Some((SecretString::from(s.id_token), s.tenant))
+    }
+
     /// `Set-Cookie` for an encrypted and authenticated cookie `name` holding `value`.
     pub fn seal(&self, name: &str, value: &str, ttl_secs: u64) -> String {
         let mut jar = CookieJar::new();
@@ -280,7 +325,7 @@ impl LoginCookies {
 
     fn cookie(&self, name: String, value: String, max_age: Option<u64>) -> Cookie<'static> {
         let mut c = Cookie::build((name, value))
-            .path("/")
+            .path(self.path.clone())
             .http_only(true)
             .secure(self.secure)
             // Lax: the callback is a top-level GET navigation from Keycloak.
@@ -332,7 +377,7 @@ mod tests {
     use super::*;
 
     fn cookies() -> LoginCookies {
-        LoginCookies::new(&SecretString::from("k".repeat(32)), 600, true).unwrap()
+        LoginCookies::new(&SecretString::from("k".repeat(32)), 600, true, "").unwrap()
     }
 
     /// Turns `Set-Cookie` values into the `Cookie` header a browser would send next.
@@ -352,6 +397,26 @@ mod tests {
 
     fn room(name: &str) -> RoomName {
         RoomName::parse(name).unwrap()
+    }
+
+    #[test]
+    fn logout_hints_are_opaque_and_authenticated() {
+        let c = cookies();
+        let tenant = Tenant::parse("acme").unwrap();
+        let hint = c.seal_hint(&SecretString::from("eyJ.id.token"), Some(&tenant));
+        assert!(
+            !hint.contains("eyJ"),
+            "the ID token is not readable in the hint"
+        );
+        let (token, t) = c.open_hint(&hint).unwrap();
+        assert_eq!(token.expose_secret(), "eyJ.id.token");
+        assert_eq!(t.as_deref(), Some("acme"));
+        let other = LoginCookies::new(&SecretString::from("z".repeat(32)), 600, true, "").unwrap();
+        assert!(other.open_hint(&hint).is_none());
+        assert!(c.open_hint("eyJ.forged").is_none());
+        let mut bad = hint.clone();
+        bad.replace_range(..1, if hint.starts_with('A') { "B" } else { "A" });
+        assert!(c.open_hint(&bad).is_none());
     }
 
     #[test]
@@ -411,7 +476,8 @@ mod tests {
             c.finish(&login.state, Some(&tampered), 1001).unwrap_err(),
             LoginLookup::Unknown
         );
-        let other_key = LoginCookies::new(&SecretString::from("z".repeat(32)), 600, true).unwrap();
+        let other_key =
+            LoginCookies::new(&SecretString::from("z".repeat(32)), 600, true, "").unwrap();
         assert_eq!(
             other_key
                 .finish(&login.state, Some(&header), 1001)
@@ -470,6 +536,6 @@ mod tests {
 
     #[test]
     fn short_keys_are_refused() {
-        assert!(LoginCookies::new(&SecretString::from("short"), 600, true).is_err());
+        assert!(LoginCookies::new(&SecretString::from("short"), 600, true, "").is_err());
     }
 }

@@ -43,6 +43,12 @@ pub struct Shared {
     pub policy: Policy,
     /// The token inspector is on (the callback then also leaves the rules' explanation).
     pub inspector: bool,
+    /// The path the bridge is served under (`""` or e.g. `/auth`), for links in pages.
+    pub base: String,
+    /// The Jitsi origin when the bridge is served under it (inline login is possible).
+    pub inline_origin: Option<String>,
+    /// The bridge's own "logged out" page, where an inline logout must end.
+    pub own_logged_out: Url,
 }
 
 impl Shared {

@@ -33,10 +33,9 @@ pub async fn finish(
     let state = params.get("state").map(String::as_str).unwrap_or("");
     // Whatever happens below, this login's cookie is spent.
     let clear = app.logins.removal_for_state(state);
-    let mut response = match run(&app, &params, state, &headers).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    };
+    let mut popup = false;
+    let result = run(&app, &params, state, &headers, &mut popup).await;
+    let mut response = crate::http::login::respond(result, popup);
     if let Some(c) = clear.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -48,6 +47,7 @@ async fn run(
     params: &HashMap<String, String>,
     state: &str,
     headers: &HeaderMap,
+    popup: &mut bool,
 ) -> Result<Response, AppError> {
     if state.is_empty() {
         return Err(AppError::MissingParameter("state"));
@@ -59,6 +59,7 @@ async fn run(
         .logins
         .finish(state, cookie_header, now)
         .map_err(AppError::UnknownLogin)?;
+    *popup = login.popup;
     // Both were valid when the login started; parsing again keeps them typed.
     let room = RoomName::parse(&login.room)?;
     let tenant = login
@@ -173,6 +174,7 @@ async fn run(
         tenant = tenant.as_ref().map(Tenant::as_str).unwrap_or(""),
         role = ?role,
         client = ?login.client,
+        popup = login.popup,
     );
     // Remember the ID token (sealed) so that /logout can end the Keycloak session without
     // asking the user to confirm.
@@ -184,9 +186,20 @@ async fn run(
         // Demo aid: the inspector page shows why the token looks the way it does.
         cookies.push(app.logins.seal(EXPLAIN_COOKIE, &decision.explain(), 600));
     }
-    let mut response = match app.target.app_url(&target, login.client) {
-        Some(app_url) => return_to_app(&app_url, target.as_str())?,
-        None => redirect(target.as_str(), &[])?,
+    let inline_origin = app.inline_origin.as_deref().filter(|_| login.popup);
+    let mut response = match (inline_origin, app.target.app_url(&target, login.client)) {
+        (Some(origin), _) => {
+            let hint = app.logins.seal_hint(&verified.id_token, tenant.as_ref());
+            crate::http::inline::success(
+                app,
+                origin,
+                token.expose_secret(),
+                &hint,
+                target.as_str(),
+            )?
+        }
+        (None, Some(app_url)) => return_to_app(app, &app_url, target.as_str())?,
+        (None, None) => redirect(target.as_str(), &[])?,
     };
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(&c) {
@@ -199,8 +212,12 @@ async fn run(
 /// Jitsi's desktop and mobile apps sent the user to the system browser; the way back is the
 /// app's URL scheme. Browsers only follow such links after a click, so this is a page with a
 /// button (and a link to continue in the browser instead).
-fn return_to_app(app_url: &str, web_url: &str) -> Result<Response, AppError> {
-    let page = ReturnToAppPage { app_url, web_url };
+fn return_to_app(app: &AppState, app_url: &str, web_url: &str) -> Result<Response, AppError> {
+    let page = ReturnToAppPage {
+        base: &app.base,
+        app_url,
+        web_url,
+    };
     let html = page
         .render()
         .map_err(|e| AppError::Internal(e.to_string()))?;

@@ -5,6 +5,7 @@
 //! request id, writes the single log line and renders the askama error page. Users see a fixed,
 //! plain-language message per variant; causes go to the log only.
 
+use crate::http::inline::Popup;
 use crate::http::pages::ErrorPage;
 use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state::StateError;
@@ -59,6 +60,12 @@ pub enum AppError {
     BadInspectedToken(String),
     #[error("no such page")]
     NotFound,
+    #[error(
+        "Jitsi asked for an inline (pop-up) login, but the bridge is not served under the Jitsi \
+         origin, so Jitsi would ignore the result; serve it under a path of the Jitsi site or \
+         turn tokenAuthInline off"
+    )]
+    InlineUnavailable,
 }
 
 /// Every `kind` a login route can fail with (the `reason` label of the failed-logins counter):
@@ -75,6 +82,7 @@ pub const FAILURE_KINDS: &[&str] = &[
     "login_cancelled",
     "idp_error",
     "issuer_mismatch",
+    "inline_unavailable",
     "idp_unavailable",
     "exchange_refused",
     "id_token_invalid",
@@ -110,6 +118,7 @@ impl AppError {
             | AppError::UnknownLogin(_)
             | AppError::MissingParameter(_)
             | AppError::IssuerMismatch { .. }
+            | AppError::InlineUnavailable
             | AppError::BadInspectedToken(_) => StatusCode::BAD_REQUEST,
             AppError::LoginCancelled { .. } | AppError::Denied { .. } => StatusCode::FORBIDDEN,
             AppError::IdpError { code, .. } if code == "temporarily_unavailable" => {
@@ -163,6 +172,7 @@ impl AppError {
             AppError::NoSubject => ("no_subject", "The login could not be verified", "The login server sent an identity without a user id.".into(), None),
             AppError::Internal(_) => ("internal", "Something went wrong", "The bridge hit an internal error. Please try again; if it keeps happening, tell your administrator the request id below.".into(), None),
             AppError::BadInspectedToken(_) => ("bad_token", "This token is not valid", "The token could not be verified with this bridge's key, or it has expired.".into(), None),
+            AppError::InlineUnavailable => ("inline_unavailable", "This login window cannot be used", "The meeting opened the login in a separate window, which this login service does not support here. Please tell your administrator the request id below; closing this window and opening the meeting link in the browser works meanwhile.".into(), None),
             AppError::NotFound => ("not_found", "Page not found", "There is nothing here. Meeting links look like /room/<name>.".into(), None),
         };
         ErrorInfo {
@@ -183,18 +193,18 @@ pub struct Retry {
 }
 
 impl Retry {
-    /// `/room/[<tenant>/]<name>`, each part encoded as one path segment.
-    pub fn link(&self) -> String {
+    /// `<base>/room/[<tenant>/]<name>`, each part encoded as one path segment.
+    pub fn link(&self, base: &str) -> String {
         let segment = |s: &str| {
             percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
         };
         match &self.tenant {
             Some(t) => format!(
-                "/room/{}/{}",
+                "{base}/room/{}/{}",
                 segment(t.as_str()),
                 segment(self.room.as_str())
             ),
-            None => format!("/room/{}", segment(self.room.as_str())),
+            None => format!("{base}/room/{}", segment(self.room.as_str())),
         }
     }
 }
@@ -224,7 +234,8 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     let login_route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .is_some_and(|p| p.as_str().starts_with("/room/") || p.as_str() == "/callback");
+        .and_then(|p| p.as_str().strip_prefix(app.base.as_str()))
+        .is_some_and(|p| p.starts_with("/room/") || p == "/callback");
     let mut response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -245,14 +256,23 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     } else {
         tracing::warn!(kind = info.kind, status = status.as_u16(), cause = %info.cause, "request refused");
     }
-    let retry_link = info.retry.as_ref().map(Retry::link);
+    let retry_link = info.retry.as_ref().map(|r| r.link(&app.base));
+    // A failed pop-up login also tells the Jitsi window that opened it.
+    let post = app
+        .inline_origin
+        .as_deref()
+        .filter(|_| response.extensions().get::<Popup>().is_some())
+        .map(|origin| crate::http::inline::error_message(origin, info.title));
     // Offered only when the Jitsi side lets people in without a token (`guests.enabled`).
     let guest_link = info
         .retry
         .as_ref()
         .filter(|_| app.guests)
         .map(|r| app.target.guest_url(&r.room, r.tenant.as_ref()).to_string());
+    let popup = post.is_some();
     let page = ErrorPage {
+        base: &app.base,
+        post,
         title: info.title,
         message: &info.message,
         retry: retry_link.as_deref(),
@@ -269,6 +289,9 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     parts.headers.remove(header::CONTENT_LENGTH);
+    if popup {
+        crate::http::inline::allow_jitsi_window(&mut parts.headers, false);
+    }
     Response::from_parts(parts, Html(body).into_response().into_body())
 }
 

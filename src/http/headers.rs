@@ -1,7 +1,8 @@
 //! Security headers on every response.
 //!
 //! The pages load nothing but the bridge's own stylesheet, so the CSP forbids everything else,
-//! including inline script. `no-referrer` keeps the `?jwt=` URL out of `Referer` headers, and
+//! including inline script. The few pages of Jitsi's inline login set their own exceptions
+//! (the bridge's own script, the opener kept, framing by their own origin), which stand. `no-referrer` keeps the `?jwt=` URL out of `Referer` headers, and
 //! `no-store` keeps login redirects and pages out of caches.
 
 use axum::extract::Request;
@@ -18,11 +19,15 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
-    set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    // The pages of Jitsi's inline login set their own, narrower exceptions (`http::inline`).
+    let default = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    default(h, header::CONTENT_SECURITY_POLICY, CSP);
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(
+    default(h, header::X_FRAME_OPTIONS, "DENY");
+    default(
         h,
         HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",

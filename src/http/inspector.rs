@@ -73,6 +73,7 @@ pub async fn inspect(
         .open(EXPLAIN_COOKIE, cookie_header)
         .unwrap_or_default();
     let page = InspectPage {
+        base: &app.base,
         explanation,
         room: &room,
         header,

@@ -18,10 +18,14 @@ pub async fn room(
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Response, AppError> {
+) -> Response {
+    let popup = is_popup(query.as_deref());
     // A path that is not valid UTF-8 after decoding is a bad room name like any other.
-    let Path(room) = path.map_err(|_| AppError::BadRoom(RoomError::Undecodable))?;
-    begin(&app, None, &room, query.as_deref(), &headers).await
+    let result = match path {
+        Ok(Path(room)) => begin(&app, None, &room, query.as_deref(), &headers, popup).await,
+        Err(_) => Err(AppError::BadRoom(RoomError::Undecodable)),
+    };
+    respond(result, popup)
 }
 
 pub async fn tenant_room(
@@ -29,9 +33,44 @@ pub async fn tenant_room(
     path: Result<Path<(String, String)>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Response, AppError> {
-    let Path((tenant, room)) = path.map_err(|_| AppError::BadRoom(RoomError::Undecodable))?;
-    begin(&app, Some(&tenant), &room, query.as_deref(), &headers).await
+) -> Response {
+    let popup = is_popup(query.as_deref());
+    let result = match path {
+        Ok(Path((tenant, room))) => {
+            begin(
+                &app,
+                Some(&tenant),
+                &room,
+                query.as_deref(),
+                &headers,
+                popup,
+            )
+            .await
+        }
+        Err(_) => Err(AppError::BadRoom(RoomError::Undecodable)),
+    };
+    respond(result, popup)
+}
+
+/// jitsi-meet's inline login appends `&nonce=<hex>` to `tokenAuthUrl` and nothing else does
+/// (`authentication/actions.web.ts`, `loginWithPopup`). Its value is not used: the bridge's
+/// own nonce protects the ID token, and the result goes only to the Jitsi origin.
+fn is_popup(query: Option<&str>) -> bool {
+    query.is_some_and(|q| query_param(q, "nonce").is_some())
+}
+
+/// An error in a pop-up login is also told to the Jitsi page that opened it.
+pub fn respond(result: Result<Response, AppError>, popup: bool) -> Response {
+    match result {
+        Ok(r) => r,
+        Err(e) => {
+            let mut r = e.into_response();
+            if popup {
+                r.extensions_mut().insert(crate::http::inline::Popup);
+            }
+            r
+        }
+    }
 }
 
 async fn begin(
@@ -40,7 +79,11 @@ async fn begin(
     raw_room: &str,
     query: Option<&str>,
     headers: &HeaderMap,
+    popup: bool,
 ) -> Result<Response, AppError> {
+    if popup && app.inline_origin.is_none() {
+        return Err(AppError::InlineUnavailable);
+    }
     let room = RoomName::parse(raw_room)?;
     let tenant = tenant
         .map(Tenant::parse)
@@ -58,7 +101,8 @@ async fn begin(
     };
     let realm = app.realm(info.tenant.as_ref());
     let now = app.clock.now();
-    let login = PendingLogin::new(&room, now).with_state(info);
+    let mut login = PendingLogin::new(&room, now).with_state(info);
+    login.popup = popup;
     let authorize = realm.oidc.authorize_url(&login).await.map_err(|e| {
         let tenant = login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok());
         AppError::Oidc(
@@ -78,6 +122,7 @@ async fn begin(
         room = room.backend_safe(),
         tenant = login.tenant.as_deref().unwrap_or(""),
         client = ?login.client,
+        popup,
     );
     redirect(authorize.as_str(), &set_cookies)
 }

@@ -1,40 +1,95 @@
 //! `GET /logout` (Jitsi's `tokenLogoutUrl`): end the Keycloak session by RP-initiated logout
 //! and land on the configured page. `GET /logged-out` is the bridge's own landing page.
+//!
+//! Jitsi's inline logout loads `tokenLogoutUrl?id_token_hint=<idToken>` in a hidden frame, with
+//! the sealed hint the inline login gave it (`http::inline`); that logout ends on the bridge's
+//! own page, which tells the Jitsi window `{type: 'logout-success'}`.
 
 use crate::http::error::AppError;
-use crate::http::login::redirect;
+use crate::http::inline;
+use crate::http::login::{query_param, redirect};
 use crate::http::pages::LoggedOutPage;
 use crate::jitsi::tenant::Tenant;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
 
-pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn logout(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let query = query.unwrap_or_default();
+    let inline_hint = query_param(&query, "id_token_hint");
+    let inline = inline_hint.is_some() && app.inline_origin.is_some();
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let session = app.logins.session(cookie_header);
+    // The hint Jitsi hands back first (it names the session Jitsi holds a token for), then
+    // the browser's session cookie.
+    let session = inline_hint
+        .as_deref()
+        .and_then(|h| app.logins.open_hint(h))
+        .or_else(|| app.logins.session(cookie_header));
     let tenant = session
         .as_ref()
         .and_then(|(_, t)| t.as_deref())
         .and_then(|t| Tenant::parse(t).ok());
     let realm = app.realm(tenant.as_ref());
     let hint = session.as_ref().map(|(token, _)| token.expose_secret());
-    let keycloak = realm
-        .oidc
-        .logout_url(hint, &app.logout_redirect)
-        .await
-        .map_err(|e| AppError::Oidc(e, None))?;
-    tracing::info!(target: AUDIT, event = "logout", realm = %realm.name, with_hint = hint.is_some());
-    let target = keycloak.unwrap_or_else(|| app.logout_redirect.clone());
+    let (after, state) = if inline {
+        (&app.own_logged_out, Some(inline::LOGOUT_STATE))
+    } else {
+        (&app.logout_redirect, None)
+    };
+    // Without a hint Keycloak would ask the user to confirm, which a hidden frame never shows:
+    // an inline logout without one ends here, and says so in the log.
+    let keycloak = if inline && hint.is_none() {
+        tracing::warn!(
+            target: AUDIT,
+            event = "logout",
+            realm = %realm.name,
+            inline,
+            "inline logout without a usable ID token: the Keycloak session was not ended"
+        );
+        None
+    } else {
+        realm
+            .oidc
+            .logout_url(hint, after, state)
+            .await
+            .map_err(|e| AppError::Oidc(e, None))?
+    };
+    tracing::info!(target: AUDIT, event = "logout", realm = %realm.name, with_hint = hint.is_some(), inline);
+    let target = keycloak.unwrap_or_else(|| {
+        let mut url = after.clone();
+        if let Some(s) = state {
+            url.query_pairs_mut().append_pair("state", s);
+        }
+        url
+    });
     redirect(target.as_str(), &[app.logins.session_removal()])
 }
 
-pub async fn logged_out() -> Result<Response, AppError> {
-    let html = LoggedOutPage
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Html(html).into_response())
+pub async fn logged_out(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let inline_origin = app.inline_origin.as_deref().filter(|_| {
+        query_param(query.as_deref().unwrap_or(""), "state").as_deref()
+            == Some(inline::LOGOUT_STATE)
+    });
+    let html = LoggedOutPage {
+        base: &app.base,
+        post: inline_origin.map(inline::logout_message),
+    }
+    .render()
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut response = Html(html).into_response();
+    if inline_origin.is_some() {
+        inline::allow_jitsi_window(response.headers_mut(), true);
+    }
+    Ok(response)
 }

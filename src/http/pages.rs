@@ -1,22 +1,38 @@
 //! The HTML pages (askama templates under `templates/`). Every value is HTML-escaped by
-//! askama; the pages load no script and only the bridge's own stylesheet.
+//! askama; the pages load only the bridge's own stylesheet, and the pages of Jitsi's inline
+//! login also the bridge's own `inline.js`, which reads its data from an attribute.
+//! `base` is the path the bridge is served under (`""` or e.g. `/auth`).
 
 use askama::Template;
+
+/// What a page of Jitsi's inline login hands to the Jitsi window (see `http::inline`).
+pub struct PostMessage {
+    /// The only origin the message may go to: Jitsi's.
+    pub origin: String,
+    /// The message, as JSON.
+    pub message: String,
+    /// Where to go instead when no Jitsi window is there to receive it.
+    pub fallback: Option<String>,
+}
 
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
+    pub base: &'a str,
     pub title: &'a str,
     pub message: &'a str,
     pub retry: Option<&'a str>,
     pub guest: Option<&'a str>,
     pub request_id: &'a str,
     pub status: u16,
+    pub post: Option<PostMessage>,
 }
 
 #[derive(Template)]
 #[template(path = "index.html")]
-pub struct IndexPage;
+pub struct IndexPage<'a> {
+    pub base: &'a str,
+}
 
 /// One claim row of the token inspector.
 pub struct ClaimRow {
@@ -27,6 +43,7 @@ pub struct ClaimRow {
 #[derive(Template)]
 #[template(path = "inspect.html")]
 pub struct InspectPage<'a> {
+    pub base: &'a str,
     pub room: &'a str,
     /// Why the rules decided as they did (empty when not known).
     pub explanation: String,
@@ -39,10 +56,22 @@ pub struct InspectPage<'a> {
 #[derive(Template)]
 #[template(path = "return_to_app.html")]
 pub struct ReturnToAppPage<'a> {
+    pub base: &'a str,
     pub app_url: &'a str,
     pub web_url: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "logged_out.html")]
-pub struct LoggedOutPage;
+pub struct LoggedOutPage<'a> {
+    pub base: &'a str,
+    pub post: Option<PostMessage>,
+}
+
+/// The end of a successful inline login, in the pop-up.
+#[derive(Template)]
+#[template(path = "inline_done.html")]
+pub struct InlineDonePage<'a> {
+    pub base: &'a str,
+    pub post: PostMessage,
+}

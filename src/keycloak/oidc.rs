@@ -230,6 +230,7 @@ impl Oidc {
         &self,
         id_token_hint: Option<&str>,
         post_logout: &Url,
+        state: Option<&str>,
     ) -> Result<Option<Url>, OidcError> {
         let provider = self.provider().await?;
         let Some(mut url) = provider.end_session.clone() else {
@@ -243,6 +244,10 @@ impl Oidc {
             }
             q.append_pair("client_id", &self.settings.client_id);
             q.append_pair("post_logout_redirect_uri", post_logout.as_str());
+            // Returned to `post_logout` as `?state=` (RP-Initiated Logout 1.0, section 2).
+            if let Some(state) = state {
+                q.append_pair("state", state);
+            }
         }
         Ok(Some(url))
     }

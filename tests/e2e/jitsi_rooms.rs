@@ -46,7 +46,7 @@ const CASES: &[Case] = &[
     },
     Case {
         what: "Café Zürich with settings from the hash (facts §1 worked example)",
-        request: "/room/Caf%C3%A9%20Z%C3%BCrich?state=%7B%22room%22%3A%22Caf%25C3%25A9%2520Z%25C3%25BCrich%22%2C%22roomSafe%22%3A%22caf%25c3%25a9%2520z%25c3%25bcrich%22%2C%22tenant%22%3A%22acme%22%2C%22config.startWithAudioMuted%22%3Atrue%2C%22config.prejoinConfig.enabled%22%3Afalse%2C%22config.subject%22%3A%22Weekly%22%2C%22interfaceConfig.SHOW_JITSI_WATERMARK%22%3Afalse%7D&nonce=4b1f0e4c2a7d9e8f3c6b5a4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f",
+        request: "/room/Caf%C3%A9%20Z%C3%BCrich?state=%7B%22room%22%3A%22Caf%25C3%25A9%2520Z%25C3%25BCrich%22%2C%22roomSafe%22%3A%22caf%25c3%25a9%2520z%25c3%25bcrich%22%2C%22tenant%22%3A%22acme%22%2C%22config.startWithAudioMuted%22%3Atrue%2C%22config.prejoinConfig.enabled%22%3Afalse%2C%22config.subject%22%3A%22Weekly%22%2C%22interfaceConfig.SHOW_JITSI_WATERMARK%22%3Afalse%7D",
         lands_at: "/acme/Caf%C3%A9%20Z%C3%BCrich",
         room_safe: "caf%c3%a9%20z%c3%bcrich",
         tenant: Some("acme"),
@@ -87,8 +87,8 @@ const CASES: &[Case] = &[
         tenant: None,
     },
     Case {
-        what: "a returning inline login: refreshToken in the state, nonce in the URL",
-        request: "/room/Quarterly%20Review?state=%7B%22refreshToken%22%3A%22eyJhbGciOiJIUzUxMiJ9.e30.c2ln%22%2C%22room%22%3A%22Quarterly%2520Review%22%2C%22roomSafe%22%3A%22quarterly%2520review%22%2C%22tenant%22%3A%22acme%22%2C%22config.prejoinConfig.enabled%22%3Afalse%7D&nonce=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        what: "a refreshToken left in the state by an earlier inline login (ignored)",
+        request: "/room/Quarterly%20Review?state=%7B%22refreshToken%22%3A%22eyJhbGciOiJIUzUxMiJ9.e30.c2ln%22%2C%22room%22%3A%22Quarterly%2520Review%22%2C%22roomSafe%22%3A%22quarterly%2520review%22%2C%22tenant%22%3A%22acme%22%2C%22config.prejoinConfig.enabled%22%3Afalse%7D",
         lands_at: "/acme/Quarterly%20Review",
         room_safe: "quarterly%20review",
         tenant: Some("acme"),
@@ -195,4 +195,23 @@ async fn a_state_for_another_room_is_still_refused() {
         .await
         .unwrap();
     assert_error_page(resp, reqwest::StatusCode::BAD_REQUEST, "roomSafe").await;
+}
+
+/// `&nonce=` means Jitsi opened the login in a pop-up (`tokenAuthInline`), whose result it
+/// takes only from a page of its own origin. A bridge on another origin says so at once
+/// instead of logging the user in to a pop-up that Jitsi would ignore.
+#[tokio::test]
+async fn an_inline_login_to_a_bridge_on_another_origin_is_refused_clearly() {
+    let bridge = Bridge::spawn("").await;
+    let client = browser();
+    let resp = client
+        .get(bridge.url("/room/QuarterlyReview?state=%7B%22room%22%3A%22QuarterlyReview%22%2C%22roomSafe%22%3A%22quarterlyreview%22%2C%22config.prejoinConfig.enabled%22%3Afalse%7D&nonce=4b1f0e4c2a7d9e8f3c6b5a4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f"))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_error_page(resp, reqwest::StatusCode::BAD_REQUEST, "separate window").await;
+    assert!(
+        !body.contains("<script"),
+        "no message to any window: {body}"
+    );
 }
