@@ -59,18 +59,19 @@ fn is_popup(query: Option<&str>) -> bool {
     query.is_some_and(|q| query_param(q, "nonce").is_some())
 }
 
-/// An error in a pop-up login is also told to the Jitsi page that opened it.
+/// In a pop-up login, every response keeps the pop-up's link to the Jitsi window (browsers
+/// cut it at any response, redirects included, with a strict opener policy), and an error is
+/// also told to that window.
 pub fn respond(result: Result<Response, AppError>, popup: bool) -> Response {
-    match result {
+    let mut r = match result {
         Ok(r) => r,
-        Err(e) => {
-            let mut r = e.into_response();
-            if popup {
-                r.extensions_mut().insert(crate::http::inline::Popup);
-            }
-            r
-        }
+        Err(e) => e.into_response(),
+    };
+    if popup {
+        r.extensions_mut().insert(crate::http::inline::Popup);
+        crate::http::inline::allow_jitsi_window(r.headers_mut(), false);
     }
+    r
 }
 
 async fn begin(

@@ -23,15 +23,21 @@ fn chromium_path() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
-#[tokio::test]
-async fn chromium_logs_in_through_the_keycloak_form_and_lands_in_the_room() {
-    let bridge = Bridge::spawn_with(|t| {
-        t.replace(
-            "url = \"https://meet.example.test\"",
-            "url = \"http://127.0.0.1:9/jitsi\"",
-        )
-    })
-    .await;
+/// A running chromedriver and headless Chromium with a fresh profile; dropped, it stops both
+/// (call `quit` on the driver first).
+pub struct Chromium {
+    pub driver: WebDriver,
+    _chromedriver: Driver,
+    profile: std::path::PathBuf,
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+pub async fn chromium(name: &str) -> Chromium {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -48,9 +54,10 @@ async fn chromium_logs_in_through_the_keycloak_form_and_lands_in_the_room() {
                 chromedriver_path()
             )
         });
-    let _driver = Driver(child);
+    let chromedriver = Driver(child);
 
-    let profile = std::env::temp_dir().join(format!("bridge-chromium-{}", std::process::id()));
+    let profile =
+        std::env::temp_dir().join(format!("bridge-chromium-{name}-{}", std::process::id()));
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary(&chromium_path()).unwrap();
     for arg in [
@@ -81,6 +88,24 @@ async fn chromium_logs_in_through_the_keycloak_form_and_lands_in_the_room() {
         }
     }
     let driver = driver.expect("chromedriver did not come up");
+    Chromium {
+        driver,
+        _chromedriver: chromedriver,
+        profile,
+    }
+}
+
+#[tokio::test]
+async fn chromium_logs_in_through_the_keycloak_form_and_lands_in_the_room() {
+    let bridge = Bridge::spawn_with(|t| {
+        t.replace(
+            "url = \"https://meet.example.test\"",
+            "url = \"http://127.0.0.1:9/jitsi\"",
+        )
+    })
+    .await;
+    let browser = chromium("form").await;
+    let driver = &browser.driver;
     let result = async {
         driver.goto(bridge.url("/room/Browser%20Room")).await?;
         let user = driver.query(By::Id("username")).first().await?;
@@ -107,8 +132,7 @@ async fn chromium_logs_in_through_the_keycloak_form_and_lands_in_the_room() {
         WebDriverResult::Ok(url)
     }
     .await;
-    let _ = driver.quit().await;
-    let _ = std::fs::remove_dir_all(&profile);
+    let _ = browser.driver.clone().quit().await;
     let url = result.expect("browser flow");
     assert_eq!(url.path(), "/jitsi/Browser%20Room", "{url}");
     let jwt = url

@@ -9,6 +9,7 @@ mod binary;
 mod browser;
 mod helpers;
 mod hostile;
+mod inline_login;
 mod jitsi_flows;
 #[path = "../support/jitsi_model.rs"]
 mod jitsi_model;
