@@ -257,3 +257,30 @@ fn who_moderates_is_printed_as_a_coherent_set() {
         assert!(p.text.contains("checked against jitsi-meet 2026-07"));
     }
 }
+
+#[test]
+fn inline_login_is_printed_only_for_a_bridge_under_the_jitsi_origin() {
+    let p = print(BASE, "inline-off");
+    assert!(!p.text.contains("config.tokenAuthInline = true"));
+    assert!(p.text.contains("Leave config.tokenAuthInline unset"));
+
+    let under = BASE.replace(
+        "public_url = \"https://bridge.example.org\"",
+        "public_url = \"https://meet.example.org/auth\"",
+    );
+    let p = print(&under, "inline-on");
+    assert!(
+        p.text.contains("config.tokenAuthInline = true;"),
+        "{}",
+        p.text
+    );
+    assert!(p.text.contains("location /auth/ {"));
+    assert_eq!(
+        p.env["TOKEN_AUTH_URL"], "https://meet.example.org/auth/room/{room}?state={state}",
+        "the tokenAuthUrl has a `?`, which the pop-up's `&nonce=` needs"
+    );
+    assert!(
+        p.text
+            .contains("config.tokenLogoutUrl = 'https://meet.example.org/auth/logout';")
+    );
+}

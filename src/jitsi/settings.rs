@@ -334,6 +334,26 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
     }
     let _ = writeln!(out, "config.tokenAuthUrl = '{token_auth_url}';");
     let _ = writeln!(out, "config.tokenLogoutUrl = '{logout_url}';");
+    match config.inline_origin() {
+        Some(_) => {
+            let base = config.base_path();
+            let _ = writeln!(
+                out,
+                "// The bridge is served under the Jitsi origin, so Jitsi may log in in a pop-up\n\
+                 // and log out in a hidden frame (jitsi-meet 2026):\n\
+                 config.tokenAuthInline = true;\n\
+                 // The web server of the Jitsi site passes {base}/ to the bridge unchanged, e.g. nginx:\n\
+                 //   location {base}/ {{ proxy_pass http://<bridge address>; proxy_set_header Host $host; }}"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "// Leave config.tokenAuthInline unset: Jitsi accepts a pop-up login only from a page\n\
+                 // of its own origin; serve the bridge under it (public_url = <jitsi url>/auth) for that."
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "// Jitsi shows its Logout button only when the token has context.user.email; the bridge\n\
