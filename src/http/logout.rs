@@ -51,18 +51,19 @@ pub async fn logout(
             target: AUDIT,
             event = "logout",
             realm = %realm.name,
+            with_hint = false,
             inline,
             "inline logout without a usable ID token: the Keycloak session was not ended"
         );
         None
     } else {
+        tracing::info!(target: AUDIT, event = "logout", realm = %realm.name, with_hint = hint.is_some(), inline);
         realm
             .oidc
             .logout_url(hint, after, state)
             .await
             .map_err(|e| AppError::Oidc(e, None))?
     };
-    tracing::info!(target: AUDIT, event = "logout", realm = %realm.name, with_hint = hint.is_some(), inline);
     let target = keycloak.unwrap_or_else(|| {
         let mut url = after.clone();
         if let Some(s) = state {

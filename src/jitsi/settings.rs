@@ -95,15 +95,7 @@ impl JitsiCase {
             }
         }
         let tenants = if self.tenants {
-            format!(
-                "configured: {}",
-                config
-                    .tenants
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            format!("configured: {}", tenant_names(config))
         } else {
             "none configured (links to /<tenant>/<room> still work)".to_owned()
         };
@@ -116,6 +108,16 @@ impl JitsiCase {
         );
         out
     }
+}
+
+/// The configured tenants, for comments.
+fn tenant_names(config: &Config) -> String {
+    config
+        .tenants
+        .keys()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Renders the settings. Secrets are shown only when `with_secrets` (the shared HMAC secret
@@ -224,12 +226,7 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
             "# Tenants with their own realm: {}. Prosody accepts one secret or key server;\n\
              # give tenants with their own HMAC secret their own Jitsi (or use RS256 everywhere:\n\
              # all keys are published at the same key server).",
-            config
-                .tenants
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            tenant_names(config)
         );
     }
 

@@ -1,0 +1,337 @@
+//! Configuration: loaded in layers (built-in defaults, then a TOML file, then `BRIDGE_*`
+//! environment variables with `__` between levels), then checked as a whole. Every problem is
+//! collected and reported at once, each naming its key and environment variable, so an admin
+//! fixes a broken file in one pass. Secrets can come from files (`<key>_file`) and are held as
+//! [`SecretString`]s that never print.
+
+use crate::jitsi::room_url::{JitsiTarget, TokenPlacement};
+use crate::jitsi::tenant::Tenant;
+use crate::jitsi::token::TokenSettings;
+use crate::rules::{Access, JITSI_FEATURES, ModeratorPolicy, Policy, Rule, Who};
+use crate::signing::{KeyFile, Signer, SigningAlgorithm};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use figment::value::{Dict, Value};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::{Host, Url};
+
+mod reader;
+#[cfg(test)]
+mod tests;
+mod values;
+
+use reader::Reader;
+
+/// Prefix of the environment variables read as configuration.
+pub const ENV_PREFIX: &str = "BRIDGE_";
+/// Environment variable naming the config file when `--config` is not given.
+pub const CONFIG_FILE_ENV: &str = "BRIDGE_CONFIG";
+/// Shortest accepted shared secret or cookie key, in bytes (HS256 wants at least 256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+/// The secrets `config.example.toml` ships with: a copied file must not run with them.
+const PLACEHOLDER_SECRETS: &[&str] = &[
+    "change-me",
+    "change-me-to-at-least-32-random-bytes",
+    "change-me-to-the-same-secret-as-prosody",
+];
+/// Default lifetime of a Jitsi token. Prosody checks the token again whenever a session
+/// resumes (a network change, a laptop waking up), and an expired one forces a new login in
+/// the middle of the meeting; so the default covers a working day of meetings. A token opens
+/// only its own room, which bounds what a copied one is worth.
+pub const DEFAULT_TOKEN_TTL_SECS: u64 = 8 * 3600;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub login: LoginConfig,
+    pub jitsi: JitsiConfig,
+    /// Keycloak, signing and moderator settings for rooms without a configured tenant.
+    pub realm: RealmConfig,
+    /// Tenants (lower case) with settings of their own; missing keys inherit from `realm`.
+    pub tenants: BTreeMap<String, RealmConfig>,
+    /// `[access]` and `[[rules]]`, shared by all realms.
+    pub policy: Policy,
+    pub inspector_enabled: bool,
+    /// `logout.redirect_url`; `None` means the bridge's own `/logged-out` page.
+    pub logout_redirect_url: Option<Url>,
+    pub guests_enabled: bool,
+    pub log: LogConfig,
+}
+
+/// One organisation: its Keycloak realm and client, its Jitsi signing settings and who
+/// moderates.
+#[derive(Debug, Clone)]
+pub struct RealmConfig {
+    pub oidc: OidcConfig,
+    pub token: TokenSettings,
+    pub signer: Signer,
+    pub moderators: ModeratorPolicy,
+}
+
+/// One `[[rules]]` entry as written.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleConfig {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    rooms: Vec<String>,
+    #[serde(default)]
+    tenants: Vec<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    realm_roles: Vec<String>,
+    #[serde(default)]
+    client_roles: Vec<String>,
+    #[serde(default)]
+    email_domains: Vec<String>,
+    #[serde(default)]
+    require_verified_email: bool,
+    #[serde(default = "yes")]
+    allow: bool,
+    #[serde(default)]
+    moderator: Option<bool>,
+    #[serde(default)]
+    features: BTreeMap<String, bool>,
+    #[serde(default)]
+    lobby_bypass: Option<bool>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    token_ttl_secs: Option<u64>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One entry of `jitsi.signing_keys`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFileConfig {
+    kid: String,
+    private_key_file: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Where `/metrics` is served; `None` turns metrics off.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The bridge's own public URL; `/callback` is derived from it. Never taken from `Host`.
+    pub public_url: Url,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Clone)]
+pub struct OidcConfig {
+    /// Exactly as configured: OIDC compares issuers as strings, and `Url` would add a `/` to
+    /// an issuer at a bare origin (`https://accounts.google.com`).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub scopes: Vec<String>,
+    pub http_timeout_secs: u64,
+}
+
+impl fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer.as_str())
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("http_timeout_secs", &self.http_timeout_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+pub struct LoginConfig {
+    pub cookie_key: SecretString,
+    pub ttl_secs: u64,
+}
+
+impl fmt::Debug for LoginConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginConfig")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JitsiConfig {
+    pub target: JitsiTarget,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter directive such as `info` or `info,jitsi_oidc_bridge=debug`.
+    pub level: String,
+}
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(
+                f,
+                "{} (env {}): {}",
+                self.key,
+                env_name(&self.key),
+                self.message
+            )
+        }
+    }
+}
+
+/// Everything wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<Problem>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration has {} problem(s):", self.0.len())?;
+        for p in &self.0 {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The environment variable that sets `key` (`jitsi.secret` → `BRIDGE_JITSI__SECRET`).
+pub fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "__"))
+}
+
+impl Config {
+    /// Loads from an optional TOML file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(vec![Problem {
+                    key: String::new(),
+                    message: format!(
+                        "config file {} does not exist or is not a file",
+                        path.display()
+                    ),
+                }]));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]));
+        Self::from_figment(&figment)
+    }
+
+    /// Every key the bridge reads, dotted (`jitsi.secret`), for documentation checks.
+    pub fn known_keys() -> Vec<String> {
+        let figment = Figment::new();
+        let mut r = Reader {
+            figment: &figment,
+            problems: Vec::new(),
+            known: BTreeSet::new(),
+        };
+        // Reading an empty configuration visits every key; the problems are irrelevant here.
+        let _ = r.read();
+        r.known.into_iter().collect()
+    }
+
+    /// Loads from TOML text alone (tests and tools).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(&Figment::from(Toml::string(text)))
+    }
+
+    fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            figment,
+            problems: Vec::new(),
+            known: BTreeSet::new(),
+        };
+        let config = r.read();
+        r.unknown_keys();
+        match config {
+            Some(c) if r.problems.is_empty() => Ok(c),
+            _ => Err(ConfigError(r.problems)),
+        }
+    }
+
+    /// `<public_url>/callback`, the redirect URI registered in Keycloak.
+    pub fn redirect_uri(&self) -> Url {
+        let mut url = self.server.public_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("callback");
+        }
+        url
+    }
+
+    /// The HMAC secret of a realm, for printing the Jitsi settings.
+    pub fn jitsi_secret_for(&self, realm: &RealmConfig) -> Option<SecretString> {
+        realm.signer.hmac_secret.clone()
+    }
+
+    /// Where Keycloak sends the browser after logout.
+    pub fn logout_redirect(&self) -> Url {
+        self.logout_redirect_url
+            .clone()
+            .unwrap_or_else(|| self.own_logged_out())
+    }
+
+    /// Whether cookies get the `Secure` flag.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.scheme() == "https"
+    }
+
+    /// The path the bridge is served under (`""` at the root, `/auth` for
+    /// `https://meet.example.org/auth/`): routes, cookies and links live below it.
+    pub fn base_path(&self) -> String {
+        self.server
+            .public_url
+            .path()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The bridge's own "logged out" page (Keycloak must list it as a post-logout redirect).
+    pub fn own_logged_out(&self) -> Url {
+        let mut url = self.server.public_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("logged-out");
+        }
+        url
+    }
+
+    /// The Jitsi origin, when the bridge is served under it: the condition for Jitsi's inline
+    /// (pop-up) login, which accepts the result only from a page of its own origin.
+    pub fn inline_origin(&self) -> Option<String> {
+        let jitsi = self.jitsi.target.base.origin();
+        (self.server.public_url.origin() == jitsi).then(|| jitsi.ascii_serialization())
+    }
+}

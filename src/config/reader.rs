@@ -1,0 +1,523 @@
+//! Reading the layered configuration key by key into a checked [`Config`]: the sections,
+//! realms and tenants, rules and signing keys.
+
+use super::*;
+
+/// Reads keys one by one so that every problem is collected, and remembers which keys exist
+/// so that anything else can be reported as unknown (usually a typo).
+pub(super) struct Reader<'a> {
+    pub(super) figment: &'a Figment,
+    pub(super) problems: Vec<Problem>,
+    pub(super) known: BTreeSet<String>,
+}
+
+impl Reader<'_> {
+    /// Reads and checks every key; `None` when something required is missing or invalid.
+    pub(super) fn read(&mut self) -> Option<Config> {
+        let r = self;
+        let listen = r.parsed::<SocketAddr>("server.listen", "127.0.0.1:3000");
+        let public_url = r
+            .required::<String>("server.public_url")
+            .and_then(|s| r.web_url("server.public_url", &s));
+        let request_timeout_secs = r.ranged("server.request_timeout_secs", 30, 1..=600);
+        let metrics_listen =
+            r.opt::<String>("metrics.listen")
+                .and_then(|text| match text.parse::<SocketAddr>() {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        r.problem("metrics.listen", format!("{text:?} is not valid: {e}"));
+                        None
+                    }
+                });
+
+        let cookie_key = r.secret("login.cookie_key", MIN_SECRET_BYTES);
+        let login_ttl = r.ranged("login.ttl_secs", 600, 30..=3600);
+
+        let jitsi_url = r
+            .required::<String>("jitsi.url")
+            .and_then(|s| r.web_url("jitsi.url", &s));
+        let placement = r.get("jitsi.token_placement", TokenPlacement::Query);
+        let skip_prejoin = r.get("jitsi.skip_prejoin", true);
+        let electron_scheme = r.app_scheme("jitsi.electron_scheme", "jitsi-meet");
+        let mobile_scheme = r.app_scheme("jitsi.mobile_scheme", "org.jitsi.meet");
+
+        let default_realm = r.realm("", None);
+        let tenants = match &default_realm {
+            Some(base) => r.tenant_realms(base),
+            None => BTreeMap::new(),
+        };
+        // Prosody finds keys by kid alone, so one kid must mean one key across all realms.
+        let mut by_kid: BTreeMap<&str, &crate::signing::PublicKey> = BTreeMap::new();
+        let all_keys = default_realm
+            .iter()
+            .chain(tenants.values())
+            .flat_map(|rc| rc.signer.published.iter());
+        let mut clashes = BTreeSet::new();
+        for key in all_keys {
+            if let Some(seen) = by_kid.insert(&key.kid, key) {
+                if seen != key {
+                    clashes.insert(key.kid.clone());
+                }
+            }
+        }
+        for kid in clashes {
+            r.problem("jitsi.signing_keys", format!("kid {kid:?} names different keys in different realms; give every key its own kid"));
+        }
+
+        let policy = r.policy();
+        let inspector_enabled = r.get("inspector.enabled", false);
+        let logout_redirect_url = r
+            .opt::<String>("logout.redirect_url")
+            .and_then(|s| r.web_url("logout.redirect_url", &s));
+        let guests_enabled = r.get("guests.enabled", false);
+        let log = LogConfig {
+            format: r.get("log.format", LogFormat::Text),
+            level: r.get("log.level", "info".to_owned()),
+        };
+        if tracing_subscriber::EnvFilter::try_new(&log.level).is_err() {
+            r.problem(
+                "log.level",
+                "is not a valid filter (try \"info\" or \"debug\")".into(),
+            );
+        }
+
+        Some(Config {
+            server: ServerConfig {
+                listen: listen?,
+                metrics_listen,
+                public_url: public_url?,
+                request_timeout_secs,
+            },
+            login: LoginConfig {
+                cookie_key: cookie_key?,
+                ttl_secs: login_ttl,
+            },
+            jitsi: JitsiConfig {
+                target: JitsiTarget {
+                    base: jitsi_url?,
+                    placement,
+                    skip_prejoin,
+                    electron_scheme,
+                    mobile_scheme,
+                },
+            },
+            realm: default_realm?,
+            tenants,
+            policy,
+            inspector_enabled,
+            logout_redirect_url,
+            guests_enabled,
+            log,
+        })
+    }
+
+    /// The Keycloak and signing settings of the default realm (`prefix` empty, `base` None),
+    /// or of one tenant (`prefix` `tenants.<name>.`), where every key left out is inherited.
+    pub(super) fn realm(
+        &mut self,
+        prefix: &str,
+        base: Option<&RealmConfig>,
+    ) -> Option<RealmConfig> {
+        let r = self;
+        let k = |key: &str| format!("{prefix}{key}");
+        // A tenant inherits a key it does not set (the key still counts as known).
+        let inherit = |r: &mut Reader<'_>, key: &str| -> bool {
+            r.known.insert(k(key));
+            base.is_some() && !r.figment.contains(&k(key))
+        };
+
+        let issuer = match base {
+            Some(b) if inherit(r, "oidc.issuer") => Some(b.oidc.issuer.clone()),
+            _ => r
+                .required::<String>(&k("oidc.issuer"))
+                .and_then(|s| r.web_url(&k("oidc.issuer"), &s).map(|_| s)),
+        };
+        let client_id = match base {
+            Some(b) if inherit(r, "oidc.client_id") => Some(b.oidc.client_id.clone()),
+            _ => r
+                .required::<String>(&k("oidc.client_id"))
+                .and_then(|s| r.non_empty(&k("oidc.client_id"), s)),
+        };
+        let client_secret = match base {
+            Some(b)
+                if inherit(r, "oidc.client_secret") && inherit(r, "oidc.client_secret_file") =>
+            {
+                Some(b.oidc.client_secret.clone())
+            }
+            _ => r.secret(&k("oidc.client_secret"), 1),
+        };
+        let scopes = match base {
+            Some(b) if inherit(r, "oidc.scopes") => b.oidc.scopes.clone(),
+            _ => r.scopes(&k("oidc.scopes")),
+        };
+        let http_timeout_secs = match base {
+            Some(b) => b.oidc.http_timeout_secs,
+            None => r.ranged("oidc.http_timeout_secs", 10, 1..=120),
+        };
+
+        let app_id = match base {
+            Some(b) if inherit(r, "jitsi.app_id") => Some(b.token.issuer.clone()),
+            _ => r
+                .required::<String>(&k("jitsi.app_id"))
+                .and_then(|s| r.non_empty(&k("jitsi.app_id"), s)),
+        };
+        let audience = match base {
+            Some(b) if inherit(r, "jitsi.audience") => Some(b.token.audience.clone()),
+            _ => {
+                let a = r.get::<String>(&k("jitsi.audience"), "jitsi".into());
+                r.non_empty(&k("jitsi.audience"), a)
+            }
+        };
+        let ttl_secs = match base {
+            Some(b) if inherit(r, "jitsi.token_ttl_secs") => b.token.ttl_secs,
+            _ => r.ranged(
+                &k("jitsi.token_ttl_secs"),
+                DEFAULT_TOKEN_TTL_SECS,
+                60..=86_400,
+            ),
+        };
+        let (subject, nbf_backdate_secs) = match base {
+            Some(b) => (Some(b.token.subject.clone()), b.token.nbf_backdate_secs),
+            None => {
+                let s = r.get::<String>("jitsi.subject", "meet.jitsi".into());
+                let s = if s.trim() == "*" {
+                    r.problem(
+                        "jitsi.subject",
+                        "\"*\" lets a token open the room of the same name in every tenant; \
+                         set Jitsi's XMPP domain (docker-jitsi-meet: meet.jitsi)"
+                            .into(),
+                    );
+                    None
+                } else {
+                    r.non_empty("jitsi.subject", s)
+                };
+                (s, r.ranged("jitsi.nbf_backdate_secs", 30, 0..=300))
+            }
+        };
+        let signing_keys = [
+            "jitsi.algorithm",
+            "jitsi.secret",
+            "jitsi.secret_file",
+            "jitsi.signing_keys",
+        ];
+        let signer = match base {
+            Some(b) if signing_keys.iter().all(|key| inherit(r, key)) => Some(b.signer.clone()),
+            _ => r.signer(prefix, base.map(|b| b.signer.algorithm)),
+        };
+
+        let moderators = match base {
+            Some(b)
+                if [
+                    "moderators.groups",
+                    "moderators.realm_roles",
+                    "moderators.client_roles",
+                ]
+                .iter()
+                .all(|key| inherit(r, key)) =>
+            {
+                b.moderators.clone()
+            }
+            _ => ModeratorPolicy {
+                groups: r.names(&k("moderators.groups")),
+                realm_roles: r.names(&k("moderators.realm_roles")),
+                client_roles: r.names(&k("moderators.client_roles")),
+                email_domains: Vec::new(),
+            },
+        };
+
+        Some(RealmConfig {
+            oidc: OidcConfig {
+                issuer: issuer?,
+                client_id: client_id?,
+                client_secret: client_secret?,
+                scopes,
+                http_timeout_secs,
+            },
+            token: TokenSettings {
+                issuer: app_id?,
+                audience: audience?,
+                subject: subject?,
+                ttl_secs,
+                nbf_backdate_secs,
+            },
+            signer: signer?,
+            moderators,
+        })
+    }
+
+    /// `[tenants.<name>]` sections: realms of their own for some Jitsi tenants.
+    pub(super) fn tenant_realms(&mut self, base: &RealmConfig) -> BTreeMap<String, RealmConfig> {
+        let mut out = BTreeMap::new();
+        let names: Vec<String> = match self.figment.find_value("tenants") {
+            Ok(Value::Dict(_, d)) => d.keys().cloned().collect(),
+            Ok(_) => {
+                self.problem(
+                    "tenants",
+                    "must be a table of [tenants.<name>] sections".into(),
+                );
+                return out;
+            }
+            Err(_) => return out,
+        };
+        for name in names {
+            let key = format!("tenants.{name}");
+            let tenant = match Tenant::parse(&name) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.problem(&key, format!("is not a valid tenant name: {e}"));
+                    continue;
+                }
+            };
+            if out.contains_key(&tenant.canonical()) {
+                self.problem(
+                    &key,
+                    "is configured twice (tenant names are case-insensitive)".into(),
+                );
+                continue;
+            }
+            if let Some(realm) = self.realm(&format!("{key}."), Some(base)) {
+                out.insert(tenant.canonical(), realm);
+            }
+        }
+        out
+    }
+
+    /// `[access]` and `[[rules]]`.
+    pub(super) fn policy(&mut self) -> Policy {
+        let access = Access {
+            who: Who {
+                groups: self.names("access.groups"),
+                realm_roles: self.names("access.realm_roles"),
+                client_roles: self.names("access.client_roles"),
+                email_domains: self.domains("access.email_domains"),
+            },
+            require_verified_email: self.get("access.require_verified_email", false),
+            reason: self.opt("access.reason"),
+        };
+        let show_reasons = self.get("access.show_reasons", true);
+        let raw: Vec<RuleConfig> = self.opt("rules").unwrap_or_default();
+        let mut rules = Vec::new();
+        for (i, rc) in raw.into_iter().enumerate() {
+            let key = format!("rules[{i}]");
+            rules.push(self.rule(&key, rc));
+        }
+        Policy {
+            access,
+            rules,
+            show_reasons,
+        }
+    }
+
+    pub(super) fn rule(&mut self, key: &str, rc: RuleConfig) -> Rule {
+        let problem = |this: &mut Self, field: &str, message: String| {
+            this.problem(&format!("{key}.{field}"), message)
+        };
+        for p in &rc.rooms {
+            if p.is_empty()
+                || p.chars().count() > 128
+                || p.contains(['/', '\\'])
+                || p.chars().any(char::is_control)
+            {
+                problem(
+                    self,
+                    "rooms",
+                    format!(
+                        "{p:?} is not a room pattern (1-128 characters, * and ? as wildcards, no /)"
+                    ),
+                );
+            }
+        }
+        let mut tenants = Vec::new();
+        for t in &rc.tenants {
+            match Tenant::parse(t) {
+                Ok(t) => tenants.push(t.canonical()),
+                Err(e) => problem(self, "tenants", format!("{t:?}: {e}")),
+            }
+        }
+        for name in rc.features.keys() {
+            if !JITSI_FEATURES.contains(&name.as_str()) {
+                problem(
+                    self,
+                    "features",
+                    format!(
+                        "{name:?} is not a Jitsi feature (known: {})",
+                        JITSI_FEATURES.join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(ttl) = rc.token_ttl_secs {
+            if !(60..=86_400).contains(&ttl) {
+                problem(
+                    self,
+                    "token_ttl_secs",
+                    "must be between 60 and 86400".into(),
+                );
+            }
+        }
+        if let Some(g) = &rc.group {
+            if g.is_empty() || g.len() > 256 || g.chars().any(char::is_control) {
+                problem(
+                    self,
+                    "group",
+                    "must be 1 to 256 printable characters".into(),
+                );
+            }
+        }
+        let sets_effects = rc.moderator.is_some()
+            || !rc.features.is_empty()
+            || rc.lobby_bypass.is_some()
+            || rc.group.is_some()
+            || rc.token_ttl_secs.is_some();
+        if !rc.allow && sets_effects {
+            problem(self, "allow", "a rule with allow = false denies; it cannot also set moderator, features, lobby_bypass, group or token_ttl_secs".into());
+        }
+        for (field, names) in [
+            ("groups", &rc.groups),
+            ("realm_roles", &rc.realm_roles),
+            ("client_roles", &rc.client_roles),
+        ] {
+            if names.iter().any(|n| n.trim().is_empty()) {
+                problem(self, field, "contains an empty name".into());
+            }
+        }
+        let email_domains = rc
+            .email_domains
+            .iter()
+            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
+            .collect::<Vec<_>>();
+        if email_domains
+            .iter()
+            .any(|d| d.is_empty() || !d.contains('.') || d.contains('@'))
+        {
+            problem(
+                self,
+                "email_domains",
+                "entries must be domains like example.org".into(),
+            );
+        }
+        Rule {
+            name: rc.name.unwrap_or_else(|| key.to_owned()),
+            rooms: rc.rooms.iter().map(|p| p.to_lowercase()).collect(),
+            tenants,
+            who: Who {
+                groups: rc.groups,
+                realm_roles: rc.realm_roles,
+                client_roles: rc.client_roles,
+                email_domains,
+            },
+            require_verified_email: rc.require_verified_email,
+            allow: rc.allow,
+            moderator: rc.moderator,
+            features: rc.features,
+            lobby_bypass: rc.lobby_bypass,
+            group: rc.group,
+            token_ttl_secs: rc.token_ttl_secs,
+            reason: rc.reason,
+        }
+    }
+
+    /// E-mail domains: lower case, without a leading `@`.
+    pub(super) fn domains(&mut self, key: &str) -> Vec<String> {
+        let raw: Vec<String> = self.get(key, Vec::new());
+        let domains: Vec<String> = raw
+            .iter()
+            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
+            .collect();
+        if domains
+            .iter()
+            .any(|d| d.is_empty() || !d.contains('.') || d.contains('@'))
+        {
+            self.problem(key, "entries must be domains like example.org".into());
+        }
+        domains
+    }
+
+    pub(super) fn scopes(&mut self, key: &str) -> Vec<String> {
+        let mut scopes: Vec<String> =
+            self.get(key, vec!["openid".into(), "profile".into(), "email".into()]);
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".into());
+        }
+        if let Some(bad) = scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c.is_control()))
+        {
+            let message = format!("scope {bad:?} is not a single scope name");
+            self.problem(key, message);
+        }
+        scopes
+    }
+
+    /// `jitsi.algorithm` with `jitsi.secret` (HS*) or `jitsi.signing_keys` (RS256).
+    pub(super) fn signer(
+        &mut self,
+        prefix: &str,
+        default: Option<SigningAlgorithm>,
+    ) -> Option<Signer> {
+        let alg_key = format!("{prefix}jitsi.algorithm");
+        let secret_key = format!("{prefix}jitsi.secret");
+        let keys_key = format!("{prefix}jitsi.signing_keys");
+        let algorithm = self.get(&alg_key, default.unwrap_or(SigningAlgorithm::HS256));
+        if algorithm.is_hmac() {
+            self.known.insert(keys_key.clone());
+            if self.figment.contains(&keys_key) {
+                self.problem(
+                    &keys_key,
+                    format!(
+                        "is only used with algorithm RS256, not {}",
+                        algorithm.name()
+                    ),
+                );
+            }
+            let secret = self.secret(&secret_key, MIN_SECRET_BYTES)?;
+            return Some(Signer::hmac(algorithm, &secret));
+        }
+        for k in [secret_key.clone(), format!("{secret_key}_file")] {
+            self.known.insert(k.clone());
+            if self.figment.contains(&k) {
+                self.problem(
+                    &k,
+                    "is not used with RS256 (remove it; Prosody gets public keys instead)".into(),
+                );
+            }
+        }
+        let files: Vec<KeyFileConfig> = match self.opt(&keys_key) {
+            Some(f) => f,
+            None => {
+                self.problem(
+                    &keys_key,
+                    "is required with RS256: [{ kid = \"...\", private_key_file = \"...\" }]"
+                        .into(),
+                );
+                return None;
+            }
+        };
+        let mut seen = BTreeSet::new();
+        let mut key_files = Vec::new();
+        for f in files {
+            if f.kid.trim().is_empty() || f.kid.len() > 200 || f.kid.chars().any(char::is_control) {
+                self.problem(
+                    &keys_key,
+                    format!("kid {:?} must be 1 to 200 printable characters", f.kid),
+                );
+                return None;
+            }
+            if !seen.insert(f.kid.clone()) {
+                self.problem(&keys_key, format!("kid {:?} is listed twice", f.kid));
+                return None;
+            }
+            key_files.push(KeyFile {
+                kid: f.kid,
+                path: f.private_key_file,
+            });
+        }
+        match Signer::rsa(&key_files) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.problem(&keys_key, e.to_string());
+                None
+            }
+        }
+    }
+}
