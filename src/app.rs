@@ -35,6 +35,7 @@ pub struct App {
     metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
+    limits: crate::http::serve::Limits,
 }
 
 /// The app could not be built.
@@ -79,11 +80,20 @@ impl App {
             }
             None => None,
         };
+        let limits = crate::http::serve::Limits {
+            header_timeout: Duration::from_secs(config.server.header_timeout_secs),
+            max_connections: config
+                .server
+                .max_connections
+                .unwrap_or_else(crate::http::serve::default_max_connections),
+            name: "public",
+        };
         Ok(Self {
             listener,
             metrics_listener,
             router,
             state,
+            limits,
         })
     }
 
@@ -127,9 +137,13 @@ impl App {
                 }
             })
         });
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        tracing::info!(
+            max_connections = self.limits.max_connections,
+            header_timeout_secs = self.limits.header_timeout.as_secs(),
+            "accepting connections"
+        );
+        let result =
+            crate::http::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         if let Some(task) = metrics {
             task.abort();
         }

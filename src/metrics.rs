@@ -17,6 +17,8 @@ pub const LOGINS_DENIED: &str = "bridge_logins_denied_total";
 pub const LOGINS_FAILED: &str = "bridge_logins_failed_total";
 pub const TOKENS_MINTED: &str = "bridge_tokens_minted_total";
 pub const IDP_REQUEST_SECONDS: &str = "bridge_idp_request_duration_seconds";
+pub const CONNECTIONS_OPEN: &str = "bridge_connections_open";
+pub const CONNECTIONS_REFUSED: &str = "bridge_connections_refused_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -50,6 +52,11 @@ fn describe() {
         "Requests answered with an error page, by reason."
     );
     metrics::describe_counter!(TOKENS_MINTED, "Jitsi tokens signed, by algorithm.");
+    metrics::describe_gauge!(CONNECTIONS_OPEN, "Open client connections, by listener.");
+    metrics::describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Connections closed at once because the listener was at its cap, by listener."
+    );
     metrics::describe_histogram!(
         IDP_REQUEST_SECONDS,
         "Duration of requests to Keycloak, by operation."
@@ -67,9 +74,14 @@ pub async fn serve_on(
         ));
     };
     let app = Router::new().route("/metrics", get(move || std::future::ready(handle.render())));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // A scraper needs a handful of connections; the cap keeps a flood on this port from
+    // taking descriptors from the public one.
+    let limits = crate::http::serve::Limits {
+        header_timeout: Duration::from_secs(10),
+        max_connections: 64,
+        name: "metrics",
+    };
+    crate::http::serve::serve(listener, app, limits, shutdown).await
 }
 
 /// Makes sure metrics are recorded from now on (called when a metrics address is configured),
@@ -87,6 +99,10 @@ pub fn enable(algorithms: &[&'static str]) {
     }
     for alg in algorithms {
         metrics::counter!(TOKENS_MINTED, "alg" => *alg).increment(0);
+    }
+    for listener in ["public", "metrics"] {
+        metrics::counter!(CONNECTIONS_REFUSED, "listener" => listener).increment(0);
+        metrics::gauge!(CONNECTIONS_OPEN, "listener" => listener).increment(0.0);
     }
 }
 

@@ -130,6 +130,12 @@ pub struct ServerConfig {
     /// The bridge's own public URL; `/callback` is derived from it. Never taken from `Host`.
     pub public_url: Url,
     pub request_timeout_secs: u64,
+    /// Seconds a client has to send a request's headers; also the longest a kept-alive
+    /// connection may sit idle before its next request.
+    pub header_timeout_secs: u64,
+    /// Open connections at most (public listener); more are closed at once. `None`: derived
+    /// from the process's open-file limit.
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Clone)]

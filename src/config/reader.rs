@@ -20,6 +20,18 @@ impl Reader<'_> {
             .required::<String>("server.public_url")
             .and_then(|s| r.web_url("server.public_url", &s));
         let request_timeout_secs = r.ranged("server.request_timeout_secs", 30, 1..=600);
+        let header_timeout_secs = r.ranged("server.header_timeout_secs", 10, 1..=120);
+        let max_connections = r.opt::<u64>("server.max_connections").and_then(|n| {
+            if (16..=1_000_000).contains(&n) {
+                usize::try_from(n).ok()
+            } else {
+                r.problem(
+                    "server.max_connections",
+                    "must be between 16 and 1000000".into(),
+                );
+                None
+            }
+        });
         let metrics_listen =
             r.opt::<String>("metrics.listen")
                 .and_then(|text| match text.parse::<SocketAddr>() {
@@ -87,6 +99,8 @@ impl Reader<'_> {
                 metrics_listen,
                 public_url: public_url?,
                 request_timeout_secs,
+                header_timeout_secs,
+                max_connections,
             },
             login: LoginConfig {
                 cookie_key: cookie_key?,

@@ -11,3 +11,4 @@ pub mod keys;
 pub mod login;
 pub mod logout;
 pub mod pages;
+pub mod serve;

@@ -18,4 +18,5 @@ mod login_flow;
 mod production;
 mod proxy;
 mod second_idp;
+mod slow_clients;
 mod verifier;

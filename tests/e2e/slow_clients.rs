@@ -1,0 +1,169 @@
+//! Slow and idle clients cost a connection each, never the service: they are closed when the
+//! header timeout passes, the connection cap refuses what is beyond it at once, and `/healthz`
+//! and a full login keep working meanwhile. Every loop here is bounded and stays on loopback.
+
+use crate::helpers::*;
+use crate::verifier::verify_like_prosody;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A client that sends a request line and then one header line a second, never finishing;
+/// returns how long the server kept the connection open (`None`: still open after `give_up`).
+async fn slowloris(addr: std::net::SocketAddr, give_up: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    if stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .is_err()
+    {
+        return Some(started.elapsed());
+    }
+    let mut buf = [0u8; 512];
+    while started.elapsed() < give_up {
+        tokio::select! {
+            read = stream.read(&mut buf) => match read {
+                // Closed, or answered (408) and then closed.
+                Ok(0) | Err(_) => return Some(started.elapsed()),
+                Ok(_) => {}
+            },
+            () = tokio::time::sleep(Duration::from_secs(1)) => {
+                if stream.write_all(b"X-Slow: 1\r\n").await.is_err() {
+                    return Some(started.elapsed());
+                }
+            }
+        }
+    }
+    None
+}
+
+async fn healthz(bridge: &Bridge) -> bool {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    client
+        .get(bridge.url("/healthz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+#[tokio::test]
+async fn slow_clients_are_closed_in_time_while_the_service_keeps_answering() {
+    let bridge = Bridge::spawn_with(|t| {
+        t.replace(
+            "listen = \"127.0.0.1:0\"",
+            "listen = \"127.0.0.1:0\"\nheader_timeout_secs = 3",
+        )
+    })
+    .await;
+    let addr = bridge.base.socket_addrs(|| None).unwrap()[0];
+    let give_up = Duration::from_secs(15);
+    let slow: Vec<_> = (0..300)
+        .map(|_| tokio::spawn(slowloris(addr, give_up)))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Meanwhile: the probe answers and a whole login goes through Keycloak.
+    assert!(
+        healthz(&bridge).await,
+        "/healthz while 300 slow clients are connected"
+    );
+    let client = browser();
+    let target = login(&client, &bridge, "slow", "bob", "bob-password").await;
+    verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+
+    for task in slow {
+        let held = task.await.unwrap().expect("a slow client was never closed");
+        assert!(
+            held < Duration::from_secs(6),
+            "closed after {held:?}, header timeout 3 s"
+        );
+    }
+    assert!(healthz(&bridge).await);
+    bridge.stop().await;
+}
+
+#[tokio::test]
+async fn idle_kept_alive_connections_are_closed_too() {
+    let bridge = Bridge::spawn_with(|t| {
+        t.replace(
+            "listen = \"127.0.0.1:0\"",
+            "listen = \"127.0.0.1:0\"\nheader_timeout_secs = 2",
+        )
+    })
+    .await;
+    let addr = bridge.base.socket_addrs(|| None).unwrap()[0];
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // Kept alive, then idle: closed once the header timeout has passed.
+    let closed = tokio::time::timeout(Duration::from_secs(8), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return started.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .expect("an idle connection stays open");
+    assert!(closed >= Duration::from_secs(1), "{closed:?}");
+    bridge.stop().await;
+}
+
+#[tokio::test]
+async fn beyond_the_connection_cap_new_connections_are_closed_at_once_and_counted() {
+    let bridge = Bridge::spawn_with(|t| {
+        t.replace(
+            "listen = \"127.0.0.1:0\"",
+            "listen = \"127.0.0.1:0\"\nheader_timeout_secs = 2\nmax_connections = 20",
+        ) + "\n[metrics]\nlisten = \"127.0.0.1:0\"\n"
+    })
+    .await;
+    let addr = bridge.base.socket_addrs(|| None).unwrap()[0];
+    let refused_before = refused(&bridge).await;
+    // 20 idle connections fill the cap...
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // ...so the 21st is closed at once rather than queued.
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 16];
+    let closed = tokio::time::timeout(Duration::from_secs(1), extra.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "the connection beyond the cap is closed at once"
+    );
+    assert!(refused(&bridge).await > refused_before);
+    // Once the header timeout has freed the cap, the service answers again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(healthz(&bridge).await);
+    drop(held);
+    bridge.stop().await;
+}
+
+async fn refused(bridge: &Bridge) -> u64 {
+    let metrics = bridge.metrics.expect("metrics address");
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with("bridge_connections_refused_total{listener=\"public\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
