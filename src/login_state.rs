@@ -65,6 +65,10 @@ pub struct PendingLogin {
     /// page that opened the pop-up, as a message.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub popup: bool,
+    /// Started by Jitsi itself or by the user (`http::initiator`); absent means not, so that
+    /// a login of unknown origin never skips the pre-join screen.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trusted: bool,
     pub created: UnixTime,
 }
 
@@ -89,6 +93,7 @@ impl PendingLogin {
             overrides: Vec::new(),
             client: ClientKind::Browser,
             popup: false,
+            trusted: false,
             created: now,
         }
     }

@@ -52,7 +52,7 @@ proptest! {
     fn rooms_and_tenants_never_panic_and_never_leave_the_origin(room in hostile(), tenant in hostile(), token in "[A-Za-z0-9._-]{0,40}") {
         let Ok(room) = RoomName::parse(&room) else { return Ok(()) };
         let tenant = Tenant::parse(&tenant).ok();
-        let url = target().room_url(&Destination { room: &room, tenant: tenant.as_ref(), overrides: &[] }, &token);
+        let url = target().room_url(&Destination { room: &room, tenant: tenant.as_ref(), overrides: &[], trusted: true }, &token);
         prop_assert_eq!(url.origin().ascii_serialization(), "https://meet.example.org");
         let segments: Vec<&str> = url.path_segments().unwrap().collect();
         prop_assert_eq!(segments.len(), 2 + usize::from(tenant.is_some()));
@@ -81,7 +81,7 @@ proptest! {
             for o in &info.overrides {
                 prop_assert!(o.key.starts_with("config.") || o.key.starts_with("interfaceConfig."));
             }
-            let url = target().room_url(&Destination { room: &room, tenant: info.tenant.as_ref(), overrides: &info.overrides }, "t.o.k");
+            let url = target().room_url(&Destination { room: &room, tenant: info.tenant.as_ref(), overrides: &info.overrides, trusted: true }, "t.o.k");
             prop_assert_eq!(url.origin().ascii_serialization(), "https://meet.example.org");
         }
     }

@@ -160,6 +160,7 @@ async fn run(
         room: &room,
         tenant: tenant.as_ref(),
         overrides: &login.overrides,
+        trusted: login.trusted,
     };
     let target = app.target.room_url(&destination, token.expose_secret());
     metrics::counter!(crate::metrics::TOKENS_MINTED, "alg" => realm.minter.signer().algorithm.name()).increment(1);

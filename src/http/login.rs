@@ -2,6 +2,7 @@
 //! `?state={state}`: start a Keycloak login for a room.
 
 use crate::http::error::{AppError, Retry};
+use crate::http::initiator::Initiator;
 use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state as jitsi_state;
 use crate::jitsi::tenant::Tenant;
@@ -100,10 +101,16 @@ async fn begin(
             ..Default::default()
         },
     };
+    let initiator = Initiator::of(headers, &app.target.base);
+    let mut info = info;
+    if !initiator.trusted() {
+        info.overrides = jitsi_state::for_untrusted_initiator(info.overrides);
+    }
     let realm = app.realm(info.tenant.as_ref());
     let now = app.clock.now();
     let mut login = PendingLogin::new(&room, now).with_state(info);
     login.popup = popup;
+    login.trusted = initiator.trusted();
     let authorize = realm.oidc.authorize_url(&login).await.map_err(|e| {
         let tenant = login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok());
         AppError::Oidc(
@@ -124,6 +131,7 @@ async fn begin(
         tenant = login.tenant.as_deref().unwrap_or(""),
         client = ?login.client,
         popup,
+        initiator = initiator.name(),
     );
     redirect(authorize.as_str(), &set_cookies)
 }

@@ -43,6 +43,9 @@ pub struct Destination<'a> {
     pub room: &'a RoomName,
     pub tenant: Option<&'a Tenant>,
     pub overrides: &'a [Override],
+    /// The login was started by Jitsi itself or by the user (see `http::initiator`); only then
+    /// is the pre-join screen skipped.
+    pub trusted: bool,
 }
 
 const PREJOIN: &str = "config.prejoinConfig.enabled";
@@ -65,7 +68,7 @@ impl JitsiTarget {
         for o in to.overrides {
             hash.push(format!("{}={}", o.key, json_value(&o.value)));
         }
-        if self.skip_prejoin && !to.overrides.iter().any(|o| o.key == PREJOIN) {
+        if self.skip_prejoin && to.trusted && !to.overrides.iter().any(|o| o.key == PREJOIN) {
             hash.push(format!("{PREJOIN}=false"));
         }
         if !hash.is_empty() {
@@ -130,6 +133,7 @@ mod tests {
             room: &room,
             tenant: tenant.as_ref(),
             overrides,
+            trusted: true,
         };
         t.room_url(&to, "a.b.c").to_string()
     }
@@ -247,6 +251,7 @@ mod tests {
                     room: &room,
                     tenant: None,
                     overrides: &[],
+                    trusted: true,
                 },
                 "t",
             );

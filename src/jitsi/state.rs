@@ -13,6 +13,25 @@ use crate::jitsi::room::RoomName;
 use crate::jitsi::tenant::Tenant;
 use serde_json::{Map, Value};
 
+/// The settings carried back to Jitsi at all: how the user starts, never what the meeting
+/// does. Jitsi applies its own whitelist as well; this one is short on purpose.
+pub const CARRIED_SETTINGS: &[&str] = &[
+    "config.startWithAudioMuted",
+    "config.startWithVideoMuted",
+    "config.startAudioOnly",
+    "config.prejoinConfig.enabled",
+    "config.subject",
+    "config.defaultLanguage",
+];
+
+/// What a link not known to come from Jitsi may still ask for: only choices that keep the user
+/// private (start muted, without camera, audio only).
+const PRIVATE_CHOICES: &[&str] = &[
+    "config.startWithAudioMuted",
+    "config.startWithVideoMuted",
+    "config.startAudioOnly",
+];
+
 /// Longest accepted `state`, in bytes of JSON.
 pub const MAX_STATE_BYTES: usize = 8 * 1024;
 /// Longest total of carried-over settings (they ride in the login cookie).
@@ -167,6 +186,9 @@ pub fn parse(
         {
             return Err(StateError::BadSettingName);
         }
+        if !CARRIED_SETTINGS.contains(&key.as_str()) {
+            continue;
+        }
         size += key.len() + value.to_string().len();
         if size > MAX_OVERRIDE_BYTES {
             return Err(StateError::TooManySettings);
@@ -183,6 +205,16 @@ pub fn parse(
         overrides,
         client,
     })
+}
+
+/// The settings that may pass when the user was not sent by Jitsi itself (or did not ask for
+/// the page themselves): a drive-by link must not switch a camera or microphone on, nor skip
+/// the pre-join screen where the user sees which room they are entering.
+pub fn for_untrusted_initiator(overrides: Vec<Override>) -> Vec<Override> {
+    overrides
+        .into_iter()
+        .filter(|o| PRIVATE_CHOICES.contains(&o.key.as_str()) && o.value == Value::Bool(true))
+        .collect()
 }
 
 /// JavaScript's `decodeURIComponent`, except that text it would throw on (a lone `%`, bytes
@@ -217,13 +249,13 @@ mod tests {
         assert_eq!(info.tenant.unwrap().as_str(), "acme");
         assert_eq!(info.client, ClientKind::Electron);
         let keys: Vec<&str> = info.overrides.iter().map(|o| o.key.as_str()).collect();
+        // Settings outside the short list are not carried back.
         assert_eq!(
             keys,
             [
                 "config.prejoinConfig.enabled",
                 "config.startWithAudioMuted",
                 "config.subject",
-                "interfaceConfig.SHOW_CHROME_EXTENSION_BANNER"
             ]
         );
         assert_eq!(info.overrides[2].value, json!("Weekly"));
@@ -236,7 +268,7 @@ mod tests {
         let state = r#"{"room":"Caf%C3%A9%20Z%C3%BCrich","roomSafe":"caf%c3%a9%20z%c3%bcrich","tenant":"acme","config.startWithAudioMuted":true,"config.prejoinConfig.enabled":false,"config.subject":"Weekly","interfaceConfig.SHOW_JITSI_WATERMARK":false}"#;
         let info = parse(state, &room("Café Zürich"), None).unwrap();
         assert_eq!(info.tenant.unwrap().as_str(), "acme");
-        assert_eq!(info.overrides.len(), 4);
+        assert_eq!(info.overrides.len(), 3);
         // Upper-case Cyrillic: roomSafe is not `room` lower-cased.
         let state = r#"{"room":"%D0%9F%D0%BB%D0%B0%D0%BD%D1%91%D1%80%D0%BA%D0%B0","roomSafe":"%d0%bf%d0%bb%d0%b0%d0%bd%d1%91%d1%80%d0%ba%d0%b0"}"#;
         assert!(parse(state, &room("Планёрка"), None).is_ok());
@@ -265,7 +297,10 @@ mod tests {
     fn refuses_malformed_and_unsafe_state() {
         let acme = Tenant::parse("acme").unwrap();
         let big = format!("{{\"config.x\":\"{}\"}}", "a".repeat(MAX_STATE_BYTES));
-        let many = format!("{{\"config.x\":\"{}\"}}", "a".repeat(MAX_OVERRIDE_BYTES));
+        let many = format!(
+            "{{\"config.subject\":\"{}\"}}",
+            "a".repeat(MAX_OVERRIDE_BYTES)
+        );
         let cases: Vec<(String, Option<&Tenant>, StateError)> = vec![
             (big, None, StateError::TooLong),
             ("[1]".into(), None, StateError::NotAnObject),
@@ -358,5 +393,21 @@ mod tests {
         assert_eq!(same.tenant.unwrap().as_str(), "ACME");
         let path_only = parse("{}", &room("x"), Some(&acme)).unwrap();
         assert_eq!(path_only.tenant, Some(acme));
+    }
+
+    #[test]
+    fn an_untrusted_initiator_keeps_only_private_choices() {
+        let state = json!({
+            "config.startWithAudioMuted": false, "config.startWithVideoMuted": true,
+            "config.startAudioOnly": true, "config.prejoinConfig.enabled": false,
+            "config.subject": "Call the helpdesk at ..."
+        });
+        let info = parse(&state.to_string(), &room("x"), None).unwrap();
+        let kept = for_untrusted_initiator(info.overrides);
+        let keys: Vec<&str> = kept.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["config.startAudioOnly", "config.startWithVideoMuted"]
+        );
     }
 }

@@ -134,8 +134,29 @@ client_roles = ["moderator"]
     )
 }
 
-/// A browser: cookie jar, no automatic redirects (every hop is asserted).
+/// A browser whose user opens the links themselves (typed, or from a bookmark): a cookie jar,
+/// no automatic redirects (every hop is asserted), and the fetch metadata Chromium and Firefox
+/// send for such a navigation.
 pub fn browser() -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    for (k, v) in [
+        ("sec-fetch-site", "none"),
+        ("sec-fetch-mode", "navigate"),
+        ("sec-fetch-dest", "document"),
+        ("sec-fetch-user", "?1"),
+    ] {
+        headers.insert(k, reqwest::header::HeaderValue::from_static(v));
+    }
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// A browser without fetch metadata of its own: each request says where it came from.
+pub fn bare_browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -7,6 +7,7 @@
 mod access_rules;
 mod binary;
 mod browser;
+mod cross_site;
 mod helpers;
 mod hostile;
 mod inline_login;

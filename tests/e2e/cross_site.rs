@@ -1,0 +1,132 @@
+//! Requests other sites can make the browser send: a drive-by navigation must not put a
+//! signed-in user into a room with the pre-join screen skipped and their camera or microphone
+//! switched on, while links from Jitsi itself and from other sites (HumHub) keep working.
+//! Each request carries the fetch metadata and `Referer` that Chromium sends for that kind of
+//! navigation.
+
+use crate::helpers::*;
+
+/// The attacker's link: start unmuted, with the camera on.
+const DRIVE_BY: &str = "/room/attackers-room?state=%7B%22config.startWithAudioMuted%22%3Afalse%2C%22config.startWithVideoMuted%22%3Afalse%2C%22config.prejoinConfig.enabled%22%3Afalse%7D";
+
+/// A navigation from `/room` to the end of the login, single sign-on (the browser already has
+/// a Keycloak session), with `headers` on the first request only, as they describe how it
+/// started; returns the Jitsi URL.
+async fn navigate(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    path: &str,
+    headers: &[(&'static str, &'static str)],
+) -> url::Url {
+    let mut request = client.get(bridge.url(path));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let resp = request.send().await.unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER, "{path}");
+    let keycloak = client.get(location(resp.headers())).send().await.unwrap();
+    assert_eq!(
+        keycloak.status(),
+        reqwest::StatusCode::FOUND,
+        "single sign-on: no form"
+    );
+    follow_callback(client, bridge, keycloak).await
+}
+
+#[tokio::test]
+async fn a_drive_by_navigation_lands_at_the_prejoin_screen_with_nothing_switched_on() {
+    let bridge = Bridge::spawn("").await;
+    let client = bare_browser();
+    // The user signed in earlier (a link they opened themselves).
+    let first = client
+        .get(bridge.url("/room/morning"))
+        .header("sec-fetch-site", "none")
+        .header("sec-fetch-user", "?1")
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(first.headers());
+    finish_with_form(&client, &bridge, &authorize, "bob", "bob-password").await;
+
+    // Another site navigates the tab on its own: no user activation.
+    let target = navigate(
+        &client,
+        &bridge,
+        DRIVE_BY,
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-mode", "navigate"),
+            ("sec-fetch-dest", "document"),
+        ],
+    )
+    .await;
+    assert_eq!(target.path(), "/attackers-room");
+    assert_eq!(
+        target.fragment(),
+        None,
+        "no prejoin skip, no settings: {target}"
+    );
+
+    // A click on a link in HumHub (another site): the same, the user joins from the prejoin.
+    let target = navigate(
+        &client,
+        &bridge,
+        "/room/team-meeting",
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-mode", "navigate"),
+            ("sec-fetch-dest", "document"),
+            ("sec-fetch-user", "?1"),
+            ("referer", "https://humhub.example.net/"),
+        ],
+    )
+    .await;
+    assert_eq!(target.path(), "/team-meeting");
+    assert_eq!(target.fragment(), None);
+
+    // Only choices that keep the user private pass from another site.
+    let muted = "/room/attackers-room?state=%7B%22config.startWithAudioMuted%22%3Atrue%2C%22config.startWithVideoMuted%22%3Afalse%7D";
+    let target = navigate(&client, &bridge, muted, &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(target.fragment(), Some("config.startWithAudioMuted=true"));
+}
+
+#[tokio::test]
+async fn jitsis_own_token_auth_url_keeps_its_settings_and_skips_the_prejoin_screen() {
+    let bridge = Bridge::spawn("").await;
+    let client = bare_browser();
+    let first = client
+        .get(bridge.url("/room/morning"))
+        .header("sec-fetch-site", "none")
+        .header("sec-fetch-user", "?1")
+        .send()
+        .await
+        .unwrap();
+    finish_with_form(
+        &client,
+        &bridge,
+        &location(first.headers()),
+        "bob",
+        "bob-password",
+    )
+    .await;
+    // jitsi-meet's "I am the host" (location.href = tokenAuthUrl): Referer is the Jitsi
+    // origin under the default referrer policy; the state as jitsi-meet builds it.
+    let from_jitsi = "/room/WeeklySync?state=%7B%22room%22%3A%22WeeklySync%22%2C%22roomSafe%22%3A%22weeklysync%22%2C%22config.startWithAudioMuted%22%3Atrue%2C%22config.prejoinConfig.enabled%22%3Afalse%7D";
+    let target = navigate(
+        &client,
+        &bridge,
+        from_jitsi,
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-mode", "navigate"),
+            ("sec-fetch-dest", "document"),
+            ("sec-fetch-user", "?1"),
+            ("referer", "https://meet.example.test/"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        target.fragment(),
+        Some("config.prejoinConfig.enabled=false&config.startWithAudioMuted=true")
+    );
+}
