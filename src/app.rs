@@ -211,6 +211,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         base: config.base_path(),
         inline_origin: config.inline_origin(),
         own_logged_out: config.own_logged_out(),
+        public_origin: config.server.public_url.origin().ascii_serialization(),
     }));
 
     let mut routes = Router::new()
@@ -218,7 +219,10 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         .route("/room/{room}", get(login::room))
         .route("/room/{tenant}/{room}", get(login::tenant_room))
         .route("/callback", get(callback::finish))
-        .route("/logout", get(logout::logout))
+        .route(
+            "/logout",
+            get(logout::logout).post(logout::logout_confirmed),
+        )
         .route("/logged-out", get(logout::logged_out))
         .route("/asap/{file}", get(keys::asap))
         .route("/jwks.json", get(keys::jwks_json))

@@ -49,6 +49,8 @@ pub struct Shared {
     pub inline_origin: Option<String>,
     /// The bridge's own "logged out" page, where an inline logout must end.
     pub own_logged_out: Url,
+    /// The bridge's origin (`https://bridge.example.org`), for same-origin checks.
+    pub public_origin: String,
 }
 
 impl Shared {

@@ -1,14 +1,20 @@
 //! `GET /logout` (Jitsi's `tokenLogoutUrl`): end the Keycloak session by RP-initiated logout
 //! and land on the configured page. `GET /logged-out` is the bridge's own landing page.
 //!
+//! Logging out ends the whole Keycloak session without asking (the bridge sends the ID token
+//! as a hint), so another site must not be able to trigger it: a `GET /logout` that did not
+//! come from Jitsi, the bridge's own origin or the user's own hand gets a page with a button
+//! instead, which posts back to `/logout` from the bridge's origin.
+//!
 //! Jitsi's inline logout loads `tokenLogoutUrl?id_token_hint=<idToken>` in a hidden frame, with
 //! the sealed hint the inline login gave it (`http::inline`); that logout ends on the bridge's
 //! own page, which tells the Jitsi window `{type: 'logout-success'}`.
 
 use crate::http::error::AppError;
+use crate::http::initiator::Initiator;
 use crate::http::inline;
 use crate::http::login::{query_param, redirect};
-use crate::http::pages::LoggedOutPage;
+use crate::http::pages::{LoggedOutPage, LogoutConfirmPage};
 use crate::jitsi::tenant::Tenant;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
@@ -26,6 +32,44 @@ pub async fn logout(
     let query = query.unwrap_or_default();
     let inline_hint = query_param(&query, "id_token_hint");
     let inline = inline_hint.is_some() && app.inline_origin.is_some();
+    let initiator = Initiator::of(&headers, &app.target.base);
+    if !inline && !initiator.trusted() {
+        tracing::info!(target: AUDIT, event = "logout_confirm", initiator = initiator.name());
+        return confirm(&app);
+    }
+    end_session(&app, inline_hint, inline, &headers).await
+}
+
+/// `POST /logout`, from the confirmation page: only from the bridge's own origin.
+pub async fn logout_confirmed(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let same_origin = origin == Some(app.public_origin.as_str())
+        || headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v == "same-origin");
+    if !same_origin {
+        tracing::info!(target: AUDIT, event = "logout_confirm", initiator = "cross-site-post");
+        return confirm(&app);
+    }
+    end_session(&app, None, false, &headers).await
+}
+
+fn confirm(app: &AppState) -> Result<Response, AppError> {
+    let html = LogoutConfirmPage { base: &app.base }
+        .render()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Html(html).into_response())
+}
+
+async fn end_session(
+    app: &AppState,
+    inline_hint: Option<String>,
+    inline: bool,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     // The hint Jitsi hands back first (it names the session Jitsi holds a token for), then
     // the browser's session cookie.

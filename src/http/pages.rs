@@ -75,3 +75,10 @@ pub struct InlineDonePage<'a> {
     pub base: &'a str,
     pub post: PostMessage,
 }
+
+/// Asks before ending the Keycloak session when another site sent the user to `/logout`.
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage<'a> {
+    pub base: &'a str,
+}

@@ -130,3 +130,96 @@ async fn jitsis_own_token_auth_url_keeps_its_settings_and_skips_the_prejoin_scre
         Some("config.prejoinConfig.enabled=false&config.startWithAudioMuted=true")
     );
 }
+
+/// Another site cannot end the user's Keycloak session: its `GET /logout` gets a page with a
+/// button, a cross-site `POST` the same page; the button (a same-origin form post) and Jitsi's
+/// own `tokenLogoutUrl` log out in one step.
+#[tokio::test]
+async fn logout_from_another_site_asks_first() {
+    let bridge = Bridge::spawn("").await;
+    let client = bare_browser();
+    let typed = [("sec-fetch-site", "none"), ("sec-fetch-user", "?1")];
+    let mut first = client.get(bridge.url("/room/morning"));
+    for (k, v) in typed {
+        first = first.header(k, v);
+    }
+    let first = first.send().await.unwrap();
+    finish_with_form(
+        &client,
+        &bridge,
+        &location(first.headers()),
+        "bob",
+        "bob-password",
+    )
+    .await;
+
+    // A top-level navigation from another site (a link or an automatic redirect).
+    let resp = client
+        .get(bridge.url("/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "navigate")
+        .header("referer", "https://evil.example/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    assert!(resp.headers().get("location").is_none());
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("<form method=\"post\" action=\"/logout\">"),
+        "{page}"
+    );
+    // A form another site submits.
+    let resp = client
+        .post(bridge.url("/logout"))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK, "asks again");
+    // The Keycloak session is still there: the next room passes without a form.
+    let target = navigate(&client, &bridge, "/room/still-in", &typed).await;
+    assert_eq!(target.path(), "/still-in");
+
+    // The button: a same-origin form post.
+    let resp = client
+        .post(bridge.url("/logout"))
+        .header("origin", bridge.url(""))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
+    let to = location(resp.headers());
+    assert!(
+        to.as_str().contains("/protocol/openid-connect/logout?"),
+        "{to}"
+    );
+    assert!(to.query_pairs().any(|(k, _)| k == "id_token_hint"));
+
+    // Jitsi's tokenLogoutUrl (location.href from the Jitsi page): one step.
+    let client = bare_browser();
+    let mut first = client.get(bridge.url("/room/morning"));
+    for (k, v) in typed {
+        first = first.header(k, v);
+    }
+    let first = first.send().await.unwrap();
+    finish_with_form(
+        &client,
+        &bridge,
+        &location(first.headers()),
+        "bob",
+        "bob-password",
+    )
+    .await;
+    let resp = client
+        .get(bridge.url("/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-user", "?1")
+        .header("referer", "https://meet.example.test/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
+}
