@@ -26,6 +26,8 @@ use std::time::Duration;
 
 /// Prefix of the per-login cookie names.
 pub const COOKIE_PREFIX: &str = "jb_login_";
+/// Prefix of every cookie name when the bridge is served over https.
+pub const HOST_PREFIX: &str = "__Host-";
 /// Pending logins kept per browser; starting another drops the oldest.
 pub const MAX_PENDING: usize = 8;
 /// The cookie that keeps the last ID token for RP-initiated logout.
@@ -131,8 +133,12 @@ pub struct LoginCookies {
     key: Key,
     ttl_secs: u64,
     secure: bool,
-    /// `Path` of every cookie: where the bridge is served (`/` or e.g. `/auth`).
+    /// `Path` of every cookie: `/` with the `__Host-` prefix, else where the bridge is served.
     path: String,
+    /// `__Host-` whenever the bridge is served over https: the browser then accepts the cookie
+    /// only from this very host, with `Secure`, `Path=/` and no `Domain`, so another host of
+    /// the same site cannot plant or overwrite it (login CSRF from a sibling subdomain).
+    host_prefix: &'static str,
     used: moka::sync::Cache<String, ()>,
 }
 
@@ -166,11 +172,12 @@ impl LoginCookies {
             key: Key::derive_from(master),
             ttl_secs,
             secure,
-            path: if base.is_empty() {
+            path: if secure || base.is_empty() {
                 "/".to_owned()
             } else {
                 base.to_owned()
             },
+            host_prefix: if secure { HOST_PREFIX } else { "" },
             used: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(ttl_secs.max(1)))
@@ -201,7 +208,7 @@ impl LoginCookies {
         for (_, name) in pending.into_iter().take(excess) {
             out.push(self.removal(&name));
         }
-        let name = format!("{COOKIE_PREFIX}{}", login.state);
+        let name = self.full(&format!("{COOKIE_PREFIX}{}", login.state));
         let value = serde_json::to_string(login).unwrap_or_default();
         let mut jar = CookieJar::new();
         jar.private_mut(&self.key)
@@ -221,7 +228,7 @@ impl LoginCookies {
         if !is_state(state) {
             return Err(LoginLookup::Unknown);
         }
-        let name = format!("{COOKIE_PREFIX}{state}");
+        let name = self.full(&format!("{COOKIE_PREFIX}{state}"));
         let login = self
             .all(cookie_header)
             .into_iter()
@@ -289,7 +296,7 @@ impl LoginCookies {
     pub fn seal(&self, name: &str, value: &str, ttl_secs: u64) -> String {
         let mut jar = CookieJar::new();
         jar.private_mut(&self.key).add(self.cookie(
-            name.to_owned(),
+            self.full(name),
             value.to_owned(),
             Some(ttl_secs),
         ));
@@ -301,6 +308,7 @@ impl LoginCookies {
 
     /// The value of the sealed cookie `name`, if present and authentic.
     pub fn open(&self, name: &str, cookie_header: Option<&str>) -> Option<String> {
+        let name = self.full(name);
         let mut jar = CookieJar::new();
         for c in Cookie::split_parse_encoded(cookie_header?.to_owned()).flatten() {
             if c.name() == name {
@@ -308,18 +316,23 @@ impl LoginCookies {
             }
         }
         jar.private(&self.key)
-            .get(name)
+            .get(&name)
             .map(|c| c.value().to_owned())
     }
 
     /// `Set-Cookie` that deletes the session cookie.
     pub fn session_removal(&self) -> String {
-        self.removal(SESSION_COOKIE)
+        self.removal(&self.full(SESSION_COOKIE))
     }
 
     /// `Set-Cookie` that deletes the pending login for `state`.
     pub fn removal_for_state(&self, state: &str) -> Option<String> {
-        is_state(state).then(|| self.removal(&format!("{COOKIE_PREFIX}{state}")))
+        is_state(state).then(|| self.removal(&self.full(&format!("{COOKIE_PREFIX}{state}"))))
+    }
+
+    /// A cookie's name as set: with `__Host-` when the bridge is served over https.
+    fn full(&self, name: &str) -> String {
+        format!("{}{name}", self.host_prefix)
     }
 
     fn removal(&self, name: &str) -> String {
@@ -352,8 +365,9 @@ impl LoginCookies {
         };
         let mut jar = CookieJar::new();
         let mut names = Vec::new();
+        let prefix = self.full(COOKIE_PREFIX);
         for c in Cookie::split_parse_encoded(header.to_owned()).flatten() {
-            if c.name().starts_with(COOKIE_PREFIX) && names.len() < 4 * MAX_PENDING {
+            if c.name().starts_with(&prefix) && names.len() < 4 * MAX_PENDING {
                 names.push(c.name().to_owned());
                 jar.add_original(c.into_owned());
             }
@@ -422,6 +436,39 @@ mod tests {
         let mut bad = hint.clone();
         bad.replace_range(..1, if hint.starts_with('A') { "B" } else { "A" });
         assert!(c.open_hint(&bad).is_none());
+    }
+
+    #[test]
+    fn https_cookies_are_host_only_and_planted_ones_are_ignored() {
+        let c = LoginCookies::new(&SecretString::from("k".repeat(32)), 600, true, "/auth").unwrap();
+        let login = PendingLogin::new(&room("team"), 1000);
+        let set = c.start(&login, None, 1000);
+        let sc = Cookie::parse_encoded(set.last().unwrap().clone()).unwrap();
+        assert_eq!(sc.name(), format!("__Host-jb_login_{}", login.state));
+        assert_eq!(sc.secure(), Some(true));
+        assert_eq!(sc.path(), Some("/"), "__Host- requires Path=/");
+        assert_eq!(sc.domain(), None);
+        assert!(
+            c.session_cookie(&SecretString::from("t"), None)
+                .starts_with("__Host-jb_session=")
+        );
+
+        // The same sealed value under the name another host of the site could set.
+        let planted = format!("jb_login_{}={}", login.state, sc.value());
+        assert_eq!(
+            c.finish(&login.state, Some(&planted), 1001).unwrap_err(),
+            LoginLookup::Unknown
+        );
+        let genuine = format!("{}={}", sc.name(), sc.value());
+        assert!(c.finish(&login.state, Some(&genuine), 1001).is_ok());
+
+        // Plain-http loopback demos: no prefix (browsers refuse it without Secure), own path.
+        let http =
+            LoginCookies::new(&SecretString::from("k".repeat(32)), 600, false, "/auth").unwrap();
+        let sc =
+            Cookie::parse_encoded(http.start(&login, None, 1000).last().unwrap().clone()).unwrap();
+        assert_eq!(sc.name(), format!("jb_login_{}", login.state));
+        assert_eq!(sc.path(), Some("/auth"));
     }
 
     #[test]

@@ -223,3 +223,42 @@ async fn logout_from_another_site_asks_first() {
         .unwrap();
     assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
 }
+
+/// Over https every cookie is `__Host-`: another host of the same site cannot plant a login
+/// or session cookie for the bridge (login CSRF from a sibling subdomain).
+#[tokio::test]
+async fn https_cookies_carry_the_host_prefix() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bridge = Bridge::spawn_on(
+        listener,
+        Some("https://bridge.example.test".into()),
+        &issuer(),
+        |t| t,
+    )
+    .await;
+    let resp = browser()
+        .get(bridge.url("/room/team"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
+    let set: Vec<&str> = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(set[0].starts_with("__Host-jb_login_"), "{}", set[0]);
+    assert!(
+        set[0].contains("; Secure") && set[0].contains("; Path=/;"),
+        "{}",
+        set[0]
+    );
+    assert!(
+        !set[0].to_ascii_lowercase().contains("domain="),
+        "{}",
+        set[0]
+    );
+    bridge.stop().await;
+}
