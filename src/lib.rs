@@ -17,6 +17,7 @@ pub mod login_state;
 pub mod metrics;
 #[cfg(test)]
 mod proptests;
+pub mod replay;
 pub mod rules;
 pub mod signing;
 pub mod state;

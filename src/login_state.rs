@@ -8,13 +8,15 @@
 //!   (or a restarted process) with the same key can finish a login;
 //! - a login expires after its TTL (checked from the sealed timestamp, not only the cookie's
 //!   `Max-Age`), and at most [`MAX_PENDING`] are kept per browser;
-//! - a callback can be used once: the cookie is deleted on the first callback, and a small
-//!   bounded in-process set of recently used `state`s refuses replays of a copied cookie.
+//! - a callback can be used once: the cookie is deleted on the first callback, and the
+//!   in-process set of finished logins (`replay`) refuses a copied cookie for the rest of the
+//!   login's lifetime.
 
 use crate::clock::UnixTime;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::state::{ClientKind, Override, StateInfo};
 use crate::jitsi::tenant::Tenant;
+use crate::replay::{Full, UsedStates};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::{Cookie, CookieJar, Key, SameSite};
@@ -22,7 +24,6 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::time::Duration;
 
 /// Prefix of the per-login cookie names.
 pub const COOKIE_PREFIX: &str = "jb_login_";
@@ -139,7 +140,7 @@ pub struct LoginCookies {
     /// only from this very host, with `Secure`, `Path=/` and no `Domain`, so another host of
     /// the same site cannot plant or overwrite it (login CSRF from a sibling subdomain).
     host_prefix: &'static str,
-    used: moka::sync::Cache<String, ()>,
+    used: UsedStates,
 }
 
 impl fmt::Debug for LoginCookies {
@@ -178,10 +179,7 @@ impl LoginCookies {
                 base.to_owned()
             },
             host_prefix: if secure { HOST_PREFIX } else { "" },
-            used: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(ttl_secs.max(1)))
-                .build(),
+            used: UsedStates::default(),
         })
     }
 
@@ -217,8 +215,9 @@ impl LoginCookies {
         out
     }
 
-    /// Opens the pending login for `state` and marks it used. The caller must also send
-    /// [`Self::removal`] for it, whatever happens next.
+    /// Opens the pending login for `state`, unless it already finished a login. The caller
+    /// must also send [`Self::removal`] for it, whatever happens next, and call
+    /// [`Self::finished`] once Keycloak has accepted the login.
     pub fn finish(
         &self,
         state: &str,
@@ -242,10 +241,21 @@ impl LoginCookies {
         if now >= login.created.saturating_add(self.ttl_secs) {
             return Err(LoginLookup::Expired);
         }
-        if !self.used.entry(state.to_owned()).or_insert(()).is_fresh() {
+        if self.used.contains(state, now) {
             return Err(LoginLookup::Replayed);
         }
         Ok(login)
+    }
+
+    /// Marks `login` finished: its `state` is refused until the login would have expired.
+    /// Called only after Keycloak accepted the code, so that nothing short of a real login can
+    /// fill the set. `Err` when the set is full: the caller refuses the login.
+    pub fn finished(&self, login: &PendingLogin, now: UnixTime) -> Result<(), Full> {
+        self.used.insert(
+            &login.state,
+            login.created.saturating_add(self.ttl_secs),
+            now,
+        )
     }
 
     /// `Set-Cookie` holding the sealed ID token of a finished login, for logging out later.
@@ -481,6 +491,7 @@ mod tests {
         let opened = c.finish(&login.state, Some(&header), 1001).unwrap();
         assert_eq!(opened.room, "team");
         assert_eq!(opened.pkce_verifier, login.pkce_verifier);
+        c.finished(&opened, 1001).unwrap();
         assert_eq!(
             c.finish(&login.state, Some(&header), 1002).unwrap_err(),
             LoginLookup::Replayed

@@ -115,6 +115,10 @@ async fn run(
         .finish(code, &login)
         .await
         .map_err(|e| AppError::Oidc(e, retry()))?;
+    // Keycloak accepted the code: from now on this login's state is refused.
+    app.logins
+        .finished(&login, now)
+        .map_err(|e| AppError::Internal(format!("refusing the login: {e}")))?;
     let who =
         Identity::from_claims(&verified.claims, &realm.client_id).ok_or(AppError::NoSubject)?;
 
