@@ -8,6 +8,7 @@
 pub mod app;
 pub mod claims;
 pub mod clock;
+pub mod compact;
 pub mod config;
 pub mod explain;
 pub mod http;

@@ -13,6 +13,7 @@
 //!   login's lifetime.
 
 use crate::clock::UnixTime;
+use crate::compact;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::state::{ClientKind, Override, StateInfo};
 use crate::jitsi::tenant::Tenant;
@@ -40,10 +41,18 @@ const SESSION_TTL_SECS: u64 = 12 * 3600;
 
 #[derive(Serialize, Deserialize)]
 struct Session {
-    id_token: String,
+    /// The ID token, packed (`compact`); absent when even packed it would not fit a cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
     #[serde(default)]
     tenant: Option<String>,
 }
+
+/// Largest `name=value` of one cookie the bridge sets; browsers drop cookies above 4096 bytes.
+pub const MAX_COOKIE_BYTES: usize = 4000;
+/// Largest `Cookie` header the bridge's own cookies may make together: proxies such as nginx
+/// and Apache refuse request headers above 8 KB, which would lock the user out.
+pub const MAX_COOKIES_BYTES: usize = 7 * 1024;
 
 /// Length of a `state` value: 32 random bytes, base64url.
 const STATE_LEN: usize = 43;
@@ -108,6 +117,16 @@ impl PendingLogin {
         self.client = info.client;
         self
     }
+}
+
+/// Bytes a cookie adds to the `Cookie` header: `name=value; `.
+fn sent_size(name: &str, value: &str) -> usize {
+    name.len() + value.len() + 3
+}
+
+/// The `name=value` part of a `Set-Cookie` value.
+fn name_value_len(set_cookie: &str) -> usize {
+    set_cookie.split(';').next().map_or(0, str::len)
 }
 
 /// 256 bits from the OS generator, base64url without padding (43 characters).
@@ -192,27 +211,56 @@ impl LoginCookies {
         now: UnixTime,
     ) -> Vec<String> {
         let mut out = Vec::new();
-        let mut pending: Vec<(UnixTime, String)> = Vec::new();
-        for (name, opened) in self.all(cookie_header) {
-            match opened {
-                Some(p) if now < p.created.saturating_add(self.ttl_secs) => {
-                    pending.push((p.created, name))
-                }
-                _ => out.push(self.removal(&name)),
-            }
-        }
-        pending.sort();
-        let excess = (pending.len() + 1).saturating_sub(MAX_PENDING);
-        for (_, name) in pending.into_iter().take(excess) {
-            out.push(self.removal(&name));
-        }
         let name = self.full(&format!("{COOKIE_PREFIX}{}", login.state));
         let value = serde_json::to_string(login).unwrap_or_default();
         let mut jar = CookieJar::new();
         jar.private_mut(&self.key)
             .add(self.cookie(name, value, Some(self.ttl_secs)));
-        out.extend(jar.delta().map(|c| c.encoded().to_string()));
+        let Some(new) = jar.delta().next().cloned() else {
+            return out;
+        };
+        // What the browser sends of the bridge's other cookies stays; pending logins give way,
+        // oldest first, to the count limit and to the size budget of the whole header.
+        let mut budget = MAX_COOKIES_BYTES
+            .saturating_sub(self.others_size(cookie_header))
+            .saturating_sub(sent_size(new.name(), new.value()));
+        let mut pending: Vec<(UnixTime, String, usize)> = Vec::new();
+        for (name, opened, size) in self.all(cookie_header) {
+            match opened {
+                Some(p) if now < p.created.saturating_add(self.ttl_secs) => {
+                    pending.push((p.created, name, size))
+                }
+                _ => out.push(self.removal(&name)),
+            }
+        }
+        // Newest first: they are the ones kept.
+        pending.sort_by_key(|p| std::cmp::Reverse(p.0));
+        let mut kept = 1;
+        for (_, name, size) in pending {
+            if kept < MAX_PENDING && size <= budget {
+                budget -= size;
+                kept += 1;
+            } else {
+                out.push(self.removal(&name));
+            }
+        }
+        out.push(new.encoded().to_string());
         out
+    }
+
+    /// Bytes the bridge's cookies other than pending logins add to the `Cookie` header.
+    fn others_size(&self, cookie_header: Option<&str>) -> usize {
+        let login_prefix = self.full(COOKIE_PREFIX);
+        let ours = self.full("jb_");
+        cookie_header
+            .map(|h| {
+                Cookie::split_parse_encoded(h.to_owned())
+                    .flatten()
+                    .filter(|c| c.name().starts_with(&ours) && !c.name().starts_with(&login_prefix))
+                    .map(|c| sent_size(c.name(), c.value()))
+                    .sum()
+            })
+            .unwrap_or(0)
     }
 
     /// Opens the pending login for `state`, unless it already finished a login. The caller
@@ -231,8 +279,8 @@ impl LoginCookies {
         let login = self
             .all(cookie_header)
             .into_iter()
-            .find(|(n, _)| *n == name)
-            .and_then(|(_, opened)| opened)
+            .find(|(n, _, _)| *n == name)
+            .and_then(|(_, opened, _)| opened)
             .ok_or(LoginLookup::Unknown)?;
         // The name is authenticated as associated data, so this only fails on a key reuse bug.
         if login.state != state {
@@ -259,29 +307,44 @@ impl LoginCookies {
     }
 
     /// `Set-Cookie` holding the sealed ID token of a finished login, for logging out later.
+    /// Without the token when even packed it would make the cookie too large for browsers:
+    /// Keycloak then asks the user to confirm the logout.
     pub fn session_cookie(&self, id_token: &SecretString, tenant: Option<&Tenant>) -> String {
-        let session = Session {
-            id_token: id_token.expose_secret().to_owned(),
+        let mut session = Session {
+            id_token: Some(compact::pack(id_token.expose_secret())),
             tenant: tenant.map(|t| t.as_str().to_owned()),
         };
-        self.seal(
-            SESSION_COOKIE,
-            &serde_json::to_string(&session).unwrap_or_default(),
-            SESSION_TTL_SECS,
-        )
+        let sealed = |s: &Session| {
+            self.seal(
+                SESSION_COOKIE,
+                &serde_json::to_string(s).unwrap_or_default(),
+                SESSION_TTL_SECS,
+            )
+        };
+        let cookie = sealed(&session);
+        if name_value_len(&cookie) <= MAX_COOKIE_BYTES {
+            return cookie;
+        }
+        tracing::warn!(
+            bytes = name_value_len(&cookie),
+            "the ID token is too large to keep for logout even packed; logging out will ask at Keycloak"
+        );
+        session.id_token = None;
+        sealed(&session)
     }
 
     /// The ID token and tenant of the last login in this browser, if any.
     pub fn session(&self, cookie_header: Option<&str>) -> Option<(SecretString, Option<String>)> {
         let s: Session = serde_json::from_str(&self.open(SESSION_COOKIE, cookie_header)?).ok()?;
-        Some((SecretString::from(s.id_token), s.tenant))
+        let token = compact::unpack(&s.id_token?)?;
+        Some((SecretString::from(token), s.tenant))
     }
 
     /// The session (ID token and tenant) sealed into an opaque string for Jitsi's inline login,
     /// which hands it back as `id_token_hint` when the user logs out.
     pub fn seal_hint(&self, id_token: &SecretString, tenant: Option<&Tenant>) -> String {
         let session = Session {
-            id_token: id_token.expose_secret().to_owned(),
+            id_token: Some(compact::pack(id_token.expose_secret())),
             tenant: tenant.map(|t| t.as_str().to_owned()),
         };
         let value = serde_json::to_string(&session).unwrap_or_default();
@@ -299,7 +362,8 @@ impl LoginCookies {
         jar.add_original(Cookie::new(HINT_NAME, hint.to_owned()));
         let opened = jar.private(&self.key).get(HINT_NAME)?;
         let s: Session = serde_json::from_str(opened.value()).ok()?;
-        Some((SecretString::from(s.id_token), s.tenant))
+        let token = compact::unpack(&s.id_token?)?;
+        Some((SecretString::from(token), s.tenant))
     }
 
     /// `Set-Cookie` for an encrypted and authenticated cookie `name` holding `value`.
@@ -369,7 +433,7 @@ impl LoginCookies {
 
     /// Every pending-login cookie in the request, each with its opened content (None when it
     /// cannot be decrypted or parsed: tampered, or sealed with another key).
-    fn all(&self, cookie_header: Option<&str>) -> Vec<(String, Option<PendingLogin>)> {
+    fn all(&self, cookie_header: Option<&str>) -> Vec<(String, Option<PendingLogin>, usize)> {
         let Some(header) = cookie_header else {
             return Vec::new();
         };
@@ -378,18 +442,18 @@ impl LoginCookies {
         let prefix = self.full(COOKIE_PREFIX);
         for c in Cookie::split_parse_encoded(header.to_owned()).flatten() {
             if c.name().starts_with(&prefix) && names.len() < 4 * MAX_PENDING {
-                names.push(c.name().to_owned());
+                names.push((c.name().to_owned(), sent_size(c.name(), c.value())));
                 jar.add_original(c.into_owned());
             }
         }
         let private = jar.private(&self.key);
         names
             .into_iter()
-            .map(|name| {
+            .map(|(name, size)| {
                 let opened = private
                     .get(&name)
                     .and_then(|c| serde_json::from_str::<PendingLogin>(c.value()).ok());
-                (name, opened)
+                (name, opened, size)
             })
             .collect()
     }
@@ -479,6 +543,72 @@ mod tests {
             Cookie::parse_encoded(http.start(&login, None, 1000).last().unwrap().clone()).unwrap();
         assert_eq!(sc.name(), format!("jb_login_{}", login.state));
         assert_eq!(sc.path(), Some("/auth"));
+    }
+
+    /// The largest pending logins a link can make (longest room in four-byte characters, the
+    /// most settings carried), with the largest session cookie beside them: every cookie stays
+    /// under 4 KB, all of them under 8 KB, and the newest logins are the ones kept.
+    #[test]
+    fn cookies_stay_within_what_browsers_and_proxies_accept() {
+        let c = cookies();
+        let session = c.session_cookie(&SecretString::from("x".repeat(6000)), None);
+        assert!(name_value_len(&session) <= MAX_COOKIE_BYTES);
+        let mut jar = Vec::new();
+        browser(&mut jar, &[session]);
+        let big_room = room(&"😀".repeat(75)); // the longest accepted in bytes
+        let mut states = Vec::new();
+        for i in 0..12 {
+            let mut login = PendingLogin::new(&big_room, 1000 + i);
+            login.tenant = Some("t".repeat(crate::jitsi::tenant::MAX_LEN));
+            login.overrides = vec![crate::jitsi::state::Override {
+                key: "config.subject".into(),
+                value: serde_json::Value::String(
+                    "s".repeat(crate::jitsi::state::MAX_OVERRIDE_BYTES - 20),
+                ),
+            }];
+            let header = browser(&mut jar, &[]);
+            let set = c.start(&login, Some(&header), 1000 + i);
+            for sc in &set {
+                assert!(name_value_len(sc) <= MAX_COOKIE_BYTES, "{}", sc.len());
+            }
+            let header = browser(&mut jar, &set);
+            assert!(header.len() <= MAX_COOKIES_BYTES, "{} bytes", header.len());
+            states.push(login.state);
+        }
+        let newest = states.last().unwrap();
+        assert!(browser(&mut jar, &[]).contains(newest.as_str()));
+        assert!(
+            !browser(&mut jar, &[]).contains(states[0].as_str()),
+            "oldest gave way"
+        );
+    }
+
+    #[test]
+    fn a_session_with_a_hundred_groups_keeps_its_logout_hint() {
+        let c = cookies();
+        let groups: Vec<String> = (0..100)
+            .map(|i| {
+                format!(
+                    "\"/organisation/department-{:02}/working-group-{i}\"",
+                    i % 10
+                )
+            })
+            .collect();
+        let payload = format!(r#"{{"sub":"u","groups":[{}]}}"#, groups.join(","));
+        let token = format!(
+            "eyJhbGciOiJSUzI1NiJ9.{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            "s".repeat(342)
+        );
+        let cookie = c.session_cookie(&SecretString::from(token.clone()), None);
+        assert!(
+            name_value_len(&cookie) <= MAX_COOKIE_BYTES,
+            "{}",
+            cookie.len()
+        );
+        let header = browser(&mut Vec::new(), &[cookie]);
+        let (back, _) = c.session(Some(&header)).unwrap();
+        assert_eq!(back.expose_secret(), token);
     }
 
     #[test]

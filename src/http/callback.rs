@@ -21,6 +21,9 @@ use std::collections::HashMap;
 /// The sealed cookie carrying the rules' explanation to the token inspector.
 pub const EXPLAIN_COOKIE: &str = "jb_explain";
 
+/// Longest explanation kept for the token inspector.
+const MAX_EXPLAIN_BYTES: usize = 900;
+
 /// Longest query parameter value looked at; anything longer is not from Keycloak.
 const MAX_PARAM: usize = 4096;
 
@@ -189,7 +192,17 @@ async fn run(
     let mut cookies = vec![session];
     if app.inspector {
         // Demo aid: the inspector page shows why the token looks the way it does.
-        cookies.push(app.logins.seal(EXPLAIN_COOKIE, &decision.explain(), 600));
+        // Bounded so that the bridge's cookies together stay within what proxies accept.
+        let mut explain = decision.explain();
+        if explain.len() > MAX_EXPLAIN_BYTES {
+            let mut cut = MAX_EXPLAIN_BYTES;
+            while !explain.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            explain.truncate(cut);
+            explain.push_str("\n…");
+        }
+        cookies.push(app.logins.seal(EXPLAIN_COOKIE, &explain, 600));
     }
     let inline_origin = app.inline_origin.as_deref().filter(|_| login.popup);
     let mut response = match (inline_origin, app.target.app_url(&target, login.client)) {

@@ -35,7 +35,7 @@ const PRIVATE_CHOICES: &[&str] = &[
 /// Longest accepted `state`, in bytes of JSON.
 pub const MAX_STATE_BYTES: usize = 8 * 1024;
 /// Longest total of carried-over settings (they ride in the login cookie).
-pub const MAX_OVERRIDE_BYTES: usize = 1500;
+pub const MAX_OVERRIDE_BYTES: usize = 500;
 const MAX_KEY_LEN: usize = 100;
 
 /// Which Jitsi client sent the user.

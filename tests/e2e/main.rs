@@ -7,6 +7,7 @@
 mod access_rules;
 mod binary;
 mod browser;
+mod cookie_budget;
 mod cross_site;
 mod helpers;
 mod hostile;
