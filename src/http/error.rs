@@ -81,6 +81,8 @@ pub const FAILURE_KINDS: &[&str] = &[
     "bad_callback",
     "login_cancelled",
     "idp_error",
+    "idp_error_unknown",
+    "code_refused",
     "issuer_mismatch",
     "inline_unavailable",
     "idp_unavailable",
@@ -94,6 +96,16 @@ pub const FAILURE_KINDS: &[&str] = &[
     "method_not_allowed",
     "overloaded",
     "bad_request",
+];
+
+/// OAuth error codes in a callback that an operator has to act on (RFC 6749 4.1.2.1); the
+/// callback is answered with 502 and logged at ERROR. Any other code gets 400 at WARN.
+const OPERATOR_ERROR_CODES: &[&str] = &[
+    "invalid_request",
+    "unauthorized_client",
+    "unsupported_response_type",
+    "invalid_scope",
+    "server_error",
 ];
 
 /// What the error page and the log line need, carried from the handler to the middleware.
@@ -124,7 +136,14 @@ impl AppError {
             AppError::IdpError { code, .. } if code == "temporarily_unavailable" => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            AppError::IdpError { .. } => StatusCode::BAD_GATEWAY,
+            // Codes that mean a setting is wrong; any other code is not Keycloak's to send
+            // here, so it came from whoever made the request.
+            AppError::IdpError { code, .. } if OPERATOR_ERROR_CODES.contains(&code.as_str()) => {
+                StatusCode::BAD_GATEWAY
+            }
+            AppError::IdpError { .. } | AppError::Oidc(OidcError::CodeRefused(_), _) => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::Oidc(OidcError::Unavailable(_), _) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Oidc(_, _) | AppError::NoSubject => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,6 +171,8 @@ impl AppError {
             AppError::UnknownLogin(LoginLookup::Unknown) => ("login_unknown", "This login is unknown", "The bridge has no record of this login in your browser. It may have been started in another browser, already finished, or cookies may be blocked. Please open the room link again.".into(), None),
             AppError::MissingParameter(_) => ("bad_callback", "Incomplete login response", "The answer from the login server was incomplete. Please open the room link again.".into(), None),
             AppError::LoginCancelled { retry } => ("login_cancelled", "Login cancelled", "The login was cancelled, so you were not sent to the meeting.".into(), retry.as_deref()),
+            AppError::IdpError { code, retry } if !OPERATOR_ERROR_CODES.contains(&code.as_str()) && code != "temporarily_unavailable" => ("idp_error_unknown", "The login could not be completed", "The answer from the login server was not one the bridge knows. Please open the room link again.".into(), retry.as_deref()),
+            AppError::Oidc(OidcError::CodeRefused(_), retry) => ("code_refused", "This login has expired", "The login server no longer accepts this login (it was already used or took too long). Please open the room link again.".into(), retry.as_deref()),
             AppError::IdpError { retry, .. } => ("idp_error", "The login server refused the login", "The login server reported a problem with this login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
             AppError::Denied { reason, advice, .. } => {
                 let mut text = match reason {
@@ -373,6 +394,11 @@ mod tests {
             },
             AppError::Oidc(OidcError::Unavailable("x".into()), None),
             AppError::Oidc(OidcError::ExchangeRefused("x".into()), None),
+            AppError::Oidc(OidcError::CodeRefused("x".into()), None),
+            AppError::IdpError {
+                code: "server_error".into(),
+                retry: None,
+            },
             AppError::Oidc(OidcError::InvalidIdToken("x".into()), None),
             AppError::NoSubject,
             AppError::Internal("x".into()),

@@ -120,7 +120,12 @@ pub enum OidcError {
     /// Keycloak could not be reached, or its metadata could not be loaded.
     #[error("Keycloak is unreachable: {0}")]
     Unavailable(String),
-    /// The token endpoint refused the authorization code.
+    /// The token endpoint refused the authorization code as such (`invalid_grant`: wrong,
+    /// expired or already used, or a PKCE mismatch): what any client can cause by itself.
+    #[error("Keycloak refused the code: {0}")]
+    CodeRefused(String),
+    /// The token endpoint refused the exchange for another reason (the client's secret or
+    /// settings): the operator has to fix it.
     #[error("Keycloak refused the code exchange: {0}")]
     ExchangeRefused(String),
     /// The ID token failed a check.
@@ -286,11 +291,18 @@ impl Oidc {
         let tokens = request.request_async(&self.http).await;
         crate::metrics::observe_idp("token", started.elapsed());
         let tokens = tokens.map_err(|e| match e {
-            RequestTokenError::ServerResponse(r) => OidcError::ExchangeRefused(format!(
-                "{} {}",
-                r.error().as_ref(),
-                r.error_description().map(String::as_str).unwrap_or("")
-            )),
+            RequestTokenError::ServerResponse(r) => {
+                let text = format!(
+                    "{} {}",
+                    r.error().as_ref(),
+                    r.error_description().map(String::as_str).unwrap_or("")
+                );
+                if *r.error() == CoreErrorResponseType::InvalidGrant {
+                    OidcError::CodeRefused(text)
+                } else {
+                    OidcError::ExchangeRefused(text)
+                }
+            }
             RequestTokenError::Request(e) => {
                 OidcError::Unavailable(format!("token request failed: {e}"))
             }

@@ -217,19 +217,25 @@ async fn cancelled_login_gets_its_own_page_with_a_retry_link() {
     );
 }
 
+/// What a client can cause by itself (a made-up code, an error code Keycloak never sends) is
+/// a 4xx page logged at WARN; only what the operator must fix is a 5xx at ERROR, so that the
+/// 5xx alert cannot be fired from outside.
 #[tokio::test]
-async fn refused_code_exchange_is_a_bad_gateway_page() {
+async fn client_caused_callback_failures_are_4xx_and_operator_ones_5xx() {
     let bridge = Bridge::spawn("").await;
-    let client = browser();
-    let authorize = start_login(&client, &bridge, "room").await;
-    let state = state_of(&authorize);
-    let url = bridge.url(&format!("/callback?state={state}&code=not-a-real-code"));
-    assert_error_page(
-        client.get(url).send().await.unwrap(),
-        StatusCode::BAD_GATEWAY,
-        "refused to complete",
-    )
-    .await;
+    let cases = [
+        ("code=not-a-real-code", StatusCode::BAD_REQUEST, "no longer accepts"),
+        ("error=foo", StatusCode::BAD_REQUEST, "not one the bridge knows"),
+        ("error=server_error", StatusCode::BAD_GATEWAY, "reported a problem"),
+        ("error=temporarily_unavailable", StatusCode::SERVICE_UNAVAILABLE, "reported a problem"),
+    ];
+    for (query, status, text) in cases {
+        let client = browser();
+        let authorize = start_login(&client, &bridge, "room").await;
+        let state = state_of(&authorize);
+        let url = bridge.url(&format!("/callback?state={state}&{query}"));
+        assert_error_page(client.get(url).send().await.unwrap(), status, text).await;
+    }
 }
 
 #[tokio::test]
