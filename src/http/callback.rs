@@ -79,19 +79,9 @@ async fn run(
     };
     let realm = app.realm(tenant.as_ref());
 
-    // 2. Keycloak's own error answer (the user cancelled, or the client is misconfigured).
-    if let Some(code) = params.get("error") {
-        let code = sanitize_code(code);
-        return Err(if code == "access_denied" {
-            AppError::LoginCancelled { retry: retry() }
-        } else {
-            AppError::IdpError {
-                code,
-                retry: retry(),
-            }
-        });
-    }
-    // 3. RFC 9207: when Keycloak names the issuer, it must be this realm's (mix-up defence).
+    // 2. RFC 9207: the answer names its issuer, which must be this realm's (mix-up defence);
+    //    it must name one when the provider says it always does (section 2.4), error
+    //    answers included.
     if let Some(iss) = params.get("iss") {
         if iss.as_str() != realm.issuer.as_str() {
             // Attacker-controlled: shortened and reduced to printable ASCII for the log.
@@ -105,6 +95,25 @@ async fn run(
                 expected: realm.issuer.to_string(),
             });
         }
+    } else if realm
+        .oidc
+        .requires_iss()
+        .await
+        .map_err(|e| AppError::Oidc(e, retry()))?
+    {
+        return Err(AppError::IssuerMissing);
+    }
+    // 3. Keycloak's own error answer (the user cancelled, or the client is misconfigured).
+    if let Some(code) = params.get("error") {
+        let code = sanitize_code(code);
+        return Err(if code == "access_denied" {
+            AppError::LoginCancelled { retry: retry() }
+        } else {
+            AppError::IdpError {
+                code,
+                retry: retry(),
+            }
+        });
     }
     let code = params
         .get("code")

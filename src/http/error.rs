@@ -42,6 +42,11 @@ pub enum AppError {
     },
     #[error("the callback's iss parameter {got:?} is not this realm's issuer {expected:?}")]
     IssuerMismatch { got: String, expected: String },
+    #[error(
+        "the callback has no iss parameter, although the provider advertises that it always \
+         sends one (RFC 9207)"
+    )]
+    IssuerMissing,
     #[error("{0}")]
     Oidc(OidcError, Option<Box<Retry>>),
     #[error("denied by {rule}")]
@@ -84,6 +89,7 @@ pub const FAILURE_KINDS: &[&str] = &[
     "idp_error_unknown",
     "code_refused",
     "issuer_mismatch",
+    "issuer_missing",
     "inline_unavailable",
     "idp_unavailable",
     "exchange_refused",
@@ -130,6 +136,7 @@ impl AppError {
             | AppError::UnknownLogin(_)
             | AppError::MissingParameter(_)
             | AppError::IssuerMismatch { .. }
+            | AppError::IssuerMissing
             | AppError::InlineUnavailable
             | AppError::BadInspectedToken(_) => StatusCode::BAD_REQUEST,
             AppError::LoginCancelled { .. } | AppError::Denied { .. } => StatusCode::FORBIDDEN,
@@ -186,6 +193,7 @@ impl AppError {
                 }
                 ("login_denied", "Access denied", text, None)
             }
+            AppError::IssuerMissing => ("issuer_missing", "Login answer without its sender", "The login answer did not say which login server sent it. Please open the room link again.".into(), None),
             AppError::IssuerMismatch { .. } => ("issuer_mismatch", "Login answer from the wrong server", "The login answer did not come from the expected login server. Please open the room link again.".into(), None),
             AppError::Oidc(OidcError::Unavailable(_), retry) => ("idp_unavailable", "The login server is not reachable", "The login server (Keycloak) cannot be reached right now. Please try again in a minute.".into(), retry.as_deref()),
             AppError::Oidc(OidcError::ExchangeRefused(_), retry) => ("exchange_refused", "The login could not be completed", "The login server refused to complete the login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
@@ -392,6 +400,7 @@ mod tests {
                 got: "a".into(),
                 expected: "b".into(),
             },
+            AppError::IssuerMissing,
             AppError::Oidc(OidcError::Unavailable("x".into()), None),
             AppError::Oidc(OidcError::ExchangeRefused("x".into()), None),
             AppError::Oidc(OidcError::CodeRefused("x".into()), None),

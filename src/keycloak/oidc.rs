@@ -39,6 +39,9 @@ use url::Url;
 pub struct ExtraMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_session_endpoint: Option<Url>,
+    /// RFC 9207: the provider names itself in every authorization response.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 impl AdditionalProviderMetadata for ExtraMetadata {}
 
@@ -156,6 +159,8 @@ pub struct OidcSettings {
 struct Provider {
     client: OidcClient,
     end_session: Option<Url>,
+    /// Callbacks must carry `iss` (the provider said it always sends it).
+    iss_required: bool,
 }
 
 #[derive(Default)]
@@ -226,6 +231,12 @@ impl Oidc {
     /// Loads the metadata and keys if they are not loaded yet.
     pub async fn load(&self) -> Result<(), OidcError> {
         self.provider().await.map(|_| ())
+    }
+
+    /// Whether a callback without `iss` must be refused (RFC 9207 section 2.4: the provider
+    /// advertises `authorization_response_iss_parameter_supported`, as Keycloak does).
+    pub async fn requires_iss(&self) -> Result<bool, OidcError> {
+        Ok(self.provider().await?.iss_required)
     }
 
     /// Keycloak's RP-initiated logout URL (OIDC RP-Initiated Logout 1.0): ends the Keycloak
@@ -449,6 +460,9 @@ impl Oidc {
         crate::metrics::observe_idp("discovery", started.elapsed());
         let metadata = metadata.map_err(|e| OidcError::Unavailable(error_chain(&e)))?;
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
+        let iss_required = metadata
+            .additional_metadata()
+            .authorization_response_iss_parameter_supported;
         let client = OidcClient::from_provider_metadata(
             metadata,
             ClientId::new(self.settings.client_id.clone()),
@@ -460,6 +474,7 @@ impl Oidc {
         Ok(Provider {
             client,
             end_session,
+            iss_required,
         })
     }
 }

@@ -286,8 +286,10 @@ pub async fn finish_with_form(
 pub async fn cancelled_login(client: &reqwest::Client, bridge: &Bridge, raw_room: &str) -> String {
     let authorize = start_login(client, bridge, raw_room).await;
     let state = state_of(&authorize);
+    // Keycloak names itself in error answers too (RFC 9207).
+    let iss: String = url::form_urlencoded::byte_serialize(issuer().as_bytes()).collect();
     let url = bridge.url(&format!(
-        "/callback?error=access_denied&error_description=denied&state={state}"
+        "/callback?error=access_denied&error_description=denied&state={state}&iss={iss}"
     ));
     assert_error_page(
         client.get(url).send().await.unwrap(),

@@ -224,15 +224,44 @@ async fn cancelled_login_gets_its_own_page_with_a_retry_link() {
 async fn client_caused_callback_failures_are_4xx_and_operator_ones_5xx() {
     let bridge = Bridge::spawn("").await;
     let cases = [
-        ("code=not-a-real-code", StatusCode::BAD_REQUEST, "no longer accepts"),
-        ("error=foo", StatusCode::BAD_REQUEST, "not one the bridge knows"),
-        ("error=server_error", StatusCode::BAD_GATEWAY, "reported a problem"),
-        ("error=temporarily_unavailable", StatusCode::SERVICE_UNAVAILABLE, "reported a problem"),
+        // Keycloak advertises authorization_response_iss_parameter_supported: no iss, no login.
+        (
+            "code=x",
+            StatusCode::BAD_REQUEST,
+            "did not say which login server",
+        ),
+        (
+            "error=access_denied",
+            StatusCode::BAD_REQUEST,
+            "did not say which login server",
+        ),
+        (
+            "code=not-a-real-code&iss=ISS",
+            StatusCode::BAD_REQUEST,
+            "no longer accepts",
+        ),
+        (
+            "error=foo&iss=ISS",
+            StatusCode::BAD_REQUEST,
+            "not one the bridge knows",
+        ),
+        (
+            "error=server_error&iss=ISS",
+            StatusCode::BAD_GATEWAY,
+            "reported a problem",
+        ),
+        (
+            "error=temporarily_unavailable&iss=ISS",
+            StatusCode::SERVICE_UNAVAILABLE,
+            "reported a problem",
+        ),
     ];
+    let iss: String = url::form_urlencoded::byte_serialize(issuer().as_bytes()).collect();
     for (query, status, text) in cases {
         let client = browser();
         let authorize = start_login(&client, &bridge, "room").await;
         let state = state_of(&authorize);
+        let query = query.replace("ISS", &iss);
         let url = bridge.url(&format!("/callback?state={state}&{query}"));
         assert_error_page(client.get(url).send().await.unwrap(), status, text).await;
     }
