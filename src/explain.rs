@@ -30,14 +30,22 @@ pub fn read_claims(input: &str) -> Result<Value, String> {
     serde_json::from_slice(&bytes).map_err(|e| format!("the token's payload is not JSON: {e}"))
 }
 
-/// The explanation, as text.
+/// What `explain` found.
+#[derive(Debug)]
+pub struct Explanation {
+    pub text: String,
+    /// The user would get a token (the command's exit status says so too).
+    pub allowed: bool,
+}
+
+/// The explanation.
 pub fn explain(
     config: &Config,
     claims: &Value,
     room: &str,
     tenant: Option<&str>,
     now: UnixTime,
-) -> Result<String, String> {
+) -> Result<Explanation, String> {
     let room = RoomName::parse(room).map_err(|e| format!("room: {e}"))?;
     let tenant = tenant
         .map(Tenant::parse)
@@ -100,7 +108,10 @@ pub fn explain(
             let _ = writeln!(out, "payload {payload}");
         }
     }
-    Ok(out)
+    Ok(Explanation {
+        allowed: decision.verdict == Verdict::Allow,
+        text: out,
+    })
 }
 
 #[cfg(test)]
@@ -137,14 +148,20 @@ mod tests {
     fn explains_each_part_and_denials() {
         let config = Config::from_toml(CONFIG).unwrap();
         let claims = json!({"sub": "u1", "name": "Ann", "groups": ["staff", "moderators"]});
-        let text = explain(&config, &claims, "staff-meeting", None, 1000).unwrap();
+        let found = explain(&config, &claims, "staff-meeting", None, 1000).unwrap();
+        assert!(found.allowed);
+        let text = found.text;
         assert!(text.contains("staff rooms"), "{text}");
         assert!(text.contains("[moderators]: group moderators"), "{text}");
         assert!(text.contains("\"recording\": true"), "{text}");
         let outsider = json!({"sub": "u2"});
-        let text = explain(&config, &outsider, "staff-meeting", None, 1000).unwrap();
+        // No groups claim at all: the staff rule cannot be decided, so no token.
+        let found = explain(&config, &outsider, "staff-meeting", None, 1000).unwrap();
+        assert!(!found.allowed);
+        let text = found.text;
+        assert!(text.contains("No token: access denied"), "{text}");
         assert!(
-            text.contains("No token: access denied (Staff only)"),
+            text.contains("staff rooms (needs a claim the ID token does not carry)"),
             "{text}"
         );
         assert!(

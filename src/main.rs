@@ -131,12 +131,17 @@ fn explain(
         jitsi_oidc_bridge::explain::explain(config, &c, room, tenant, SystemClock.now())
     });
     match result {
-        Ok(text) => {
+        Ok(found) => {
             #[allow(clippy::print_stdout)] // the output is the point of this command
             {
-                print!("{text}");
+                print!("{}", found.text);
             }
-            ExitCode::SUCCESS
+            // 1 for "no token", as a script checking a user's access would expect.
+            if found.allowed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(e) => {
             eprintln!("{e}");

@@ -17,6 +17,7 @@ pub const LOGINS_DENIED: &str = "bridge_logins_denied_total";
 pub const LOGINS_FAILED: &str = "bridge_logins_failed_total";
 pub const TOKENS_MINTED: &str = "bridge_tokens_minted_total";
 pub const IDP_REQUEST_SECONDS: &str = "bridge_idp_request_duration_seconds";
+pub const LOGINS_MISSING_CLAIM: &str = "bridge_logins_missing_claim_total";
 pub const CONNECTIONS_OPEN: &str = "bridge_connections_open";
 pub const CONNECTIONS_REFUSED: &str = "bridge_connections_refused_total";
 
@@ -52,6 +53,10 @@ fn describe() {
         "Requests answered with an error page, by reason."
     );
     metrics::describe_counter!(TOKENS_MINTED, "Jitsi tokens signed, by algorithm.");
+    metrics::describe_counter!(
+        LOGINS_MISSING_CLAIM,
+        "Logins refused because a rule needed a claim the ID token did not carry, by claim."
+    );
     metrics::describe_gauge!(CONNECTIONS_OPEN, "Open client connections, by listener.");
     metrics::describe_counter!(
         CONNECTIONS_REFUSED,
@@ -99,6 +104,9 @@ pub fn enable(algorithms: &[&'static str]) {
     }
     for alg in algorithms {
         metrics::counter!(TOKENS_MINTED, "alg" => *alg).increment(0);
+    }
+    for claim in crate::rules::MissingClaim::ALL {
+        metrics::counter!(LOGINS_MISSING_CLAIM, "claim" => claim.name()).increment(0);
     }
     for listener in ["public", "metrics"] {
         metrics::counter!(CONNECTIONS_REFUSED, "listener" => listener).increment(0);

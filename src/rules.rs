@@ -156,11 +156,26 @@ pub enum MissingClaim {
 }
 
 impl MissingClaim {
+    pub const ALL: [MissingClaim; 3] = [
+        MissingClaim::Groups,
+        MissingClaim::RealmRoles,
+        MissingClaim::ClientRoles,
+    ];
+
+    /// For metrics and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            MissingClaim::Groups => "groups",
+            MissingClaim::RealmRoles => "realm_roles",
+            MissingClaim::ClientRoles => "client_roles",
+        }
+    }
+
     /// The Keycloak mapper that puts this claim into the ID token.
     pub fn advice(self) -> &'static str {
         match self {
             MissingClaim::Groups => {
-                "the ID token has no \"groups\" claim: add a \"Group Membership\" mapper (token claim name \"groups\", Add to ID token: on) to the client"
+                "the ID token has no \"groups\" claim: add a \"Group Membership\" mapper (token claim name \"groups\", Add to ID token: on) to the client; Keycloak also leaves the claim out for a user in no group, so when rules name groups put every user in at least one (a default group)"
             }
             MissingClaim::RealmRoles => {
                 "the ID token has no realm roles: add a \"User Realm Role\" mapper (token claim name \"roles\", multivalued, Add to ID token: on) to the client"
@@ -340,8 +355,21 @@ pub fn decide(
         );
     }
 
-    // 2. The first matching rule.
-    let rule = policy.rules.iter().find(|r| r.applies_to(id, room, tenant));
+    // 2. The first matching rule. A rule for this room that asks about a claim the ID token
+    //    does not carry at all cannot be decided; rather than skip it (and let a later rule
+    //    decide instead), the login is refused with the missing mapper named.
+    let mut rule = None;
+    for r in policy.rules.iter().filter(|r| r.covers(room, tenant)) {
+        if r.applies_to(id, room, tenant) {
+            rule = Some(r);
+            break;
+        }
+        let missing = r.who.missing_in(id);
+        if !missing.is_empty() {
+            let by = format!("{} (needs a claim the ID token does not carry)", r.name);
+            return deny(r.reason.clone(), by, missing, why);
+        }
+    }
     if let Some(r) = rule {
         if !r.allow {
             // Denied by a catch-all after more specific allow rules for the same room: the
@@ -697,12 +725,14 @@ mod tests {
         let staff = decide(&p, &mods, &id(&["staff"], &[], &[]), &room("staff-x"), None);
         assert!(staff.lobby_bypass);
         assert_eq!(staff.group.as_deref(), Some("staff"));
+        // No groups claim at all: the "staff" rule cannot be decided, so the login is refused
+        // there, naming the missing mapper, instead of falling through to later rules.
         let denied = decide(&p, &mods, &id(&[], &[], &[]), &room("staff-x"), None);
         assert_eq!(
             denied.verdict,
             Verdict::Deny {
-                reason: Some("Staff rooms are for staff".into()),
-                by: "staff only".into(),
+                reason: None,
+                by: "staff (needs a claim the ID token does not carry)".into(),
                 missing: vec![MissingClaim::Groups]
             }
         );
@@ -828,8 +858,18 @@ mod tests {
             .verdict,
             Verdict::Deny { .. }
         ));
-        assert_eq!(
+        // A deny rule about groups and a token without any groups claim: fails closed.
+        assert!(matches!(
             decide(&p, &Who::default(), &id(&[], &[], &[]), &room("x"), None).verdict,
+            Verdict::Deny { ref missing, .. } if missing == &vec![MissingClaim::Groups]
+        ));
+        // An empty list is not a missing claim.
+        let empty = Identity {
+            has_groups: true,
+            ..id(&[], &[], &[])
+        };
+        assert_eq!(
+            decide(&p, &Who::default(), &empty, &room("x"), None).verdict,
             Verdict::Allow
         );
     }

@@ -144,6 +144,10 @@ async fn run(
     {
         let advice: Vec<&str> = missing.iter().map(|m| m.advice()).collect();
         metrics::counter!(crate::metrics::LOGINS_DENIED).increment(1);
+        for m in missing {
+            metrics::counter!(crate::metrics::LOGINS_MISSING_CLAIM, "claim" => m.name())
+                .increment(1);
+        }
         tracing::warn!(
             target: AUDIT,
             event = "login_denied",

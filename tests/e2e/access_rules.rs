@@ -154,3 +154,32 @@ async fn access_section_limits_who_gets_a_token_at_all() {
         }
     }
 }
+
+/// A token without any groups claim (Keycloak leaves it out when the mapper is missing, and
+/// for a user in no group): a rule that asks about groups cannot be decided, so the login is
+/// refused with the missing mapper named, instead of the deny rule being skipped.
+#[tokio::test]
+async fn a_rule_needing_a_claim_the_token_lacks_fails_closed() {
+    let bridge = Bridge::spawn(&format!("{RULES}\n[metrics]\nlisten = \"127.0.0.1:0\"\n")).await;
+    let client = browser();
+    let authorize = start_login(&client, &bridge, "town-hall").await;
+    let action = login_form(&client, &authorize).await;
+    let resp = submit(&client, &action, "frank", "frank-password").await;
+    let resp = client.get(location(resp.headers())).send().await.unwrap();
+    let body = assert_error_page(resp, StatusCode::FORBIDDEN, "Access denied").await;
+    assert!(body.contains("Group Membership"), "{body}");
+    let metrics = bridge.metrics.expect("metrics");
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = text
+        .lines()
+        .find(|l| l.starts_with("bridge_logins_missing_claim_total{claim=\"groups\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(count >= 1.0, "{text}");
+}
