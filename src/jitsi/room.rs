@@ -48,6 +48,8 @@ pub enum RoomError {
     Forbidden(char),
     #[error("the room name contains an invisible or control character (U+{0:04X})")]
     Invisible(u32),
+    #[error("the room name contains U+{0:04X}, which looks like a slash")]
+    Slashlike(u32),
     #[error("the room name starts or ends with a space")]
     OuterSpace,
     #[error("the room name cannot be \".\" or \"..\"")]
@@ -77,13 +79,26 @@ impl RoomName {
         if raw == "." || raw == ".." {
             return Err(RoomError::DotSegment);
         }
+        let mut after_visible = false;
         for c in raw.chars() {
             if FORBIDDEN.contains(&c) {
                 return Err(RoomError::Forbidden(c));
             }
+            if SLASHLIKE.contains(&c) {
+                return Err(RoomError::Slashlike(u32::from(c)));
+            }
+            // Joiners and variation selectors belong to the character before them (emoji
+            // sequences, Persian and Indic words); alone or first they only hide.
+            if is_joiner_or_selector(c) {
+                if !after_visible {
+                    return Err(RoomError::Invisible(u32::from(c)));
+                }
+                continue;
+            }
             if is_invisible(c) {
                 return Err(RoomError::Invisible(u32::from(c)));
             }
+            after_visible = c != ' ';
         }
         if raw.starts_with(' ') || raw.ends_with(' ') {
             return Err(RoomError::OuterSpace);
@@ -147,15 +162,49 @@ fn backend_safe(decoded: &str) -> String {
         .to_lowercase()
 }
 
-/// Control characters, line separators, bidirectional overrides and other characters that
-/// render as nothing: they let two different rooms look the same.
+/// Characters that look like `/` or `\` without being one: a name with one of them passes for
+/// a path to the eye (NFKC maps the full-width forms to the real ones, caught above).
+const SLASHLIKE: &[char] = &[
+    '\u{2044}', '\u{2215}', '\u{2216}', '\u{2571}', '\u{2572}', '\u{27CB}', '\u{27CD}', '\u{29F5}',
+    '\u{29F8}', '\u{29F9}', '\u{FE68}',
+];
+
+/// ZWNJ, ZWJ and the variation selectors: default-ignorable, yet part of real text.
+fn is_joiner_or_selector(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x200C | 0x200D | 0xFE00..=0xFE0F | 0xE0100..=0xE01EF
+    )
+}
+
+/// Control characters, line separators, bidirectional overrides, the other default-ignorable
+/// code points (Unicode's DerivedCoreProperties: fillers, invisible operators, tags) and
+/// characters that render as a blank (braille pattern blank): they let two different rooms
+/// look the same, or a room look like no name at all.
 fn is_invisible(c: char) -> bool {
     c.is_control()
         || (c.is_whitespace() && c != ' ')
         || matches!(
             u32::from(c),
-            0x00AD | 0x061C | 0x180E | 0x200B | 0x200E | 0x200F | 0x202A..=0x202E | 0x2060..=0x2064
-                | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE0000..=0xE007F
+            0x00AD
+                | 0x034F
+                | 0x061C
+                | 0x115F..=0x1160
+                | 0x17B4..=0x17B5
+                | 0x180B..=0x180F
+                | 0x200B
+                | 0x200E..=0x200F
+                | 0x202A..=0x202E
+                | 0x2060..=0x206F
+                | 0x2800
+                | 0x3164
+                | 0xFEFF
+                | 0xFFA0
+                | 0xFFF0..=0xFFFB
+                | 0x1BCA0..=0x1BCA3
+                | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE00FF
+                | 0xE01F0..=0xE0FFF
         )
         || (u32::from(c) & 0xFFFE) == 0xFFFE
         || matches!(u32::from(c), 0xFDD0..=0xFDEF)
@@ -179,6 +228,17 @@ mod tests {
             ("ΟΔΟΣ", "%ce%bf%ce%b4%ce%bf%cf%82"),
             ("a..b", "a..b"),
             ("~tilde", "~tilde"),
+            // Emoji with a variation selector, Persian with ZWNJ, CJK, Devanagari.
+            ("❤️ team", "%e2%9d%a4%ef%b8%8f%20team"),
+            (
+                "می\u{200C}خواهم",
+                "%d9%85%db%8c%e2%80%8c%d8%ae%d9%88%d8%a7%d9%87%d9%85",
+            ),
+            ("会議", "%e4%bc%9a%e8%ad%b0"),
+            (
+                "नमस्ते",
+                "%e0%a4%a8%e0%a4%ae%e0%a4%b8%e0%a5%8d%e0%a4%a4%e0%a5%87",
+            ),
         ];
         for (raw, safe) in cases {
             let room = RoomName::parse(raw).unwrap_or_else(|e| panic!("{raw:?}: {e}"));
@@ -210,6 +270,16 @@ mod tests {
             ("a\tb", RoomError::Invisible(0x09)),
             ("abc\u{202E}gpj", RoomError::Invisible(0x202E)),
             ("zero\u{200B}width", RoomError::Invisible(0x200B)),
+            // Names that look blank, or like something else.
+            ("\u{3164}", RoomError::Invisible(0x3164)),
+            ("a\u{3164}b", RoomError::Invisible(0x3164)),
+            ("\u{2800}", RoomError::Invisible(0x2800)),
+            ("x\u{034F}", RoomError::Invisible(0x034F)),
+            ("\u{FE0F}", RoomError::Invisible(0xFE0F)),
+            ("a \u{200D}", RoomError::Invisible(0x200D)),
+            ("\u{115F}\u{1160}", RoomError::Invisible(0x115F)),
+            ("team\u{2215}admin", RoomError::Slashlike(0x2215)),
+            ("a\u{2044}b", RoomError::Slashlike(0x2044)),
             (" lead", RoomError::OuterSpace),
             ("trail ", RoomError::OuterSpace),
             ("full\u{FF0F}width", RoomError::Forbidden('/')),

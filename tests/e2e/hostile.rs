@@ -22,6 +22,13 @@ const HOSTILE: &[&str] = &[
     "user%40evil.example",
     "%25252F",
     "%EF%BC%8F%EF%BC%8Fevil.example",
+    // Names that look blank or like a path: Hangul filler, braille blank, combining grapheme
+    // joiner, a variation selector alone, a division slash.
+    "%E3%85%A4",
+    "%E2%A0%80",
+    "x%CD%8F",
+    "%EF%B8%8F",
+    "team%E2%88%95admin",
 ];
 
 #[tokio::test]
