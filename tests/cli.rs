@@ -120,3 +120,36 @@ fn missing_config_file_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("/nonexistent/bridge.toml"));
 }
+
+/// A TOML syntax error names the file, line and key, but never shows the line: it may hold
+/// a secret, and the parser's own message would quote it.
+#[test]
+fn a_toml_syntax_error_never_echoes_the_line() {
+    let dir = std::env::temp_dir().join(format!("bridge-cli-syntax-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken.toml");
+    std::fs::write(
+        &file,
+        "[server]\npublic_url = \"https://b.example\"\n[oidc]\nclient_secret = \"very-secret-value\nissuer = \"x\"\n",
+    )
+    .unwrap();
+    for sub in ["check-config", "serve"] {
+        let out = bridge()
+            .arg("--config")
+            .arg(&file)
+            .arg(sub)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{sub}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("very-secret"), "{sub}: {all}");
+        assert!(
+            all.contains("line 4 (key oidc.client_secret)"),
+            "{sub}: {all}"
+        );
+    }
+}

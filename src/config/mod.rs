@@ -232,6 +232,50 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// A TOML syntax error as one problem that names the place and, when it can, the key, but
+/// never shows the line: the TOML parser's own message quotes it, and the line may hold a
+/// secret. Nothing else is checked in a file that cannot be read.
+fn check_syntax(text: &str, source: &str) -> Result<(), ConfigError> {
+    let Err(e) = toml::from_str::<toml::Table>(text) else {
+        return Ok(());
+    };
+    let at = e.span().map_or(0, |s| s.start).min(text.len());
+    let line_no = text.get(..at).map_or(0, |t| t.matches('\n').count()) + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or("");
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"'))
+        .filter(|k| {
+            !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        });
+    let section = text
+        .lines()
+        .take(line_no)
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+                .map(|s| s.trim_matches(['[', ']']).to_owned())
+        })
+        .last();
+    let place = match (section, key) {
+        (Some(s), Some(k)) => format!(" (key {s}.{k})"),
+        (None, Some(k)) => format!(" (key {k})"),
+        _ => String::new(),
+    };
+    // The parser's message without its quoted source lines.
+    let message = e.message().lines().next().unwrap_or("invalid TOML");
+    Err(ConfigError(vec![Problem {
+        key: String::new(),
+        message: format!(
+            "{source} is not valid TOML at line {line_no}{place}: {message} \
+             (the line is not shown: it may hold a secret)"
+        ),
+    }]))
+}
+
 /// The environment variable that sets `key` (`jitsi.secret` → `BRIDGE_JITSI__SECRET`).
 pub fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "__"))
@@ -251,7 +295,14 @@ impl Config {
                     ),
                 }]));
             }
-            figment = figment.merge(Toml::file_exact(path));
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(vec![Problem {
+                    key: String::new(),
+                    message: format!("cannot read {}: {e}", path.display()),
+                }])
+            })?;
+            check_syntax(&text, &path.display().to_string())?;
+            figment = figment.merge(Toml::string(&text));
         }
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]));
         Self::from_figment(&figment)
@@ -272,6 +323,7 @@ impl Config {
 
     /// Loads from TOML text alone (tests and tools).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        check_syntax(text, "the configuration")?;
         Self::from_figment(&Figment::from(Toml::string(text)))
     }
 
