@@ -26,8 +26,6 @@ use tokio::net::TcpListener;
 
 /// Largest request body accepted; no route takes a body.
 const MAX_BODY_BYTES: usize = 16 * 1024;
-/// Requests handled at once; more wait in line.
-const MAX_IN_FLIGHT: usize = 1024;
 
 /// A bound, ready-to-run bridge.
 pub struct App {
@@ -256,8 +254,9 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 MAX_BODY_BYTES,
             ))
-            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-                MAX_IN_FLIGHT,
+            .layer(axum::middleware::from_fn_with_state(
+                crate::http::shed::Shedder::new(config.server.max_in_flight),
+                crate::http::shed::shed,
             ))
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                 StatusCode::GATEWAY_TIMEOUT,

@@ -18,6 +18,7 @@ pub const LOGINS_FAILED: &str = "bridge_logins_failed_total";
 pub const TOKENS_MINTED: &str = "bridge_tokens_minted_total";
 pub const IDP_REQUEST_SECONDS: &str = "bridge_idp_request_duration_seconds";
 pub const LOGINS_MISSING_CLAIM: &str = "bridge_logins_missing_claim_total";
+pub const REQUESTS_SHED: &str = "bridge_requests_shed_total";
 pub const CONNECTIONS_OPEN: &str = "bridge_connections_open";
 pub const CONNECTIONS_REFUSED: &str = "bridge_connections_refused_total";
 
@@ -56,6 +57,10 @@ fn describe() {
     metrics::describe_counter!(
         LOGINS_MISSING_CLAIM,
         "Logins refused because a rule needed a claim the ID token did not carry, by claim."
+    );
+    metrics::describe_counter!(
+        REQUESTS_SHED,
+        "Requests answered 503 at once because the bridge was at its limit of requests in flight and waiting."
     );
     metrics::describe_gauge!(CONNECTIONS_OPEN, "Open client connections, by listener.");
     metrics::describe_counter!(
@@ -96,7 +101,12 @@ pub fn enable(algorithms: &[&'static str]) {
     if handle().is_none() {
         return;
     }
-    for name in [LOGINS_STARTED, LOGINS_SUCCEEDED, LOGINS_DENIED] {
+    for name in [
+        LOGINS_STARTED,
+        LOGINS_SUCCEEDED,
+        LOGINS_DENIED,
+        REQUESTS_SHED,
+    ] {
         metrics::counter!(name).increment(0);
     }
     for reason in crate::http::error::FAILURE_KINDS {

@@ -136,6 +136,8 @@ pub struct ServerConfig {
     /// Open connections at most (public listener); more are closed at once. `None`: derived
     /// from the process's open-file limit.
     pub max_connections: Option<usize>,
+    /// Requests handled at once; as many more may wait, and beyond that requests are shed.
+    pub max_in_flight: usize,
 }
 
 #[derive(Clone)]

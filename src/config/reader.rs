@@ -21,6 +21,8 @@ impl Reader<'_> {
             .and_then(|s| r.web_url("server.public_url", &s));
         let request_timeout_secs = r.ranged("server.request_timeout_secs", 30, 1..=600);
         let header_timeout_secs = r.ranged("server.header_timeout_secs", 10, 1..=120);
+        let max_in_flight =
+            usize::try_from(r.ranged("server.max_in_flight", 1024, 1..=100_000)).unwrap_or(1024);
         let max_connections = r.opt::<u64>("server.max_connections").and_then(|n| {
             if (16..=1_000_000).contains(&n) {
                 usize::try_from(n).ok()
@@ -101,6 +103,7 @@ impl Reader<'_> {
                 request_timeout_secs,
                 header_timeout_secs,
                 max_connections,
+                max_in_flight,
             },
             login: LoginConfig {
                 cookie_key: cookie_key?,

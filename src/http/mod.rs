@@ -13,3 +13,4 @@ pub mod login;
 pub mod logout;
 pub mod pages;
 pub mod serve;
+pub mod shed;
