@@ -255,7 +255,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                 MAX_BODY_BYTES,
             ))
             .layer(axum::middleware::from_fn_with_state(
-                crate::http::shed::Shedder::new(config.server.max_in_flight),
+                crate::http::shed::Shedder::new(config.server.max_in_flight, &config.base_path()),
                 crate::http::shed::shed,
             ))
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -22,21 +22,26 @@ pub struct Shedder {
     permits: Semaphore,
     waiting: AtomicUsize,
     max_waiting: usize,
+    /// The probes' paths, at the root and under the base path.
+    probes: Vec<String>,
 }
 
 impl Shedder {
-    pub fn new(max: usize) -> Arc<Self> {
+    pub fn new(max: usize, base: &str) -> Arc<Self> {
         Arc::new(Self {
             permits: Semaphore::new(max),
             waiting: AtomicUsize::new(0),
             max_waiting: max,
+            probes: ["/healthz", "/readyz"]
+                .into_iter()
+                .flat_map(|p| [p.to_owned(), format!("{base}{p}")])
+                .collect(),
         })
     }
 }
 
 pub async fn shed(State(shedder): State<Arc<Shedder>>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if path.ends_with("/healthz") || path.ends_with("/readyz") {
+    if shedder.probes.iter().any(|p| p == request.uri().path()) {
         return next.run(request).await;
     }
     let permit = match shedder.permits.try_acquire() {
