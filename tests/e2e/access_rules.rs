@@ -168,18 +168,10 @@ async fn a_rule_needing_a_claim_the_token_lacks_fails_closed() {
     let resp = client.get(location(resp.headers())).send().await.unwrap();
     let body = assert_error_page(resp, StatusCode::FORBIDDEN, "Access denied").await;
     assert!(body.contains("Group Membership"), "{body}");
-    let metrics = bridge.metrics.expect("metrics");
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let count = text
-        .lines()
-        .find(|l| l.starts_with("bridge_logins_missing_claim_total{claim=\"groups\"}"))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    assert!(count >= 1.0, "{text}");
+    let count = metric_value(
+        &bridge,
+        "bridge_logins_missing_claim_total{claim=\"groups\"}",
+    )
+    .await;
+    assert!(count >= 1.0, "{count}");
 }

@@ -237,12 +237,7 @@ async fn every_counter_is_exported_at_zero_from_the_start() {
         &format!("[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n"),
     )
     .await;
-    let text = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(([127, 0, 0, 1], metrics_port).into()).await;
     for series in [
         "bridge_logins_started_total 0",
         "bridge_logins_succeeded_total 0",

@@ -9,6 +9,22 @@ use crate::helpers::*;
 /// The attacker's link: start unmuted, with the camera on.
 const DRIVE_BY: &str = "/room/attackers-room?state=%7B%22config.startWithAudioMuted%22%3Afalse%2C%22config.startWithVideoMuted%22%3Afalse%2C%22config.prejoinConfig.enabled%22%3Afalse%7D";
 
+/// A browser without default fetch metadata that has logged in once (a link the user opened
+/// themselves), so that Keycloak knows it.
+async fn signed_in(bridge: &Bridge) -> reqwest::Client {
+    let client = bare_browser();
+    let first = client
+        .get(bridge.url("/room/morning"))
+        .header("sec-fetch-site", "none")
+        .header("sec-fetch-user", "?1")
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(first.headers());
+    finish_with_form(&client, bridge, &authorize, "bob", "bob-password").await;
+    client
+}
+
 /// A navigation from `/room` to the end of the login, single sign-on (the browser already has
 /// a Keycloak session), with `headers` on the first request only, as they describe how it
 /// started; returns the Jitsi URL.
@@ -36,17 +52,8 @@ async fn navigate(
 #[tokio::test]
 async fn a_drive_by_navigation_lands_at_the_prejoin_screen_with_nothing_switched_on() {
     let bridge = Bridge::spawn("").await;
-    let client = bare_browser();
     // The user signed in earlier (a link they opened themselves).
-    let first = client
-        .get(bridge.url("/room/morning"))
-        .header("sec-fetch-site", "none")
-        .header("sec-fetch-user", "?1")
-        .send()
-        .await
-        .unwrap();
-    let authorize = location(first.headers());
-    finish_with_form(&client, &bridge, &authorize, "bob", "bob-password").await;
+    let client = signed_in(&bridge).await;
 
     // Another site navigates the tab on its own: no user activation.
     let target = navigate(
@@ -93,22 +100,7 @@ async fn a_drive_by_navigation_lands_at_the_prejoin_screen_with_nothing_switched
 #[tokio::test]
 async fn jitsis_own_token_auth_url_keeps_its_settings_and_skips_the_prejoin_screen() {
     let bridge = Bridge::spawn("").await;
-    let client = bare_browser();
-    let first = client
-        .get(bridge.url("/room/morning"))
-        .header("sec-fetch-site", "none")
-        .header("sec-fetch-user", "?1")
-        .send()
-        .await
-        .unwrap();
-    finish_with_form(
-        &client,
-        &bridge,
-        &location(first.headers()),
-        "bob",
-        "bob-password",
-    )
-    .await;
+    let client = signed_in(&bridge).await;
     // jitsi-meet's "I am the host" (location.href = tokenAuthUrl): Referer is the Jitsi
     // origin under the default referrer policy; the state as jitsi-meet builds it.
     let from_jitsi = "/room/WeeklySync?state=%7B%22room%22%3A%22WeeklySync%22%2C%22roomSafe%22%3A%22weeklysync%22%2C%22config.startWithAudioMuted%22%3Atrue%2C%22config.prejoinConfig.enabled%22%3Afalse%7D";
@@ -137,21 +129,8 @@ async fn jitsis_own_token_auth_url_keeps_its_settings_and_skips_the_prejoin_scre
 #[tokio::test]
 async fn logout_from_another_site_asks_first() {
     let bridge = Bridge::spawn("").await;
-    let client = bare_browser();
+    let client = signed_in(&bridge).await;
     let typed = [("sec-fetch-site", "none"), ("sec-fetch-user", "?1")];
-    let mut first = client.get(bridge.url("/room/morning"));
-    for (k, v) in typed {
-        first = first.header(k, v);
-    }
-    let first = first.send().await.unwrap();
-    finish_with_form(
-        &client,
-        &bridge,
-        &location(first.headers()),
-        "bob",
-        "bob-password",
-    )
-    .await;
 
     // A top-level navigation from another site (a link or an automatic redirect).
     let resp = client
@@ -199,20 +178,7 @@ async fn logout_from_another_site_asks_first() {
     assert!(to.query_pairs().any(|(k, _)| k == "id_token_hint"));
 
     // Jitsi's tokenLogoutUrl (location.href from the Jitsi page): one step.
-    let client = bare_browser();
-    let mut first = client.get(bridge.url("/room/morning"));
-    for (k, v) in typed {
-        first = first.header(k, v);
-    }
-    let first = first.send().await.unwrap();
-    finish_with_form(
-        &client,
-        &bridge,
-        &location(first.headers()),
-        "bob",
-        "bob-password",
-    )
-    .await;
+    let client = signed_in(&bridge).await;
     let resp = client
         .get(bridge.url("/logout"))
         .header("sec-fetch-site", "cross-site")

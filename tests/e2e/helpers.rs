@@ -397,3 +397,23 @@ pub async fn assert_error_page(resp: reqwest::Response, status: StatusCode, text
     assert!(!body.contains("eyJ"), "no token on an error page");
     body
 }
+
+/// The Prometheus text of a bridge's metrics listener.
+pub async fn metrics_text(addr: std::net::SocketAddr) -> String {
+    reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of the series whose line starts with `series` (`name{labels}`), 0 if absent.
+pub async fn metric_value(bridge: &Bridge, series: &str) -> f64 {
+    let text = metrics_text(bridge.metrics.expect("metrics address")).await;
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+}

@@ -222,13 +222,7 @@ async fn metrics_count_logins_by_outcome_without_rooms_or_users() {
         .send()
         .await
         .unwrap();
-    let metrics = bridge.metrics.expect("metrics address");
-    let text = reqwest::get(format!("http://{metrics}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(bridge.metrics.expect("metrics address")).await;
     for want in [
         "bridge_logins_started_total",
         "bridge_logins_succeeded_total",
