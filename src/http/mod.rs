@@ -5,6 +5,7 @@ pub mod callback;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod i18n;
 pub mod initiator;
 pub mod inline;
 pub mod inspector;
