@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::{Config, RealmConfig};
 use crate::http::error::{AppError, render_errors};
+use crate::http::i18n::{Lang, Tr};
 use crate::http::pages::IndexPage;
 use crate::http::{callback, headers, health, inspector, keys, login, logout};
 use crate::jitsi::token::Minter;
@@ -227,7 +228,17 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/bridge.css", get(stylesheet))
-        .route("/static/inline.js", get(crate::http::inline::script));
+        .route("/static/inline.js", get(crate::http::inline::script))
+        // Browsers ask for it on every page; a quiet "no icon" instead of a 404 and a log line.
+        .route(
+            "/favicon.ico",
+            get(|| async {
+                (
+                    StatusCode::NO_CONTENT,
+                    [(header::CACHE_CONTROL, "public, max-age=86400")],
+                )
+            }),
+        );
     if config.inspector_enabled {
         routes = routes.route("/inspect/{*room}", get(inspector::inspect));
     }
@@ -267,16 +278,27 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                 state.clone(),
                 render_errors,
             ))
+            .layer(axum::middleware::from_fn_with_state(
+                config.default_language,
+                crate::http::i18n::choose,
+            ))
             .layer(axum::middleware::from_fn(headers::security_headers))
             .layer(axum::middleware::from_fn(telemetry::request_span)),
         state,
     ))
 }
 
-async fn index(State(app): State<AppState>) -> Result<Response, AppError> {
-    let html = IndexPage { base: &app.base }
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+async fn index(
+    State(app): State<AppState>,
+    lang: Option<axum::Extension<Lang>>,
+) -> Result<Response, AppError> {
+    let lang = lang.map(|axum::Extension(l)| l).unwrap_or_default();
+    let html = IndexPage {
+        base: &app.base,
+        t: Tr(lang),
+    }
+    .render()
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Html(html).into_response())
 }
 

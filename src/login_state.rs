@@ -14,6 +14,7 @@
 
 use crate::clock::UnixTime;
 use crate::compact;
+use crate::http::i18n::Lang;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::state::{ClientKind, Override, StateInfo};
 use crate::jitsi::tenant::Tenant;
@@ -81,6 +82,12 @@ pub struct PendingLogin {
     /// a login of unknown origin never skips the pre-join screen.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub trusted: bool,
+    /// The language of the pages, kept across the trip to Keycloak.
+    #[serde(default)]
+    pub lang: Lang,
+    /// Keycloak must ask for credentials even with a session ("use another account").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub switch_account: bool,
     pub created: UnixTime,
 }
 
@@ -106,6 +113,8 @@ impl PendingLogin {
             client: ClientKind::Browser,
             popup: false,
             trusted: false,
+            lang: Lang::En,
+            switch_account: false,
             created: now,
         }
     }

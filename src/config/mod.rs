@@ -61,6 +61,8 @@ pub struct Config {
     /// `logout.redirect_url`; `None` means the bridge's own `/logged-out` page.
     pub logout_redirect_url: Option<Url>,
     pub guests_enabled: bool,
+    /// Language of the pages when neither `?lang=` nor the browser names one the bridge has.
+    pub default_language: crate::http::i18n::Lang,
     pub log: LogConfig,
 }
 

@@ -84,6 +84,20 @@ impl Reader<'_> {
             .opt::<String>("logout.redirect_url")
             .and_then(|s| r.web_url("logout.redirect_url", &s));
         let guests_enabled = r.get("guests.enabled", false);
+        let default_language = r
+            .get::<String>("ui.default_language", "en".into())
+            .as_str()
+            .to_owned();
+        let default_language = match crate::http::i18n::Lang::parse(&default_language) {
+            Some(l) => l,
+            None => {
+                r.problem(
+                    "ui.default_language",
+                    "must be one of \"en\", \"de\", \"fr\"".into(),
+                );
+                crate::http::i18n::Lang::En
+            }
+        };
         let log = LogConfig {
             format: r.get("log.format", LogFormat::Text),
             level: r.get("log.level", "info".to_owned()),
@@ -124,6 +138,7 @@ impl Reader<'_> {
             inspector_enabled,
             logout_redirect_url,
             guests_enabled,
+            default_language,
             log,
         })
     }

@@ -3,6 +3,7 @@
 
 use crate::claims::Identity;
 use crate::http::error::{AppError, Retry};
+use crate::http::i18n::{Lang, Tr};
 use crate::http::login::redirect;
 use crate::http::pages::ReturnToAppPage;
 use crate::jitsi::room::RoomName;
@@ -37,8 +38,13 @@ pub async fn finish(
     // Whatever happens below, this login's cookie is spent.
     let clear = app.logins.removal_for_state(state);
     let mut popup = false;
-    let result = run(&app, &params, state, &headers, &mut popup).await;
+    let mut lang = None;
+    let result = run(&app, &params, state, &headers, &mut popup, &mut lang).await;
     let mut response = crate::http::login::respond(result, popup);
+    // Pages in the language the login started in.
+    if let Some(l) = lang {
+        response.extensions_mut().insert(l);
+    }
     if let Some(c) = clear.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -51,6 +57,7 @@ async fn run(
     state: &str,
     headers: &HeaderMap,
     popup: &mut bool,
+    lang: &mut Option<Lang>,
 ) -> Result<Response, AppError> {
     if state.is_empty() {
         return Err(AppError::MissingParameter("state"));
@@ -63,6 +70,7 @@ async fn run(
         .finish(state, cookie_header, now)
         .map_err(AppError::UnknownLogin)?;
     *popup = login.popup;
+    *lang = Some(login.lang);
     // Both were valid when the login started; parsing again keeps them typed.
     let room = RoomName::parse(&login.room)?;
     let tenant = login
@@ -164,6 +172,7 @@ async fn run(
             reason: reason.clone().filter(|_| app.policy.show_reasons),
             advice: advice.into_iter().map(str::to_owned).collect(),
             rule: by.clone(),
+            retry: retry(),
         });
     }
     let role = decision.role;
@@ -223,13 +232,14 @@ async fn run(
             let hint = app.logins.seal_hint(&verified.id_token, tenant.as_ref());
             crate::http::inline::success(
                 app,
+                login.lang,
                 origin,
                 token.expose_secret(),
                 &hint,
                 target.as_str(),
             )?
         }
-        (None, Some(app_url)) => return_to_app(app, &app_url, target.as_str())?,
+        (None, Some(app_url)) => return_to_app(app, login.lang, &app_url, target.as_str())?,
         (None, None) => redirect(target.as_str(), &[])?,
     };
     for c in cookies {
@@ -243,9 +253,15 @@ async fn run(
 /// Jitsi's desktop and mobile apps sent the user to the system browser; the way back is the
 /// app's URL scheme. Browsers only follow such links after a click, so this is a page with a
 /// button (and a link to continue in the browser instead).
-fn return_to_app(app: &AppState, app_url: &str, web_url: &str) -> Result<Response, AppError> {
+fn return_to_app(
+    app: &AppState,
+    lang: Lang,
+    app_url: &str,
+    web_url: &str,
+) -> Result<Response, AppError> {
     let page = ReturnToAppPage {
         base: &app.base,
+        t: Tr(lang),
         app_url,
         web_url,
     };

@@ -5,6 +5,7 @@
 //! request id, writes the single log line and renders the askama error page. Users see a fixed,
 //! plain-language message per variant; causes go to the log only.
 
+use crate::http::i18n::{Lang, Tr};
 use crate::http::inline::Popup;
 use crate::http::pages::ErrorPage;
 use crate::jitsi::room::{RoomError, RoomName};
@@ -56,6 +57,8 @@ pub enum AppError {
         /// Which Keycloak mappers seem to be missing, for the admin.
         advice: Vec<String>,
         rule: String,
+        /// The room, to try again with another account.
+        retry: Option<Box<Retry>>,
     },
     #[error("the ID token has no usable subject")]
     NoSubject,
@@ -63,6 +66,8 @@ pub enum AppError {
     Internal(String),
     #[error("token inspector: {0}")]
     BadInspectedToken(String),
+    #[error("token inspector: no token in the address")]
+    NoInspectedToken,
     #[error("no such page")]
     NotFound,
     #[error(
@@ -119,10 +124,15 @@ const OPERATOR_ERROR_CODES: &[&str] = &[
 pub struct ErrorInfo {
     /// A stable, low-cardinality name for logs and metrics.
     pub kind: &'static str,
+    /// Fluent key of the title.
     pub title: &'static str,
-    pub message: String,
+    pub message: Msg,
     /// The room (and tenant) to offer "try again" (and "join as guest") for, when known.
     pub retry: Option<Retry>,
+    /// Technical hints for the administrator (missing mappers), behind a fold; English.
+    pub admin: String,
+    /// A denial: offer another account and logging out.
+    pub denied: bool,
     /// The cause, for the log only.
     pub cause: String,
 }
@@ -138,7 +148,8 @@ impl AppError {
             | AppError::IssuerMismatch { .. }
             | AppError::IssuerMissing
             | AppError::InlineUnavailable
-            | AppError::BadInspectedToken(_) => StatusCode::BAD_REQUEST,
+            | AppError::BadInspectedToken(_)
+            | AppError::NoInspectedToken => StatusCode::BAD_REQUEST,
             AppError::LoginCancelled { .. } | AppError::Denied { .. } => StatusCode::FORBIDDEN,
             AppError::IdpError { code, .. } if code == "temporarily_unavailable" => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -159,58 +170,157 @@ impl AppError {
     }
 
     fn info(&self) -> ErrorInfo {
-        let (kind, title, message, retry): (&'static str, &'static str, String, Option<&Retry>) = match self {
-            AppError::BadRoom(e) => ("bad_room", "This room name cannot be used", format!("Sorry, {e}. Please check the link or choose another name."), None),
-            AppError::BadTenant(e) => (
-                "bad_tenant",
-                "This meeting address cannot be used",
-                format!("Sorry, {e}. Please check the link."),
-                None,
-            ),
-            AppError::BadState(e) => (
-                "bad_state",
-                "This login link is not valid",
-                format!("Sorry, {e}. Please go back to the meeting and log in from there."),
-                None,
-            ),
-            AppError::UnknownLogin(LoginLookup::Expired) => ("login_expired", "This login has expired", "The login took too long and has expired. Please open the room link again.".into(), None),
-            AppError::UnknownLogin(LoginLookup::Replayed) => ("login_replayed", "This login was already used", "This login link has already been used. Please open the room link again.".into(), None),
-            AppError::UnknownLogin(LoginLookup::Unknown) => ("login_unknown", "This login is unknown", "The bridge has no record of this login in your browser. It may have been started in another browser, already finished, or cookies may be blocked. Please open the room link again.".into(), None),
-            AppError::MissingParameter(_) => ("bad_callback", "Incomplete login response", "The answer from the login server was incomplete. Please open the room link again.".into(), None),
-            AppError::LoginCancelled { retry } => ("login_cancelled", "Login cancelled", "The login was cancelled, so you were not sent to the meeting.".into(), retry.as_deref()),
-            AppError::IdpError { code, retry } if !OPERATOR_ERROR_CODES.contains(&code.as_str()) && code != "temporarily_unavailable" => ("idp_error_unknown", "The login could not be completed", "The answer from the login server was not one the bridge knows. Please open the room link again.".into(), retry.as_deref()),
-            AppError::Oidc(OidcError::CodeRefused(_), retry) => ("code_refused", "This login has expired", "The login server no longer accepts this login (it was already used or took too long). Please open the room link again.".into(), retry.as_deref()),
-            AppError::IdpError { retry, .. } => ("idp_error", "The login server refused the login", "The login server reported a problem with this login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
-            AppError::Denied { reason, advice, .. } => {
-                let mut text = match reason {
-                    Some(r) => format!("You may not enter this meeting: {r}"),
-                    None => "You may not enter this meeting with your account.".to_owned(),
-                };
-                if !advice.is_empty() {
-                    text.push_str(" If you should have access, please tell your administrator the request id below: ");
-                    text.push_str(&advice.join("; "));
-                    text.push('.');
-                }
-                ("login_denied", "Access denied", text, None)
+        // (kind for logs and metrics, Fluent key of the title and the message, the room to
+        // try again). Users read plain words; the cause goes to the log only.
+        let (kind, key, retry): (&'static str, &'static str, Option<&Retry>) = match self {
+            AppError::BadRoom(_) => ("bad_room", "err-bad-room", None),
+            AppError::BadTenant(_) => ("bad_tenant", "err-bad-tenant", None),
+            AppError::BadState(_) => ("bad_state", "err-bad-state", None),
+            AppError::UnknownLogin(LoginLookup::Expired) => {
+                ("login_expired", "err-login-expired", None)
             }
-            AppError::IssuerMissing => ("issuer_missing", "Login answer without its sender", "The login answer did not say which login server sent it. Please open the room link again.".into(), None),
-            AppError::IssuerMismatch { .. } => ("issuer_mismatch", "Login answer from the wrong server", "The login answer did not come from the expected login server. Please open the room link again.".into(), None),
-            AppError::Oidc(OidcError::Unavailable(_), retry) => ("idp_unavailable", "The login server is not reachable", "The login server (Keycloak) cannot be reached right now. Please try again in a minute.".into(), retry.as_deref()),
-            AppError::Oidc(OidcError::ExchangeRefused(_), retry) => ("exchange_refused", "The login could not be completed", "The login server refused to complete the login. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
-            AppError::Oidc(OidcError::InvalidIdToken(_), retry) => ("id_token_invalid", "The login could not be verified", "The identity sent by the login server failed the bridge's checks. Please try again; if it keeps happening, tell your administrator the request id below.".into(), retry.as_deref()),
-            AppError::NoSubject => ("no_subject", "The login could not be verified", "The login server sent an identity without a user id.".into(), None),
-            AppError::Internal(_) => ("internal", "Something went wrong", "The bridge hit an internal error. Please try again; if it keeps happening, tell your administrator the request id below.".into(), None),
-            AppError::BadInspectedToken(_) => ("bad_token", "This token is not valid", "The token could not be verified with this bridge's key, or it has expired.".into(), None),
-            AppError::InlineUnavailable => ("inline_unavailable", "This login window cannot be used", "The meeting opened the login in a separate window, which this login service does not support here. Please tell your administrator the request id below; closing this window and opening the meeting link in the browser works meanwhile.".into(), None),
-            AppError::NotFound => ("not_found", "Page not found", "There is nothing here. Meeting links look like /room/<name>.".into(), None),
+            AppError::UnknownLogin(LoginLookup::Replayed) => {
+                ("login_replayed", "err-login-replayed", None)
+            }
+            AppError::UnknownLogin(LoginLookup::Unknown) => {
+                ("login_unknown", "err-login-unknown", None)
+            }
+            AppError::MissingParameter(_) => ("bad_callback", "err-bad-callback", None),
+            AppError::LoginCancelled { retry } => {
+                ("login_cancelled", "err-login-cancelled", retry.as_deref())
+            }
+            AppError::IdpError { code, retry }
+                if !OPERATOR_ERROR_CODES.contains(&code.as_str())
+                    && code != "temporarily_unavailable" =>
+            {
+                (
+                    "idp_error_unknown",
+                    "err-idp-error-unknown",
+                    retry.as_deref(),
+                )
+            }
+            AppError::Oidc(OidcError::CodeRefused(_), retry) => {
+                ("code_refused", "err-code-refused", retry.as_deref())
+            }
+            AppError::IdpError { retry, .. } => ("idp_error", "err-idp-error", retry.as_deref()),
+            AppError::Denied { retry, .. } => ("login_denied", "err-denied", retry.as_deref()),
+            AppError::IssuerMissing => ("issuer_missing", "err-issuer-missing", None),
+            AppError::IssuerMismatch { .. } => ("issuer_mismatch", "err-issuer-mismatch", None),
+            AppError::Oidc(OidcError::Unavailable(_), retry) => {
+                ("idp_unavailable", "err-idp-unavailable", retry.as_deref())
+            }
+            AppError::Oidc(OidcError::ExchangeRefused(_), retry) => {
+                ("exchange_refused", "err-exchange-refused", retry.as_deref())
+            }
+            AppError::Oidc(OidcError::InvalidIdToken(_), retry) => {
+                ("id_token_invalid", "err-id-token-invalid", retry.as_deref())
+            }
+            AppError::NoSubject => ("no_subject", "err-no-subject", None),
+            AppError::Internal(_) => ("internal", "err-internal", None),
+            AppError::BadInspectedToken(_) => ("bad_token", "err-bad-token", None),
+            AppError::NoInspectedToken => ("no_token", "err-no-token", None),
+            AppError::InlineUnavailable => ("inline_unavailable", "err-inline-unavailable", None),
+            AppError::NotFound => ("not_found", "err-not-found", None),
+        };
+        let mut message = Msg::new(key);
+        match self {
+            AppError::BadRoom(e) => message.detail = Some(room_reason(e)),
+            AppError::Denied {
+                reason: Some(r), ..
+            } => {
+                message.key = "err-denied-reason";
+                message.args.push(("reason", r.clone()));
+            }
+            _ => {}
+        }
+        let (admin, denied) = match self {
+            AppError::Denied { advice, .. } => (advice.join("; "), true),
+            _ => (String::new(), false),
         };
         ErrorInfo {
             kind,
-            title,
+            title: title_key(key),
             message,
             retry: retry.cloned(),
+            admin,
+            denied,
             cause: self.to_string(),
         }
+    }
+}
+
+/// The title's key for a message key: `err-x` → `err-x-title` (also `err-denied-reason`).
+fn title_key(key: &'static str) -> &'static str {
+    match key {
+        "err-bad-room" => "err-bad-room-title",
+        "err-bad-tenant" => "err-bad-tenant-title",
+        "err-bad-state" => "err-bad-state-title",
+        "err-login-expired" => "err-login-expired-title",
+        "err-login-replayed" => "err-login-replayed-title",
+        "err-login-unknown" => "err-login-unknown-title",
+        "err-bad-callback" => "err-bad-callback-title",
+        "err-login-cancelled" => "err-login-cancelled-title",
+        "err-idp-error-unknown" => "err-idp-error-unknown-title",
+        "err-code-refused" => "err-code-refused-title",
+        "err-idp-error" => "err-idp-error-title",
+        "err-denied" => "err-denied-title",
+        "err-issuer-missing" => "err-issuer-missing-title",
+        "err-issuer-mismatch" => "err-issuer-mismatch-title",
+        "err-idp-unavailable" => "err-idp-unavailable-title",
+        "err-exchange-refused" => "err-exchange-refused-title",
+        "err-id-token-invalid" => "err-id-token-invalid-title",
+        "err-no-subject" => "err-no-subject-title",
+        "err-bad-token" | "err-no-token" => "err-bad-token-title",
+        "err-inline-unavailable" => "err-inline-unavailable-title",
+        "err-not-found" => "err-not-found-title",
+        "err-timeout" => "err-timeout-title",
+        "err-too-long" => "err-too-long-title",
+        "err-too-large" => "err-too-large-title",
+        "err-method" => "err-method-title",
+        "err-busy" => "err-busy-title",
+        "err-bad-request" => "err-bad-request-title",
+        _ => "err-internal-title",
+    }
+}
+
+/// Why a room name was refused, in the user's words.
+fn room_reason(e: &RoomError) -> (&'static str, Vec<(&'static str, String)>) {
+    match e {
+        RoomError::Empty => ("room-empty", vec![]),
+        RoomError::TooLong => ("room-too-long", vec![]),
+        RoomError::Forbidden(c) => ("room-forbidden", vec![("char", c.to_string())]),
+        RoomError::Invisible(_) => ("room-invisible", vec![]),
+        RoomError::Slashlike(_) => ("room-slashlike", vec![]),
+        RoomError::OuterSpace => ("room-outer-space", vec![]),
+        RoomError::DotSegment => ("room-dot", vec![]),
+        RoomError::Undecodable => ("room-undecodable", vec![]),
+    }
+}
+
+/// A message to show, in whatever language the page is in.
+#[derive(Debug, Clone)]
+pub struct Msg {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    /// A sub-message passed in as `$detail`.
+    pub detail: Option<(&'static str, Vec<(&'static str, String)>)>,
+}
+
+impl Msg {
+    fn new(key: &'static str) -> Self {
+        Self {
+            key,
+            args: Vec::new(),
+            detail: None,
+        }
+    }
+
+    pub fn text(&self, lang: Lang) -> String {
+        let mut args = self.args.clone();
+        if let Some((key, detail_args)) = &self.detail {
+            args.push(("detail", lang.t_with(key, detail_args)));
+        }
+        lang.t_with(self.key, &args)
     }
 }
 
@@ -225,7 +335,7 @@ impl Retry {
     /// `<base>/room/[<tenant>/]<name>`, each part encoded as one path segment.
     pub fn link(&self, base: &str) -> String {
         let segment = |s: &str| {
-            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+            percent_encoding::utf8_percent_encode(s, crate::jitsi::room::URI_COMPONENT).to_string()
         };
         match &self.tenant {
             Some(t) => format!(
@@ -265,6 +375,11 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         .get::<axum::extract::MatchedPath>()
         .and_then(|p| p.as_str().strip_prefix(app.base.as_str()))
         .is_some_and(|p| p.starts_with("/room/") || p == "/callback");
+    let request_lang = request
+        .extensions()
+        .get::<Lang>()
+        .copied()
+        .unwrap_or_default();
     let mut response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -285,13 +400,26 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     } else {
         tracing::warn!(kind = info.kind, status = status.as_u16(), cause = %info.cause, "request refused");
     }
+    // The handler may know better (a login started in another language).
+    let lang = response
+        .extensions()
+        .get::<Lang>()
+        .copied()
+        .unwrap_or(request_lang);
+    let title = lang.t(info.title);
+    let message = info.message.text(lang);
     let retry_link = info.retry.as_ref().map(|r| r.link(&app.base));
+    // A denied user may sign in with another account (Keycloak shows its form again).
+    let switch_link = retry_link
+        .as_ref()
+        .filter(|_| info.denied)
+        .map(|l| format!("{l}?prompt=login"));
     // A failed pop-up login also tells the Jitsi window that opened it.
     let post = app
         .inline_origin
         .as_deref()
         .filter(|_| response.extensions().get::<Popup>().is_some())
-        .map(|origin| crate::http::inline::error_message(origin, info.title));
+        .map(|origin| crate::http::inline::error_message(origin, &title));
     // Offered only when the Jitsi side lets people in without a token (`guests.enabled`).
     let guest_link = info
         .retry
@@ -301,17 +429,21 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     let popup = post.is_some();
     let page = ErrorPage {
         base: &app.base,
+        t: Tr(lang),
         post,
-        title: info.title,
-        message: &info.message,
-        retry: retry_link.as_deref(),
+        title: &title,
+        message: &message,
+        retry: retry_link.as_deref().filter(|_| !info.denied),
+        switch_account: switch_link.as_deref(),
+        logout: info.denied.then(|| format!("{}/logout", app.base)),
         guest: guest_link.as_deref(),
+        admin: &info.admin,
         request_id: &request_id.0,
-        status: status.as_u16(),
+        meta: lang.t_with("request-id", &[("status", status.as_u16().to_string())]),
     };
     let body = page
         .render()
-        .unwrap_or_else(|_| format!("{} (request id {})", info.title, request_id.0));
+        .unwrap_or_else(|_| format!("{title} (request id {})", request_id.0));
     let (mut parts, _) = response.into_parts();
     parts.headers.insert(
         header::CONTENT_TYPE,
@@ -329,48 +461,22 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
 pub struct PlainText;
 
 fn generic(status: StatusCode) -> ErrorInfo {
-    let (kind, title, message) = match status {
-        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (
-            "timeout",
-            "This took too long",
-            "The request took too long and was stopped. Please try again.",
-        ),
-        StatusCode::URI_TOO_LONG => (
-            "too_long",
-            "Address too long",
-            "The address is longer than the bridge accepts. Meeting links look like /room/<name>.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "too_large",
-            "Request too large",
-            "The request was larger than the bridge accepts.",
-        ),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "Not allowed",
-            "This page cannot be used that way.",
-        ),
-        StatusCode::SERVICE_UNAVAILABLE => (
-            "overloaded",
-            "The bridge is busy",
-            "The bridge is handling too many requests. Please try again in a moment.",
-        ),
-        s if s.is_server_error() => (
-            "internal",
-            "Something went wrong",
-            "The bridge hit an internal error. Please try again.",
-        ),
-        _ => (
-            "bad_request",
-            "Bad request",
-            "The bridge could not understand this request.",
-        ),
+    let (kind, key) = match status {
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ("timeout", "err-timeout"),
+        StatusCode::URI_TOO_LONG => ("too_long", "err-too-long"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "err-too-large"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "err-method"),
+        StatusCode::SERVICE_UNAVAILABLE => ("overloaded", "err-busy"),
+        s if s.is_server_error() => ("internal", "err-internal"),
+        _ => ("bad_request", "err-bad-request"),
     };
     ErrorInfo {
         kind,
-        title,
-        message: message.into(),
+        title: title_key(key),
+        message: Msg::new(key),
         retry: None,
+        admin: String::new(),
+        denied: false,
         cause: format!("status {status}"),
     }
 }

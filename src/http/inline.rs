@@ -13,6 +13,7 @@
 //! Keycloak's single sign-on instead.
 
 use crate::http::error::AppError;
+use crate::http::i18n::{Lang, Tr};
 use crate::http::pages::{InlineDonePage, PostMessage};
 use crate::state::AppState;
 use askama::Template;
@@ -81,6 +82,7 @@ pub fn logout_message(origin: &str) -> PostMessage {
 /// the room with it when there is no Jitsi window.
 pub fn success(
     app: &AppState,
+    lang: Lang,
     origin: &str,
     jitsi_token: &str,
     sealed_id_token: &str,
@@ -88,6 +90,7 @@ pub fn success(
 ) -> Result<Response, AppError> {
     let page = InlineDonePage {
         base: &app.base,
+        t: Tr(lang),
         post: PostMessage {
             origin: origin.to_owned(),
             message: json!({

@@ -6,6 +6,7 @@
 
 use crate::http::callback::EXPLAIN_COOKIE;
 use crate::http::error::AppError;
+use crate::http::i18n::{Lang, Tr};
 use crate::http::pages::{ClaimRow, InspectPage};
 use crate::state::AppState;
 use askama::Template;
@@ -17,13 +18,16 @@ use serde_json::Value;
 pub async fn inspect(
     headers: axum::http::HeaderMap,
     State(app): State<AppState>,
+    lang: Option<axum::Extension<Lang>>,
     Path(room): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
+    let lang = lang.map(|axum::Extension(l)| l).unwrap_or_default();
+    // "No token" and "a token that does not verify" are different situations for the user.
     let token = url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
         .find(|(k, _)| k == "jwt")
         .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| AppError::BadInspectedToken("no jwt parameter".into()))?;
+        .ok_or(AppError::NoInspectedToken)?;
     let now = app.clock.now();
     // The token may come from any configured realm; the first whose key verifies it wins.
     let mut last_error = String::from("no realm");
@@ -72,14 +76,18 @@ pub async fn inspect(
         .logins
         .open(EXPLAIN_COOKIE, cookie_header)
         .unwrap_or_default();
+    let expires_in = claims.exp.saturating_sub(now);
     let page = InspectPage {
         base: &app.base,
+        t: Tr(lang),
+        heading: lang.t_with("inspect-heading", &[("room", room.clone())]),
+        intro: lang.t_with("inspect-text", &[("seconds", expires_in.to_string())]),
         explanation,
         room: &room,
         header,
         payload,
         rows,
-        expires_in: claims.exp.saturating_sub(now),
+        expires_in,
     };
     let html = page
         .render()

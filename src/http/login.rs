@@ -2,6 +2,7 @@
 //! `?state={state}`: start a Keycloak login for a room.
 
 use crate::http::error::{AppError, Retry};
+use crate::http::i18n::Lang;
 use crate::http::initiator::Initiator;
 use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state as jitsi_state;
@@ -9,6 +10,7 @@ use crate::jitsi::tenant::Tenant;
 use crate::login_state::PendingLogin;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
+use axum::Extension;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,14 +18,16 @@ use axum::response::{IntoResponse, Response};
 
 pub async fn room(
     State(app): State<AppState>,
+    lang: Option<Extension<Lang>>,
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let popup = is_popup(query.as_deref());
+    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     // A path that is not valid UTF-8 after decoding is a bad room name like any other.
     let result = match path {
-        Ok(Path(room)) => begin(&app, None, &room, query.as_deref(), &headers, popup).await,
+        Ok(Path(room)) => begin(&app, None, &room, query.as_deref(), &headers, popup, lang).await,
         Err(_) => Err(AppError::BadRoom(RoomError::Undecodable)),
     };
     respond(result, popup)
@@ -31,22 +35,17 @@ pub async fn room(
 
 pub async fn tenant_room(
     State(app): State<AppState>,
+    lang: Option<Extension<Lang>>,
     path: Result<Path<(String, String)>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let popup = is_popup(query.as_deref());
+    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     let result = match path {
         Ok(Path((tenant, room))) => {
-            begin(
-                &app,
-                Some(&tenant),
-                &room,
-                query.as_deref(),
-                &headers,
-                popup,
-            )
-            .await
+            let q = query.as_deref();
+            begin(&app, Some(&tenant), &room, q, &headers, popup, lang).await
         }
         Err(_) => Err(AppError::BadRoom(RoomError::Undecodable)),
     };
@@ -82,6 +81,7 @@ async fn begin(
     query: Option<&str>,
     headers: &HeaderMap,
     popup: bool,
+    lang: Lang,
 ) -> Result<Response, AppError> {
     if popup && app.inline_origin.is_none() {
         return Err(AppError::InlineUnavailable);
@@ -111,6 +111,8 @@ async fn begin(
     let mut login = PendingLogin::new(&room, now).with_state(info);
     login.popup = popup;
     login.trusted = initiator.trusted();
+    login.lang = lang;
+    login.switch_account = query_param(query.unwrap_or(""), "prompt").as_deref() == Some("login");
     let authorize = realm.oidc.authorize_url(&login).await.map_err(|e| {
         let tenant = login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok());
         AppError::Oidc(

@@ -11,6 +11,7 @@
 //! own page, which tells the Jitsi window `{type: 'logout-success'}`.
 
 use crate::http::error::AppError;
+use crate::http::i18n::{Lang, Tr};
 use crate::http::initiator::Initiator;
 use crate::http::inline;
 use crate::http::login::{query_param, redirect};
@@ -19,6 +20,7 @@ use crate::jitsi::tenant::Tenant;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
 use askama::Template;
+use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -26,16 +28,18 @@ use secrecy::ExposeSecret;
 
 pub async fn logout(
     State(app): State<AppState>,
+    lang: Option<Extension<Lang>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     let query = query.unwrap_or_default();
     let inline_hint = query_param(&query, "id_token_hint");
     let inline = inline_hint.is_some() && app.inline_origin.is_some();
     let initiator = Initiator::of(&headers, &app.target.base);
     if !inline && !initiator.trusted() {
         tracing::info!(target: AUDIT, event = "logout_confirm", initiator = initiator.name());
-        return confirm(&app);
+        return confirm(&app, lang);
     }
     end_session(&app, inline_hint, inline, &headers).await
 }
@@ -43,8 +47,10 @@ pub async fn logout(
 /// `POST /logout`, from the confirmation page: only from the bridge's own origin.
 pub async fn logout_confirmed(
     State(app): State<AppState>,
+    lang: Option<Extension<Lang>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let same_origin = origin == Some(app.public_origin.as_str())
         || headers
@@ -52,15 +58,19 @@ pub async fn logout_confirmed(
             .is_some_and(|v| v == "same-origin");
     if !same_origin {
         tracing::info!(target: AUDIT, event = "logout_confirm", initiator = "cross-site-post");
-        return confirm(&app);
+        return confirm(&app, lang);
     }
     end_session(&app, None, false, &headers).await
 }
 
-fn confirm(app: &AppState) -> Result<Response, AppError> {
-    let html = LogoutConfirmPage { base: &app.base }
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+fn confirm(app: &AppState, lang: Lang) -> Result<Response, AppError> {
+    let html = LogoutConfirmPage {
+        base: &app.base,
+        t: Tr(lang),
+        jitsi: app.target.base.as_str(),
+    }
+    .render()
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Html(html).into_response())
 }
 
@@ -120,14 +130,18 @@ async fn end_session(
 
 pub async fn logged_out(
     State(app): State<AppState>,
+    lang: Option<Extension<Lang>>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
+    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     let inline_origin = app.inline_origin.as_deref().filter(|_| {
         query_param(query.as_deref().unwrap_or(""), "state").as_deref()
             == Some(inline::LOGOUT_STATE)
     });
     let html = LoggedOutPage {
         base: &app.base,
+        t: Tr(lang),
+        jitsi: app.target.base.as_str(),
         post: inline_origin.map(inline::logout_message),
     }
     .render()

@@ -3,6 +3,7 @@
 //! login also the bridge's own `inline.js`, which reads its data from an attribute.
 //! `base` is the path the bridge is served under (`""` or e.g. `/auth`).
 
+use crate::http::i18n::Tr;
 use askama::Template;
 
 /// What a page of Jitsi's inline login hands to the Jitsi window (see `http::inline`).
@@ -19,12 +20,19 @@ pub struct PostMessage {
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
     pub base: &'a str,
+    pub t: Tr,
     pub title: &'a str,
     pub message: &'a str,
     pub retry: Option<&'a str>,
+    /// A denied user: log in again with another account.
+    pub switch_account: Option<&'a str>,
+    pub logout: Option<String>,
     pub guest: Option<&'a str>,
+    /// Hints for the administrator, behind a fold (empty: none).
+    pub admin: &'a str,
     pub request_id: &'a str,
-    pub status: u16,
+    /// "Error 403 · request id", in the page's language.
+    pub meta: String,
     pub post: Option<PostMessage>,
 }
 
@@ -32,6 +40,7 @@ pub struct ErrorPage<'a> {
 #[template(path = "index.html")]
 pub struct IndexPage<'a> {
     pub base: &'a str,
+    pub t: Tr,
 }
 
 /// One claim row of the token inspector.
@@ -44,7 +53,10 @@ pub struct ClaimRow {
 #[template(path = "inspect.html")]
 pub struct InspectPage<'a> {
     pub base: &'a str,
+    pub t: Tr,
     pub room: &'a str,
+    pub heading: String,
+    pub intro: String,
     /// Why the rules decided as they did (empty when not known).
     pub explanation: String,
     pub header: String,
@@ -57,6 +69,7 @@ pub struct InspectPage<'a> {
 #[template(path = "return_to_app.html")]
 pub struct ReturnToAppPage<'a> {
     pub base: &'a str,
+    pub t: Tr,
     pub app_url: &'a str,
     pub web_url: &'a str,
 }
@@ -65,6 +78,9 @@ pub struct ReturnToAppPage<'a> {
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage<'a> {
     pub base: &'a str,
+    pub t: Tr,
+    /// The Jitsi site, to go back to.
+    pub jitsi: &'a str,
     pub post: Option<PostMessage>,
 }
 
@@ -73,6 +89,7 @@ pub struct LoggedOutPage<'a> {
 #[template(path = "inline_done.html")]
 pub struct InlineDonePage<'a> {
     pub base: &'a str,
+    pub t: Tr,
     pub post: PostMessage,
 }
 
@@ -81,4 +98,6 @@ pub struct InlineDonePage<'a> {
 #[template(path = "logout_confirm.html")]
 pub struct LogoutConfirmPage<'a> {
     pub base: &'a str,
+    pub t: Tr,
+    pub jitsi: &'a str,
 }

@@ -269,6 +269,8 @@ impl Oidc {
     }
 
     /// The Keycloak authorization URL for this pending login (code flow, PKCE S256, nonce).
+    /// `ui_locales` asks Keycloak for its form in the page's language; `prompt=login` (a denied
+    /// user choosing another account) makes it ask even when a session exists.
     pub async fn authorize_url(&self, login: &PendingLogin) -> Result<Url, OidcError> {
         let provider = self.provider().await?;
         let verifier = PkceCodeVerifier::new(login.pkce_verifier.clone());
@@ -285,6 +287,10 @@ impl Oidc {
         for scope in self.settings.scopes.iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
         }
+        if login.switch_account {
+            request = request.add_prompt(CoreAuthPrompt::Login);
+        }
+        request = request.add_extra_param("ui_locales", login.lang.code());
         Ok(request.url().0)
     }
 

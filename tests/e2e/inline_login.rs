@@ -212,7 +212,7 @@ async fn inline_login_posts_the_token_to_the_jitsi_page_and_inline_logout_ends_t
 
     let failed: serde_json::Value = serde_json::from_str(&failed).expect("an oauth-error message");
     assert_eq!(failed["type"], "oauth-error", "{failed}");
-    assert_eq!(failed["error"], "This login link is not valid");
+    assert_eq!(failed["error"], "This meeting link does not work");
 
     let success: serde_json::Value =
         serde_json::from_str(&success).expect("an oauth-success message");

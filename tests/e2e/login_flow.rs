@@ -171,7 +171,7 @@ async fn replay_with_a_copied_cookie_is_refused() {
         .send()
         .await
         .unwrap();
-    assert_error_page(resp, StatusCode::BAD_REQUEST, "already been used").await;
+    assert_error_page(resp, StatusCode::BAD_REQUEST, "already used").await;
 }
 
 #[tokio::test]
@@ -243,7 +243,7 @@ async fn client_caused_callback_failures_are_4xx_and_operator_ones_5xx() {
         (
             "error=foo&iss=ISS",
             StatusCode::BAD_REQUEST,
-            "not one the bridge knows",
+            "not one this service knows",
         ),
         (
             "error=server_error&iss=ISS",

@@ -17,6 +17,7 @@ mod jitsi_flows;
 mod jitsi_model;
 mod jitsi_rooms;
 mod login_flow;
+mod pages;
 mod production;
 mod proxy;
 mod second_idp;

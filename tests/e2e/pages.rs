@@ -1,0 +1,94 @@
+//! The pages people read: their language (and Keycloak's), a way forward on the denial page,
+//! no admin jargon for users, and a quiet favicon.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn pages_speak_the_browsers_language_and_tell_keycloak() {
+    let bridge = Bridge::spawn("[ui]\ndefault_language = \"fr\"\n").await;
+    let cases = [
+        (Some("de-AT,de;q=0.9,en;q=0.5"), "", "de", "Dieser Raumname"),
+        (Some("de"), "?lang=en", "en", "This room name"),
+        (Some("es"), "", "fr", "Ce nom de salle"),
+        (None, "", "fr", "Ce nom de salle"),
+    ];
+    for (accept, query, lang, text) in cases {
+        let mut request = browser().get(bridge.url(&format!("/room/%20lead{query}")));
+        if let Some(a) = accept {
+            request = request.header("accept-language", a);
+        }
+        let page =
+            assert_error_page(request.send().await.unwrap(), StatusCode::BAD_REQUEST, text).await;
+        assert!(page.contains(&format!("<html lang=\"{lang}\">")), "{page}");
+    }
+    // Keycloak's form in the same language.
+    let resp = browser()
+        .get(bridge.url("/room/team"))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(resp.headers());
+    assert!(
+        authorize
+            .query_pairs()
+            .any(|(k, v)| k == "ui_locales" && v == "de"),
+        "{authorize}"
+    );
+}
+
+#[tokio::test]
+async fn a_denied_user_can_switch_account_or_log_out_and_admin_hints_are_folded() {
+    let rules = "[[rules]]\nname = \"no outsiders\"\ngroups = [\"outsiders\"]\nallow = false\n";
+    let bridge = Bridge::spawn(rules).await;
+    let client = browser();
+    let authorize = start_login(&client, &bridge, "town-hall").await;
+    let action = login_form(&client, &authorize).await;
+    let resp = submit(&client, &action, "frank", "frank-password").await;
+    let resp = client.get(location(resp.headers())).send().await.unwrap();
+    let page = assert_error_page(resp, StatusCode::FORBIDDEN, "Access denied").await;
+    assert!(
+        page.contains("href=\"/room/town-hall?prompt=login\""),
+        "{page}"
+    );
+    assert!(page.contains("href=\"/logout\""), "{page}");
+    // The missing-mapper hint is for the administrator, behind a fold.
+    assert!(page.contains("<details><summary>"), "{page}");
+    let message = page.split("<p class=\"message\">").nth(1).unwrap();
+    let message = message.split("</p>").next().unwrap();
+    assert!(
+        !message.contains("mapper"),
+        "no admin jargon in the message: {message}"
+    );
+
+    // "Use another account": Keycloak is asked to show its form even with a session.
+    let resp = client
+        .get(bridge.url("/room/town-hall?prompt=login"))
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(resp.headers());
+    assert!(
+        authorize
+            .query_pairs()
+            .any(|(k, v)| k == "prompt" && v == "login")
+    );
+    let form = client.get(authorize).send().await.unwrap();
+    assert_eq!(
+        form.status(),
+        StatusCode::OK,
+        "Keycloak shows its form again"
+    );
+}
+
+#[tokio::test]
+async fn favicon_is_answered_quietly() {
+    let bridge = Bridge::spawn("").await;
+    let resp = browser()
+        .get(bridge.url("/favicon.ico"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+}
