@@ -211,6 +211,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         inline_origin: config.inline_origin(),
         own_logged_out: config.own_logged_out(),
         public_origin: config.server.public_url.origin().ascii_serialization(),
+        branding: config.branding.clone(),
     }));
 
     let mut routes = Router::new()
@@ -229,6 +230,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
         .route("/readyz", get(health::readyz))
         .route("/static/bridge.css", get(stylesheet))
         .route("/static/inline.js", get(crate::http::inline::script))
+        .route("/static/brand.css", get(brand_stylesheet))
         // Browsers ask for it on every page; a quiet "no icon" instead of a 404 and a log line.
         .route(
             "/favicon.ico",
@@ -282,7 +284,13 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                 config.default_language,
                 crate::http::i18n::choose,
             ))
-            .layer(axum::middleware::from_fn(headers::security_headers))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(headers::Policies::new(
+                    &config.branding.img_origins(),
+                    &config.branding.style_origins(),
+                )),
+                headers::security_headers,
+            ))
             .layer(axum::middleware::from_fn(telemetry::request_span)),
         state,
     ))
@@ -296,6 +304,7 @@ async fn index(
     let html = IndexPage {
         base: &app.base,
         t: Tr(lang),
+        brand: &app.branding,
     }
     .render()
     .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -313,6 +322,18 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../templates/bridge.css"),
+    )
+        .into_response()
+}
+
+/// The configured colour (empty without one); cached like the main stylesheet.
+async fn brand_stylesheet(State(app): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        app.branding.css(),
     )
         .into_response()
 }

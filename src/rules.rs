@@ -366,8 +366,9 @@ pub fn decide(
         }
         let missing = r.who.missing_in(id);
         if !missing.is_empty() {
+            // The rule's own reason would be a guess about this user; none is shown.
             let by = format!("{} (needs a claim the ID token does not carry)", r.name);
-            return deny(r.reason.clone(), by, missing, why);
+            return deny(None, by, missing, why);
         }
     }
     if let Some(r) = rule {

@@ -51,6 +51,7 @@ pub struct Shared {
     pub own_logged_out: Url,
     /// The bridge's origin (`https://bridge.example.org`), for same-origin checks.
     pub public_origin: String,
+    pub branding: crate::config::branding::Branding,
 }
 
 impl Shared {

@@ -9,6 +9,11 @@ log-out = Abmelden
 back-to-meeting = Zurück zur Konferenz
 open-room-again = Konferenz erneut öffnen
 request-id = Fehler { $status } · Anfrage-ID
+footer-label = Seite
+footer-imprint = Impressum
+footer-privacy = Datenschutz
+footer-help = Hilfe
+support = Unterstützung:
 admin-details = Angaben für Ihre Administration
 
 ## Startseite

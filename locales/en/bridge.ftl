@@ -9,6 +9,11 @@ log-out = Log out
 back-to-meeting = Back to the meeting
 open-room-again = Open the meeting again
 request-id = Error { $status } · request id
+footer-label = Site
+footer-imprint = Imprint
+footer-privacy = Privacy
+footer-help = Help
+support = Support:
 admin-details = Details for your administrator
 
 ## Start page

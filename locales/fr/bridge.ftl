@@ -9,6 +9,11 @@ log-out = Se déconnecter
 back-to-meeting = Retour à la réunion
 open-room-again = Rouvrir la réunion
 request-id = Erreur { $status } · identifiant de la requête
+footer-label = Site
+footer-imprint = Mentions légales
+footer-privacy = Confidentialité
+footer-help = Aide
+support = Assistance :
 admin-details = Détails pour votre administration
 
 ## Page d’accueil

@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use url::{Host, Url};
 
+pub mod branding;
 mod reader;
 #[cfg(test)]
 mod tests;
@@ -63,6 +64,7 @@ pub struct Config {
     pub guests_enabled: bool,
     /// Language of the pages when neither `?lang=` nor the browser names one the bridge has.
     pub default_language: crate::http::i18n::Lang,
+    pub branding: branding::Branding,
     pub log: LogConfig,
 }
 

@@ -98,6 +98,7 @@ impl Reader<'_> {
                 crate::http::i18n::Lang::En
             }
         };
+        let branding = r.branding();
         let log = LogConfig {
             format: r.get("log.format", LogFormat::Text),
             level: r.get("log.level", "info".to_owned()),
@@ -139,6 +140,7 @@ impl Reader<'_> {
             logout_redirect_url,
             guests_enabled,
             default_language,
+            branding,
             log,
         })
     }
@@ -550,6 +552,42 @@ impl Reader<'_> {
                 self.problem(&keys_key, e.to_string());
                 None
             }
+        }
+    }
+
+    fn branding(&mut self) -> super::branding::Branding {
+        let url = |r: &mut Self, key: &str| r.opt::<String>(key).and_then(|s| r.web_url(key, &s));
+        let primary_color = self.opt::<String>("branding.primary_color").and_then(|c| {
+            match super::branding::contrast_with_white(&c) {
+                Some(ratio) if ratio >= 4.5 => Some(c.to_ascii_lowercase()),
+                Some(ratio) => {
+                    self.problem(
+                        "branding.primary_color",
+                        format!(
+                            "white text on {c} has a contrast of {ratio:.1}:1; WCAG AA needs 4.5:1, choose a darker colour"
+                        ),
+                    );
+                    None
+                }
+                None => {
+                    self.problem("branding.primary_color", "must be a colour like \"#1a5fc8\"".into());
+                    None
+                }
+            }
+        });
+        super::branding::Branding {
+            product_name: self
+                .opt::<String>("branding.product_name")
+                .filter(|n| !n.trim().is_empty()),
+            logo_url: url(self, "branding.logo_url"),
+            primary_color,
+            stylesheet_url: url(self, "branding.stylesheet_url"),
+            imprint_url: url(self, "branding.imprint_url"),
+            privacy_url: url(self, "branding.privacy_url"),
+            help_url: url(self, "branding.help_url"),
+            support_contact: self
+                .opt::<String>("branding.support_contact")
+                .filter(|n| !n.trim().is_empty()),
         }
     }
 }

@@ -373,3 +373,26 @@ mod reference_tests {
         assert_eq!(c.server.public_url.as_str(), "https://bridge.example.org/");
     }
 }
+
+mod branding_checks {
+    use super::*;
+
+    #[test]
+    fn a_primary_colour_without_enough_contrast_is_refused() {
+        let text = format!(
+            "{}\n[branding]\nprimary_color = \"#ffcc00\"\n",
+            loading::VALID
+        );
+        let err = Config::from_toml(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("branding.primary_color") && err.contains("4.5:1"),
+            "{err}"
+        );
+        let text = format!(
+            "{}\n[branding]\nprimary_color = \"#0B5D1E\"\n",
+            loading::VALID
+        );
+        let c = Config::from_toml(&text).unwrap();
+        assert_eq!(c.branding.primary_color.as_deref(), Some("#0b5d1e"));
+    }
+}

@@ -262,6 +262,7 @@ fn return_to_app(
     let page = ReturnToAppPage {
         base: &app.base,
         t: Tr(lang),
+        brand: &app.branding,
         app_url,
         web_url,
     };

@@ -430,6 +430,7 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     let page = ErrorPage {
         base: &app.base,
         t: Tr(lang),
+        brand: &app.branding,
         post,
         title: &title,
         message: &message,
@@ -451,7 +452,7 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     if popup {
-        crate::http::inline::allow_jitsi_window(&mut parts.headers, false);
+        crate::http::inline::allow_jitsi_window(&mut parts.extensions, false);
     }
     Response::from_parts(parts, Html(body).into_response().into_body())
 }

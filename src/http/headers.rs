@@ -1,37 +1,79 @@
 //! Security headers on every response.
 //!
-//! The pages load nothing but the bridge's own stylesheet, so the CSP forbids everything else,
-//! including inline script. The few pages of Jitsi's inline login set their own exceptions
-//! (the bridge's own script, the opener kept, framing by their own origin), which stand. `no-referrer` keeps the `?jwt=` URL out of `Referer` headers, and
-//! `no-store` keeps login redirects and pages out of caches.
+//! The pages load nothing but the bridge's own stylesheet (and, when configured, the
+//! operator's logo and stylesheet), so the CSP forbids everything else, including inline
+//! script. The few pages of Jitsi's inline login get their exceptions here too (the bridge's
+//! own script, the opener kept, framing by their own origin). `no-referrer` keeps the `?jwt=`
+//! URL out of `Referer` headers, and `no-store` keeps login redirects and pages out of caches.
 
-use axum::extract::Request;
+use crate::http::inline::JitsiWindow;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
+/// The Content-Security-Policy values: the pages', and the exceptions of the pages of Jitsi's
+/// inline login. Built once from the configuration, which may add the origins of a logo and
+/// a stylesheet (branding); nothing else is ever loaded from another origin.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    page: HeaderValue,
+    popup: HeaderValue,
+    framed: HeaderValue,
+}
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+impl Policies {
+    pub fn new(img_origins: &[String], style_origins: &[String]) -> Self {
+        let policy = |script: bool, ancestors: &str| {
+            let mut img = vec!["'self'".to_owned()];
+            img.extend(img_origins.iter().cloned());
+            let mut style = vec!["'self'".to_owned()];
+            style.extend(style_origins.iter().cloned());
+            let script = if script { "; script-src 'self'" } else { "" };
+            let text = format!(
+                "default-src 'none'; style-src {}; img-src {}{script}; form-action 'self'; \
+                 frame-ancestors {ancestors}; base-uri 'none'",
+                style.join(" "),
+                img.join(" ")
+            );
+            HeaderValue::from_str(&text)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+        };
+        Self {
+            page: policy(false, "'none'"),
+            popup: policy(true, "'none'"),
+            framed: policy(true, "'self'"),
+        }
+    }
+}
+
+pub async fn security_headers(
+    State(policies): State<Arc<Policies>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
+    let window = response.extensions().get::<JitsiWindow>().copied();
     let h = response.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
-    // The pages of Jitsi's inline login set their own, narrower exceptions (`http::inline`).
-    let default = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
-        h.entry(name).or_insert(HeaderValue::from_static(value));
+    let (csp, frames, opener) = match window {
+        Some(JitsiWindow { framed: true }) => (&policies.framed, "SAMEORIGIN", "unsafe-none"),
+        Some(JitsiWindow { framed: false }) => (&policies.popup, "DENY", "unsafe-none"),
+        None => (&policies.page, "DENY", "same-origin"),
     };
-    default(h, header::CONTENT_SECURITY_POLICY, CSP);
-    set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    default(h, header::X_FRAME_OPTIONS, "DENY");
-    default(
+    h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+    set(h, header::X_FRAME_OPTIONS, frames);
+    set(
         h,
         HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
+        opener,
     );
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     // Handlers that serve cacheable content (stylesheet, public keys) say so themselves.
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");

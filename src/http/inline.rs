@@ -17,7 +17,7 @@ use crate::http::i18n::{Lang, Tr};
 use crate::http::pages::{InlineDonePage, PostMessage};
 use crate::state::AppState;
 use askama::Template;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
@@ -29,35 +29,17 @@ pub struct Popup;
 /// the "logged out" page, which then tells the Jitsi window.
 pub const LOGOUT_STATE: &str = "jitsi-inline-logout";
 
-const POPUP_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-                         script-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-                         base-uri 'none'";
-const FRAMED_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-                          script-src 'self'; form-action 'self'; frame-ancestors 'self'; \
-                          base-uri 'none'";
+/// Marks a page that talks to the Jitsi window; `http::headers` then gives it its exceptions:
+/// the bridge's own script may run, the opener is kept (`Cross-Origin-Opener-Policy:
+/// same-origin` would cut it off from a Jitsi page without that policy), and a logout page
+/// may be framed by its own origin, which is Jitsi's.
+#[derive(Debug, Clone, Copy)]
+pub struct JitsiWindow {
+    pub framed: bool,
+}
 
-/// Headers of a page that talks to the Jitsi window: the bridge's own script may run; the
-/// opener is kept (`Cross-Origin-Opener-Policy: same-origin` would cut it off from a Jitsi page
-/// without that policy); a logout page may be framed by its own origin, which is Jitsi's.
-pub fn allow_jitsi_window(headers: &mut HeaderMap, framed: bool) {
-    let set = |h: &mut HeaderMap, name: HeaderName, value: &'static str| {
-        h.insert(name, HeaderValue::from_static(value));
-    };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        if framed { FRAMED_CSP } else { POPUP_CSP },
-    );
-    set(
-        headers,
-        header::X_FRAME_OPTIONS,
-        if framed { "SAMEORIGIN" } else { "DENY" },
-    );
-    set(
-        headers,
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "unsafe-none",
-    );
+pub fn allow_jitsi_window(extensions: &mut axum::http::Extensions, framed: bool) {
+    extensions.insert(JitsiWindow { framed });
 }
 
 /// The message for a failed pop-up login.
@@ -91,6 +73,7 @@ pub fn success(
     let page = InlineDonePage {
         base: &app.base,
         t: Tr(lang),
+        brand: &app.branding,
         post: PostMessage {
             origin: origin.to_owned(),
             message: json!({
@@ -106,7 +89,7 @@ pub fn success(
         .render()
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut response = Html(html).into_response();
-    allow_jitsi_window(response.headers_mut(), false);
+    allow_jitsi_window(response.extensions_mut(), false);
     Ok(response)
 }
 

@@ -80,6 +80,7 @@ pub async fn inspect(
     let page = InspectPage {
         base: &app.base,
         t: Tr(lang),
+        brand: &app.branding,
         heading: lang.t_with("inspect-heading", &[("room", room.clone())]),
         intro: lang.t_with("inspect-text", &[("seconds", expires_in.to_string())]),
         explanation,

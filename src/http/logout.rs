@@ -67,11 +67,19 @@ fn confirm(app: &AppState, lang: Lang) -> Result<Response, AppError> {
     let html = LogoutConfirmPage {
         base: &app.base,
         t: Tr(lang),
+        brand: &app.branding,
         jitsi: app.target.base.as_str(),
     }
     .render()
     .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Html(html).into_response())
+    let mut response = Html(html).into_response();
+    // With the pages' usual `no-referrer`, browsers send `Origin: null` with the form's POST;
+    // this page has nothing to hide from its own origin, so the POST can name it.
+    response.headers_mut().insert(
+        axum::http::header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("same-origin"),
+    );
+    Ok(response)
 }
 
 async fn end_session(
@@ -141,6 +149,7 @@ pub async fn logged_out(
     let html = LoggedOutPage {
         base: &app.base,
         t: Tr(lang),
+        brand: &app.branding,
         jitsi: app.target.base.as_str(),
         post: inline_origin.map(inline::logout_message),
     }
@@ -148,7 +157,7 @@ pub async fn logged_out(
     .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut response = Html(html).into_response();
     if inline_origin.is_some() {
-        inline::allow_jitsi_window(response.headers_mut(), true);
+        inline::allow_jitsi_window(response.extensions_mut(), true);
     }
     Ok(response)
 }

@@ -3,6 +3,7 @@
 //! login also the bridge's own `inline.js`, which reads its data from an attribute.
 //! `base` is the path the bridge is served under (`""` or e.g. `/auth`).
 
+use crate::config::branding::Branding;
 use crate::http::i18n::Tr;
 use askama::Template;
 
@@ -21,6 +22,7 @@ pub struct PostMessage {
 pub struct ErrorPage<'a> {
     pub base: &'a str,
     pub t: Tr,
+    pub brand: &'a Branding,
     pub title: &'a str,
     pub message: &'a str,
     pub retry: Option<&'a str>,
@@ -41,6 +43,7 @@ pub struct ErrorPage<'a> {
 pub struct IndexPage<'a> {
     pub base: &'a str,
     pub t: Tr,
+    pub brand: &'a Branding,
 }
 
 /// One claim row of the token inspector.
@@ -54,6 +57,7 @@ pub struct ClaimRow {
 pub struct InspectPage<'a> {
     pub base: &'a str,
     pub t: Tr,
+    pub brand: &'a Branding,
     pub room: &'a str,
     pub heading: String,
     pub intro: String,
@@ -70,6 +74,7 @@ pub struct InspectPage<'a> {
 pub struct ReturnToAppPage<'a> {
     pub base: &'a str,
     pub t: Tr,
+    pub brand: &'a Branding,
     pub app_url: &'a str,
     pub web_url: &'a str,
 }
@@ -79,6 +84,7 @@ pub struct ReturnToAppPage<'a> {
 pub struct LoggedOutPage<'a> {
     pub base: &'a str,
     pub t: Tr,
+    pub brand: &'a Branding,
     /// The Jitsi site, to go back to.
     pub jitsi: &'a str,
     pub post: Option<PostMessage>,
@@ -90,6 +96,7 @@ pub struct LoggedOutPage<'a> {
 pub struct InlineDonePage<'a> {
     pub base: &'a str,
     pub t: Tr,
+    pub brand: &'a Branding,
     pub post: PostMessage,
 }
 
@@ -99,5 +106,6 @@ pub struct InlineDonePage<'a> {
 pub struct LogoutConfirmPage<'a> {
     pub base: &'a str,
     pub t: Tr,
+    pub brand: &'a Branding,
     pub jitsi: &'a str,
 }

@@ -92,3 +92,55 @@ async fn favicon_is_answered_quietly() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn the_operators_brand_on_every_page_and_nothing_else_from_outside() {
+    let branding = r##"[branding]
+product_name = "Verein Beispiel"
+logo_url = "https://cdn.example.org/logo.svg"
+primary_color = "#0b5d1e"
+imprint_url = "https://www.example.org/impressum"
+privacy_url = "https://www.example.org/datenschutz"
+support_contact = "hilfe@example.org"
+"##;
+    let bridge = Bridge::spawn(branding).await;
+    let resp = browser()
+        .get(bridge.url("/room/%20x"))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("img-src 'self' https://cdn.example.org;"),
+        "{csp}"
+    );
+    assert!(csp.contains("style-src 'self';"), "{csp}");
+    let page = assert_error_page(resp, StatusCode::BAD_REQUEST, "Verein Beispiel").await;
+    for want in [
+        "src=\"https://cdn.example.org/logo.svg\"",
+        "href=\"/static/brand.css\"",
+        ">Impressum</a>",
+        ">Datenschutz</a>",
+        "hilfe@example.org",
+    ] {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    let css = browser()
+        .get(bridge.url("/static/brand.css"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(css.contains("--accent: #0b5d1e"), "{css}");
+    // Without branding: no outside origin at all.
+    let plain = Bridge::spawn("").await;
+    let resp = browser().get(plain.url("/")).send().await.unwrap();
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(!csp.contains("https:"), "{csp}");
+}
