@@ -15,6 +15,8 @@ if [[ "$want" == test ]]; then
     have python3 || need_pkgs+=(python3)
     # A virtualenv for the second OIDC server of the tests (oidc-provider-mock from PyPI).
     python3 -c 'import ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
+    # axe-core (accessibility checks in the browser test) comes from the npm registry.
+    have npm || need_pkgs+=(npm)
     have chromium || need_pkgs+=(chromium)
     have chromedriver || need_pkgs+=(chromium-driver)
 fi

@@ -32,6 +32,16 @@ if [[ ! -x "$mock_venv/bin/oidc-provider-mock" ]]; then
 fi
 export E2E_OIDC_MOCK="$mock_venv/bin/oidc-provider-mock"
 
+echo "== axe-core (accessibility rules for the browser test; cached)"
+axe_version=4.14.1
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/jitsi-oidc-bridge/axe-core-$axe_version"
+if [[ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]]; then
+    rm -rf "$axe_dir"
+    mkdir -p "$axe_dir"
+    npm install --prefix "$axe_dir" --no-audit --no-fund --silent "axe-core@$axe_version"
+fi
+export E2E_AXE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"

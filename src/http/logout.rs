@@ -26,6 +26,9 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
 
+/// The `state` prefix that carries the page's language through Keycloak's logout.
+const LANG_STATE: &str = "lang-";
+
 pub async fn logout(
     State(app): State<AppState>,
     lang: Option<Extension<Lang>>,
@@ -41,7 +44,7 @@ pub async fn logout(
         tracing::info!(target: AUDIT, event = "logout_confirm", initiator = initiator.name());
         return confirm(&app, lang);
     }
-    end_session(&app, inline_hint, inline, &headers).await
+    end_session(&app, inline_hint, inline, &headers, lang).await
 }
 
 /// `POST /logout`, from the confirmation page: only from the bridge's own origin.
@@ -60,7 +63,7 @@ pub async fn logout_confirmed(
         tracing::info!(target: AUDIT, event = "logout_confirm", initiator = "cross-site-post");
         return confirm(&app, lang);
     }
-    end_session(&app, None, false, &headers).await
+    end_session(&app, None, false, &headers, lang).await
 }
 
 fn confirm(app: &AppState, lang: Lang) -> Result<Response, AppError> {
@@ -87,6 +90,7 @@ async fn end_session(
     inline_hint: Option<String>,
     inline: bool,
     headers: &HeaderMap,
+    lang: Lang,
 ) -> Result<Response, AppError> {
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     // The hint Jitsi hands back first (it names the session Jitsi holds a token for), then
@@ -101,11 +105,19 @@ async fn end_session(
         .and_then(|t| Tenant::parse(t).ok());
     let realm = app.realm(tenant.as_ref());
     let hint = session.as_ref().map(|(token, _)| token.expose_secret());
+    // Keycloak hands `state` back to the page it returns to: the inline marker, or the page's
+    // language when that page is the bridge's own.
     let (after, state) = if inline {
-        (&app.own_logged_out, Some(inline::LOGOUT_STATE))
+        (&app.own_logged_out, Some(inline::LOGOUT_STATE.to_owned()))
+    } else if app.logout_redirect == app.own_logged_out {
+        (
+            &app.logout_redirect,
+            Some(format!("{LANG_STATE}{}", lang.code())),
+        )
     } else {
         (&app.logout_redirect, None)
     };
+    let state = state.as_deref();
     // Without a hint Keycloak would ask the user to confirm, which a hidden frame never shows:
     // an inline logout without one ends here, and says so in the log.
     let keycloak = if inline && hint.is_none() {
@@ -141,11 +153,17 @@ pub async fn logged_out(
     lang: Option<Extension<Lang>>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
-    let inline_origin = app.inline_origin.as_deref().filter(|_| {
-        query_param(query.as_deref().unwrap_or(""), "state").as_deref()
-            == Some(inline::LOGOUT_STATE)
-    });
+    let state = query_param(query.as_deref().unwrap_or(""), "state");
+    let lang = state
+        .as_deref()
+        .and_then(|s| s.strip_prefix(LANG_STATE))
+        .and_then(Lang::parse)
+        .or(lang.map(|Extension(l)| l))
+        .unwrap_or_default();
+    let inline_origin = app
+        .inline_origin
+        .as_deref()
+        .filter(|_| state.as_deref() == Some(inline::LOGOUT_STATE));
     let html = LoggedOutPage {
         base: &app.base,
         t: Tr(lang),

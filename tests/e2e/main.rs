@@ -5,6 +5,7 @@
 // A test crate: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod access_rules;
+mod accessibility;
 mod binary;
 mod browser;
 mod cookie_budget;

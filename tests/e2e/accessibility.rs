@@ -1,0 +1,151 @@
+//! Every page as a person sees it: headless Chromium renders each page (error kinds, denial,
+//! logged out, logout confirmation, app hand-off, token inspector) in English and German at
+//! 1280 and 390 px, saves a screenshot under `target/screenshots/`, and runs axe-core (the npm
+//! package, injected into the page) with zero violations of the WCAG 2 A and AA rules.
+//! `make test` installs axe-core and names its script in `E2E_AXE_JS`.
+
+use crate::browser::chromium;
+use crate::helpers::*;
+use std::time::Duration;
+use thirtyfour::prelude::*;
+
+const RULES: &str = r#"
+[inspector]
+enabled = true
+[guests]
+enabled = true
+[[rules]]
+name = "closed rooms"
+rooms = ["closed-*"]
+groups = ["outsiders"]
+allow = false
+"#;
+
+async fn wait_for(driver: &WebDriver, what: impl Fn(&str) -> bool) -> WebDriverResult<String> {
+    for _ in 0..100 {
+        let url = driver.current_url().await?.to_string();
+        if what(&url) {
+            return Ok(url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(driver.current_url().await?.to_string())
+}
+
+/// Runs axe-core's WCAG 2 A/AA rules on the page; returns the violations (`id: count`).
+async fn axe(driver: &WebDriver, axe_js: &str) -> WebDriverResult<Vec<String>> {
+    driver.execute(axe_js, vec![]).await?;
+    let result = driver
+        .execute(
+            "return axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})\
+             .then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')));",
+            vec![],
+        )
+        .await?;
+    Ok(result.convert()?)
+}
+
+#[tokio::test]
+async fn every_page_in_two_languages_and_two_widths_passes_axe() {
+    let axe_path = std::env::var("E2E_AXE_JS").unwrap_or_else(|_| {
+        panic!("E2E_AXE_JS is not set: run `make test`, which installs axe-core")
+    });
+    let axe_js = std::fs::read_to_string(&axe_path).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let own = format!("http://{}", listener.local_addr().unwrap());
+    let inspect = format!("{own}/inspect");
+    let bridge = Bridge::spawn_on(listener, None, &issuer(), |t| {
+        t.replace(
+            "url = \"https://meet.example.test\"",
+            &format!("url = \"{inspect}\""),
+        ) + RULES
+    })
+    .await;
+    std::fs::create_dir_all("target/screenshots").unwrap();
+
+    let browser = chromium("a11y").await;
+    let driver = &browser.driver;
+    let mut failures = Vec::new();
+    let flow = async {
+        // Signed in once (frank: in no group, so the closed rooms deny him).
+        driver.goto(bridge.url("/room/warm-up")).await?;
+        driver
+            .query(By::Id("username"))
+            .first()
+            .await?
+            .send_keys("frank")
+            .await?;
+        driver
+            .find(By::Id("password"))
+            .await?
+            .send_keys("frank-password")
+            .await?;
+        driver.find(By::Id("kc-login")).await?.click().await?;
+        wait_for(driver, |u| u.contains("/inspect/")).await?;
+
+        for lang in ["en", "de"] {
+            let pages: Vec<(&str, String)> = vec![
+                ("index", format!("/?lang={lang}")),
+                ("bad-room", format!("/room/%20lead?lang={lang}")),
+                ("bad-state", format!("/room/team?state=%7Bnot&lang={lang}")),
+                ("not-found", format!("/nowhere?lang={lang}")),
+                (
+                    "login-unknown",
+                    format!("/callback?state={}&code=x&lang={lang}", "A".repeat(43)),
+                ),
+                ("denied", format!("/room/closed-board?lang={lang}")),
+                (
+                    "app",
+                    format!("/room/team?state=%7B%22android%22%3Atrue%7D&lang={lang}"),
+                ),
+                ("inspector", format!("/room/team?lang={lang}")),
+                ("logged-out", format!("/logged-out?lang={lang}")),
+                ("logout", format!("/logout?lang={lang}")),
+            ];
+            for (name, path) in pages {
+                for width in [1280u32, 390] {
+                    driver.set_window_rect(0, 0, width, 900).await?;
+                    driver.goto(bridge.url(&path)).await?;
+                    // Logins pass through Keycloak (single sign-on) to their last page.
+                    wait_for(driver, |u| {
+                        !u.contains("/realms/") && !u.contains("/callback?code")
+                    })
+                    .await?;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let shot = format!("target/screenshots/{name}-{lang}-{width}.png");
+                    driver.screenshot(std::path::Path::new(&shot)).await?;
+                    let html_lang = driver
+                        .find(By::Tag("html"))
+                        .await?
+                        .attr("lang")
+                        .await?
+                        .unwrap_or_default();
+                    // Keycloak's own logout page (the last hop of /logout) is not the bridge's.
+                    let ours = driver
+                        .current_url()
+                        .await?
+                        .as_str()
+                        .starts_with(bridge.base.as_str());
+                    if ours && html_lang != lang {
+                        failures.push(format!("{name} {lang} {width}: lang=\"{html_lang}\""));
+                    }
+                    if ours {
+                        for v in axe(driver, &axe_js).await? {
+                            failures.push(format!("{name} {lang} {width}: {v}"));
+                        }
+                    }
+                }
+            }
+        }
+        WebDriverResult::Ok(())
+    }
+    .await;
+    let _ = browser.driver.clone().quit().await;
+    flow.expect("browser flow");
+    assert!(
+        failures.is_empty(),
+        "accessibility failures:\n{}",
+        failures.join("\n")
+    );
+    bridge.stop().await;
+}
