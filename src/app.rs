@@ -217,6 +217,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
     let mut routes = Router::new()
         .route("/", get(index))
         .route("/room/{room}", get(login::room))
+        .route("/open", get(open_room))
         .route("/room/{tenant}/{room}", get(login::tenant_room))
         .route("/callback", get(callback::finish))
         .route(
@@ -336,4 +337,15 @@ async fn brand_stylesheet(State(app): State<AppState>) -> Response {
         app.branding.css(),
     )
         .into_response()
+}
+
+/// `GET /open?room=<name>` from the start page's form: on to `/room/<name>`.
+async fn open_room(
+    State(app): State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let name = login::query_param(query.as_deref().unwrap_or(""), "room").unwrap_or_default();
+    let room = crate::jitsi::room::RoomName::parse(name.trim())?;
+    let retry = crate::http::error::Retry { room, tenant: None };
+    login::redirect(&retry.link(&app.base), &[])
 }

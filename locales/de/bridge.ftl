@@ -19,6 +19,8 @@ admin-details = Angaben für Ihre Administration
 ## Startseite
 index-title = Anmeldung zur Videokonferenz
 index-text = Dieser Dienst meldet Sie bei Videokonferenzen an. Öffnen Sie den Link Ihrer Konferenz, um sich anzumelden und teilzunehmen.
+index-room-label = Name der Konferenz
+index-open = Öffnen
 
 ## Abgemeldet
 logged-out-title = Sie sind abgemeldet

@@ -19,6 +19,8 @@ admin-details = Details for your administrator
 ## Start page
 index-title = Meeting login
 index-text = This service signs you in to video meetings. Open the link of your meeting to log in and join.
+index-room-label = Meeting name
+index-open = Open
 
 ## Logged out
 logged-out-title = You are logged out

@@ -19,6 +19,8 @@ admin-details = Détails pour votre administration
 ## Page d’accueil
 index-title = Connexion aux réunions
 index-text = Ce service vous connecte aux visioconférences. Ouvrez le lien de votre réunion pour vous connecter et la rejoindre.
+index-room-label = Nom de la réunion
+index-open = Ouvrir
 
 ## Déconnexion
 logged-out-title = Vous êtes déconnecté

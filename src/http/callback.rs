@@ -214,16 +214,16 @@ async fn run(
     let mut cookies = vec![session];
     if app.inspector {
         // Demo aid: the inspector page shows why the token looks the way it does.
-        // Bounded so that the bridge's cookies together stay within what proxies accept.
-        let mut explain = decision.explain();
-        if explain.len() > MAX_EXPLAIN_BYTES {
-            let mut cut = MAX_EXPLAIN_BYTES;
-            while !explain.is_char_boundary(cut) {
-                cut -= 1;
+        // Rows of (part, value, decided by), as many as fit the cookie budget.
+        let mut rows: Vec<[&str; 3]> = Vec::new();
+        for w in &decision.why {
+            rows.push([w.part, &w.value, &w.because]);
+            if serde_json::to_string(&rows).map_or(0, |s| s.len()) > MAX_EXPLAIN_BYTES {
+                rows.pop();
+                break;
             }
-            explain.truncate(cut);
-            explain.push_str("\n…");
         }
+        let explain = serde_json::to_string(&rows).unwrap_or_default();
         cookies.push(app.logins.seal(EXPLAIN_COOKIE, &explain, 600));
     }
     let inline_origin = app.inline_origin.as_deref().filter(|_| login.popup);

@@ -421,10 +421,11 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         .filter(|_| response.extensions().get::<Popup>().is_some())
         .map(|origin| crate::http::inline::error_message(origin, &title));
     // Offered only when the Jitsi side lets people in without a token (`guests.enabled`).
+    // Never to a denied user: the rules said no to them, not to guests.
     let guest_link = info
         .retry
         .as_ref()
-        .filter(|_| app.guests)
+        .filter(|_| app.guests && !info.denied)
         .map(|r| app.target.guest_url(&r.room, r.tenant.as_ref()).to_string());
     let popup = post.is_some();
     let page = ErrorPage {
@@ -436,6 +437,7 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         message: &message,
         retry: retry_link.as_deref().filter(|_| !info.denied),
         switch_account: switch_link.as_deref(),
+        jitsi: app.target.base.as_str(),
         logout: info.denied.then(|| format!("{}/logout", app.base)),
         guest: guest_link.as_deref(),
         admin: &info.admin,

@@ -7,6 +7,7 @@
 use crate::http::callback::EXPLAIN_COOKIE;
 use crate::http::error::AppError;
 use crate::http::i18n::{Lang, Tr};
+use crate::http::pages::WhyRow;
 use crate::http::pages::{ClaimRow, InspectPage};
 use crate::state::AppState;
 use askama::Template;
@@ -44,38 +45,27 @@ pub async fn inspect(
     let claims = verified.ok_or(AppError::BadInspectedToken(last_error))?;
     let header = segment_json(&token, 0);
     let payload = segment_json(&token, 1);
-    let u = &claims.context.user;
-    let rows = [
-        ("iss", claims.iss.clone()),
-        ("aud", claims.aud.clone()),
-        ("sub", claims.sub.clone()),
-        ("room", claims.room.clone()),
-        ("context.user.id", u.id.clone()),
-        ("context.user.name", u.name.clone()),
-        (
-            "context.user.email",
-            u.email.clone().unwrap_or_else(|| "(none)".into()),
-        ),
-        (
-            "context.user.avatar",
-            u.avatar.clone().unwrap_or_else(|| "(none)".into()),
-        ),
-        ("context.user.moderator", u.moderator.to_string()),
-        ("context.user.affiliation", u.affiliation.clone()),
-    ]
-    .into_iter()
-    .map(|(name, value)| ClaimRow {
-        name: name.into(),
-        value,
-    })
-    .collect();
+    // Every claim, flattened (`context.features.recording`), so nothing the token carries
+    // is hidden from the demo.
+    let mut rows = Vec::new();
+    if let Ok(value) = serde_json::to_value(&claims) {
+        flatten("", &value, &mut rows);
+    }
     let cookie_header = headers
         .get(axum::http::header::COOKIE)
         .and_then(|v| v.to_str().ok());
-    let explanation = app
+    let why: Vec<WhyRow> = app
         .logins
         .open(EXPLAIN_COOKIE, cookie_header)
-        .unwrap_or_default();
+        .and_then(|text| serde_json::from_str::<Vec<[String; 3]>>(&text).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|[part, value, because]| WhyRow {
+            part,
+            value,
+            because,
+        })
+        .collect();
     let expires_in = claims.exp.saturating_sub(now);
     let page = InspectPage {
         base: &app.base,
@@ -83,7 +73,7 @@ pub async fn inspect(
         brand: &app.branding,
         heading: lang.t_with("inspect-heading", &[("room", room.clone())]),
         intro: lang.t_with("inspect-text", &[("seconds", expires_in.to_string())]),
-        explanation,
+        why,
         room: &room,
         header,
         payload,
@@ -108,4 +98,28 @@ fn segment_json(token: &str, index: usize) -> String {
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_default()
+}
+
+/// `{"a": {"b": 1}}` → `a.b = 1`; strings without their quotes.
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<ClaimRow>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&name, v, out);
+            }
+        }
+        serde_json::Value::String(s) => out.push(ClaimRow {
+            name: prefix.to_owned(),
+            value: s.clone(),
+        }),
+        other => out.push(ClaimRow {
+            name: prefix.to_owned(),
+            value: other.to_string(),
+        }),
+    }
 }

@@ -28,6 +28,9 @@ pub struct ErrorPage<'a> {
     pub retry: Option<&'a str>,
     /// A denied user: log in again with another account.
     pub switch_account: Option<&'a str>,
+    /// The meeting site's start page: the way forward when there is no room to retry (never
+    /// back into the same failing login, so a broken link cannot loop).
+    pub jitsi: &'a str,
     pub logout: Option<String>,
     pub guest: Option<&'a str>,
     /// Hints for the administrator, behind a fold (empty: none).
@@ -46,6 +49,13 @@ pub struct IndexPage<'a> {
     pub brand: &'a Branding,
 }
 
+/// One row of the inspector's "Why" table.
+pub struct WhyRow {
+    pub part: String,
+    pub value: String,
+    pub because: String,
+}
+
 /// One claim row of the token inspector.
 pub struct ClaimRow {
     pub name: String,
@@ -62,7 +72,7 @@ pub struct InspectPage<'a> {
     pub heading: String,
     pub intro: String,
     /// Why the rules decided as they did (empty when not known).
-    pub explanation: String,
+    pub why: Vec<WhyRow>,
     pub header: String,
     pub payload: String,
     pub rows: Vec<ClaimRow>,

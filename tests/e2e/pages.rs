@@ -144,3 +144,51 @@ support_contact = "hilfe@example.org"
     let csp = resp.headers()["content-security-policy"].to_str().unwrap();
     assert!(!csp.contains("https:"), "{csp}");
 }
+
+#[tokio::test]
+async fn the_inspector_shows_every_claim_and_why_in_a_table() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let own = format!("http://{}", listener.local_addr().unwrap());
+    let bridge = Bridge::spawn_on(listener, None, &issuer(), |t| {
+        t.replace(
+            "url = \"https://meet.example.test\"",
+            &format!("url = \"{own}/inspect\""),
+        ) + "[inspector]\nenabled = true\n[[rules]]\nname = \"staff record\"\ngroups = [\"staff\"]\nfeatures = { recording = true }\n"
+    })
+    .await;
+    let client = browser();
+    let target = login(&client, &bridge, "Demo%20Room", "alice", "alice-password").await;
+    let html = client
+        .get(target)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for want in [
+        "context.features.recording",
+        "<th scope=\"col\">Decided by</th>",
+        "staff record",
+        "<code>iat</code>",
+        "href=\"/logout\"",
+    ] {
+        assert!(html.contains(want), "{want}: {html}");
+    }
+    // No token at all and a token that does not verify are told apart.
+    let none = client.get(bridge.url("/inspect/x")).send().await.unwrap();
+    assert_error_page(none, StatusCode::BAD_REQUEST, "no token to show").await;
+    let bad = client
+        .get(bridge.url("/inspect/x?jwt=a.b.c"))
+        .send()
+        .await
+        .unwrap();
+    assert_error_page(bad, StatusCode::BAD_REQUEST, "could not be verified").await;
+    // The start page's form opens a room.
+    let resp = client
+        .get(bridge.url("/open?room=Team%20Sync"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["location"], "/room/Team%20Sync");
+}
