@@ -68,6 +68,8 @@ pub enum AppError {
     BadInspectedToken(String),
     #[error("token inspector: no token in the address")]
     NoInspectedToken,
+    #[error("token inspector: the token has expired")]
+    ExpiredInspectedToken,
     #[error("no such page")]
     NotFound,
     #[error(
@@ -149,7 +151,8 @@ impl AppError {
             | AppError::IssuerMissing
             | AppError::InlineUnavailable
             | AppError::BadInspectedToken(_)
-            | AppError::NoInspectedToken => StatusCode::BAD_REQUEST,
+            | AppError::NoInspectedToken
+            | AppError::ExpiredInspectedToken => StatusCode::BAD_REQUEST,
             AppError::LoginCancelled { .. } | AppError::Denied { .. } => StatusCode::FORBIDDEN,
             AppError::IdpError { code, .. } if code == "temporarily_unavailable" => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -219,6 +222,7 @@ impl AppError {
             AppError::Internal(_) => ("internal", "err-internal", None),
             AppError::BadInspectedToken(_) => ("bad_token", "err-bad-token", None),
             AppError::NoInspectedToken => ("no_token", "err-no-token", None),
+            AppError::ExpiredInspectedToken => ("token_expired", "err-token-expired", None),
             AppError::InlineUnavailable => ("inline_unavailable", "err-inline-unavailable", None),
             AppError::NotFound => ("not_found", "err-not-found", None),
         };
@@ -271,6 +275,7 @@ fn title_key(key: &'static str) -> &'static str {
         "err-id-token-invalid" => "err-id-token-invalid-title",
         "err-no-subject" => "err-no-subject-title",
         "err-bad-token" | "err-no-token" => "err-bad-token-title",
+        "err-token-expired" => "err-token-expired-title",
         "err-inline-unavailable" => "err-inline-unavailable-title",
         "err-not-found" => "err-not-found-title",
         "err-timeout" => "err-timeout-title",

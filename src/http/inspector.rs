@@ -32,6 +32,7 @@ pub async fn inspect(
     let now = app.clock.now();
     // The token may come from any configured realm; the first whose key verifies it wins.
     let mut last_error = String::from("no realm");
+    let mut expired = false;
     let mut verified = None;
     for realm in app.realms() {
         match realm.minter.verify(&token, now) {
@@ -39,10 +40,18 @@ pub async fn inspect(
                 verified = Some(c);
                 break;
             }
-            Err(e) => last_error = e.to_string(),
+            Err(e) => {
+                // A valid signature on a token past its time: the user only needs a new one.
+                expired |= matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature);
+                last_error = e.to_string();
+            }
         }
     }
-    let claims = verified.ok_or(AppError::BadInspectedToken(last_error))?;
+    let claims = verified.ok_or(if expired {
+        AppError::ExpiredInspectedToken
+    } else {
+        AppError::BadInspectedToken(last_error)
+    })?;
     let header = segment_json(&token, 0);
     let payload = segment_json(&token, 1);
     // Every claim, flattened (`context.features.recording`), so nothing the token carries
