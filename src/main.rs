@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use jitsi_oidc_bridge::App;
 use jitsi_oidc_bridge::clock::SystemClock;
 use jitsi_oidc_bridge::config::{CONFIG_FILE_ENV, Config};
+use jitsi_oidc_bridge::keycloak;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,6 +41,40 @@ enum Command {
         #[arg(long, default_value = "-")]
         claims: PathBuf,
     },
+    /// Create or update, idempotently, what each Keycloak realm of the configuration needs:
+    /// the client (PKCE S256, redirect and post-logout URIs), the mappers, client roles and
+    /// (with --create-groups) groups; writes the client secret to oidc.client_secret_file.
+    SetupKeycloak {
+        /// Admin user (of --admin-realm) to sign in with.
+        #[arg(long, env = "BRIDGE_SETUP_ADMIN_USER")]
+        admin_user: Option<String>,
+        /// File holding that user's password (or BRIDGE_SETUP_ADMIN_PASSWORD).
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+        /// Realm of the admin user.
+        #[arg(long, default_value = "master")]
+        admin_realm: String,
+        /// Instead of a user: a service account's client id (in the managed realm), with
+        /// manage-clients (and manage-users for groups).
+        #[arg(long, env = "BRIDGE_SETUP_CLIENT_ID")]
+        admin_client_id: Option<String>,
+        /// File holding that client's secret (or BRIDGE_SETUP_CLIENT_SECRET).
+        #[arg(long)]
+        admin_client_secret_file: Option<PathBuf>,
+        /// Print what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also change what loosens or narrows someone else's setting (a public client,
+        /// other flows that are on).
+        #[arg(long)]
+        force: bool,
+        /// Create the groups that [moderators] and [[rules]] name.
+        #[arg(long)]
+        create_groups: bool,
+        /// Print the client secret.
+        #[arg(long)]
+        print_secret: bool,
+    },
     /// Print the docker-jitsi-meet, Prosody and config.js settings that accept this bridge's
     /// tokens.
     PrintJitsiConfig {
@@ -52,7 +87,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let checking = matches!(cli.command, Some(Command::CheckConfig));
-    let config = match Config::load(cli.config.as_deref()) {
+    let setup = matches!(cli.command, Some(Command::SetupKeycloak { .. }));
+    let loaded = if setup {
+        Config::load_for_setup(cli.config.as_deref())
+    } else {
+        Config::load(cli.config.as_deref())
+    };
+    let config = match loaded {
         Ok(c) => c,
         // `check-config`'s answer is its output; everywhere else a refusal is an error.
         Err(e) if checking => {
@@ -104,6 +145,83 @@ fn main() -> ExitCode {
                 );
             }
             ExitCode::SUCCESS
+        }
+        Command::SetupKeycloak {
+            admin_user,
+            admin_password_file,
+            admin_realm,
+            admin_client_id,
+            admin_client_secret_file,
+            dry_run,
+            force,
+            create_groups,
+            print_secret,
+        } => {
+            let secret = |file: Option<PathBuf>, env: &str| -> Option<secrecy::SecretString> {
+                let text = match file {
+                    Some(f) => std::fs::read_to_string(f).ok()?,
+                    None => std::env::var(env).ok()?,
+                };
+                Some(secrecy::SecretString::from(
+                    text.trim_end_matches(['\r', '\n']).to_owned(),
+                ))
+            };
+            let creds = match (admin_user, admin_client_id) {
+                (Some(user), None) => secret(admin_password_file, "BRIDGE_SETUP_ADMIN_PASSWORD")
+                    .map(|password| keycloak::admin::Credentials::User {
+                        realm: admin_realm,
+                        user,
+                        password,
+                    }),
+                (None, Some(client_id)) => {
+                    let realm = keycloak::setup::targets(&config)
+                        .ok()
+                        .and_then(|t| t.first().map(|t| t.realm.clone()))
+                        .unwrap_or(admin_realm);
+                    secret(admin_client_secret_file, "BRIDGE_SETUP_CLIENT_SECRET").map(|secret| {
+                        keycloak::admin::Credentials::Client {
+                            realm,
+                            client_id,
+                            secret,
+                        }
+                    })
+                }
+                _ => None,
+            };
+            let Some(creds) = creds else {
+                eprintln!(
+                    "setup-keycloak needs --admin-user with --admin-password-file (or \
+                     BRIDGE_SETUP_ADMIN_PASSWORD), or --admin-client-id with \
+                     --admin-client-secret-file (or BRIDGE_SETUP_CLIENT_SECRET)"
+                );
+                return ExitCode::from(2);
+            };
+            let opts = keycloak::setup::Options {
+                dry_run,
+                force,
+                create_groups,
+                print_secret,
+            };
+            match runtime.block_on(keycloak::setup::run(&config, &creds, opts)) {
+                Ok(report) => {
+                    #[allow(clippy::print_stdout)] // the report is the output
+                    {
+                        for line in &report.lines {
+                            println!("{line}");
+                        }
+                    }
+                    // Conflicts left for the admin are not a success.
+                    if report.conflicts > 0 {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Serve => runtime.block_on(serve(config)),
     }

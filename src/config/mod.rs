@@ -151,6 +151,8 @@ pub struct OidcConfig {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: SecretString,
+    /// Where the secret is read from, when from a file (`setup-keycloak` writes it there).
+    pub client_secret_file: Option<PathBuf>,
     pub scopes: Vec<String>,
     pub http_timeout_secs: u64,
 }
@@ -290,6 +292,10 @@ pub fn env_name(key: &str) -> String {
 impl Config {
     /// Loads from an optional TOML file and the process environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with(file, false)
+    }
+
+    fn load_with(file: Option<&Path>, setup: bool) -> Result<Self, ConfigError> {
         let mut figment = Figment::new();
         if let Some(path) = file {
             if !path.is_file() {
@@ -311,7 +317,7 @@ impl Config {
             figment = figment.merge(Toml::string(&text));
         }
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]));
-        Self::from_figment(&figment)
+        Self::read_figment(&figment, setup)
     }
 
     /// Every key the bridge reads, dotted (`jitsi.secret`), for documentation checks.
@@ -321,6 +327,7 @@ impl Config {
             figment: &figment,
             problems: Vec::new(),
             known: BTreeSet::new(),
+            setup: false,
         };
         // Reading an empty configuration visits every key; the problems are irrelevant here.
         let _ = r.read();
@@ -334,10 +341,21 @@ impl Config {
     }
 
     fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        Self::read_figment(figment, false)
+    }
+
+    /// Loads for `setup-keycloak`: like [`Self::load`], but the client secret may be missing
+    /// (the command creates it and writes it to `oidc.client_secret_file`).
+    pub fn load_for_setup(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with(file, true)
+    }
+
+    fn read_figment(figment: &Figment, setup: bool) -> Result<Self, ConfigError> {
         let mut r = Reader {
             figment,
             problems: Vec::new(),
             known: BTreeSet::new(),
+            setup,
         };
         let config = r.read();
         r.unknown_keys();

@@ -9,6 +9,8 @@ pub(super) struct Reader<'a> {
     pub(super) figment: &'a Figment,
     pub(super) problems: Vec<Problem>,
     pub(super) known: BTreeSet<String>,
+    /// Read for `setup-keycloak`: a client secret that does not exist yet is no problem.
+    pub(super) setup: bool,
 }
 
 impl Reader<'_> {
@@ -178,7 +180,21 @@ impl Reader<'_> {
             {
                 Some(b.oidc.client_secret.clone())
             }
-            _ => r.secret(&k("oidc.client_secret"), 1),
+            _ => {
+                let before = r.problems.len();
+                let secret = r.secret(&k("oidc.client_secret"), 1);
+                // `setup-keycloak` writes the secret; before it has, none can be read.
+                if secret.is_none() && r.setup {
+                    r.problems.truncate(before);
+                    Some(SecretString::from(String::new()))
+                } else {
+                    secret
+                }
+            }
+        };
+        let client_secret_file = match base {
+            Some(b) if inherit(r, "oidc.client_secret_file") => b.oidc.client_secret_file.clone(),
+            _ => r.opt::<PathBuf>(&k("oidc.client_secret_file")),
         };
         let scopes = match base {
             Some(b) if inherit(r, "oidc.scopes") => b.oidc.scopes.clone(),
@@ -264,6 +280,7 @@ impl Reader<'_> {
                 issuer: issuer?,
                 client_id: client_id?,
                 client_secret: client_secret?,
+                client_secret_file,
                 scopes,
                 http_timeout_secs,
             },

@@ -1,5 +1,7 @@
-//! The identity provider (Keycloak or any OIDC provider): discovery, the login itself, and
-//! whether it answers right now.
+//! The identity provider (Keycloak or any OIDC provider): discovery, the login itself,
+//! whether it answers right now, and setting up a Keycloak realm through its admin API.
 
+pub mod admin;
 pub mod oidc;
 pub mod reachability;
+pub mod setup;

@@ -22,5 +22,6 @@ mod pages;
 mod production;
 mod proxy;
 mod second_idp;
+mod setup_keycloak;
 mod slow_clients;
 mod verifier;

@@ -1,0 +1,584 @@
+//! `jitsi-oidc-bridge setup-keycloak`: make each Keycloak realm of the configuration match
+//! what the bridge needs, through the admin REST API, idempotently.
+//!
+//! Per realm: the confidential client (standard flow, PKCE S256, the bridge's redirect and
+//! post-logout URIs, front-channel logout off), the three mappers that put groups (full path),
+//! realm roles and client roles into the ID token, the client roles the configuration names,
+//! and with `--create-groups` its groups; then the client secret goes to the file that
+//! `oidc.client_secret_file` names (mode 0600). It only ever adds or tightens: other flows that
+//! are on, or a public client, are listed as conflicts and left alone unless `--force`.
+//! `--dry-run` prints the same plan and changes nothing; a second run prints "no changes".
+
+use crate::config::{Config, RealmConfig};
+use crate::keycloak::admin::{Admin, AdminError, Credentials};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub force: bool,
+    pub create_groups: bool,
+    pub print_secret: bool,
+}
+
+/// What one realm must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `default` or the tenant, for the output.
+    pub name: String,
+    /// Keycloak's base URL and the realm, from the issuer `<base>/realms/<realm>`.
+    pub base: String,
+    pub realm: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub post_logout: Vec<String>,
+    pub client_roles: Vec<String>,
+    pub groups: Vec<String>,
+    pub secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{0}")]
+    Config(String),
+    #[error("realm {0}: {1}")]
+    Admin(String, AdminError),
+    #[error("cannot write the client secret to {0}: {1}")]
+    SecretFile(String, std::io::Error),
+}
+
+/// What a run did (or, with `--dry-run`, would do).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub lines: Vec<String>,
+    pub changes: usize,
+    pub conflicts: usize,
+}
+
+/// The realms of a configuration, each with what it must hold.
+pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
+    let mut out: Vec<Target> = Vec::new();
+    let realms = std::iter::once(("default".to_owned(), &config.realm))
+        .chain(config.tenants.iter().map(|(n, r)| (n.clone(), r)));
+    for (name, rc) in realms {
+        let (base, realm) = split_issuer(&rc.oidc.issuer).ok_or_else(|| {
+            SetupError::Config(format!(
+                "oidc.issuer {} is not a Keycloak realm URL (<base>/realms/<realm>)",
+                rc.oidc.issuer
+            ))
+        })?;
+        // Tenants that share the default realm and client need no second pass.
+        if out
+            .iter()
+            .any(|t| t.base == base && t.realm == realm && t.client_id == rc.oidc.client_id)
+        {
+            continue;
+        }
+        let mut post_logout = vec![config.own_logged_out().to_string()];
+        if let Some(u) = &config.logout_redirect_url {
+            post_logout.push(u.to_string());
+        }
+        out.push(Target {
+            name,
+            base,
+            realm,
+            client_id: rc.oidc.client_id.clone(),
+            redirect_uri: config.redirect_uri().to_string(),
+            post_logout,
+            client_roles: names(config, rc, |w| &w.client_roles),
+            groups: names(config, rc, |w| &w.groups),
+            secret_file: rc.oidc.client_secret_file.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn names(
+    config: &Config,
+    rc: &RealmConfig,
+    pick: impl Fn(&crate::rules::Who) -> &Vec<String>,
+) -> Vec<String> {
+    let mut set = BTreeSet::new();
+    for list in std::iter::once(pick(&rc.moderators))
+        .chain(std::iter::once(pick(&config.policy.access.who)))
+        .chain(config.policy.rules.iter().map(|r| pick(&r.who)))
+    {
+        set.extend(list.iter().cloned());
+    }
+    set.into_iter().collect()
+}
+
+fn split_issuer(issuer: &str) -> Option<(String, String)> {
+    let (base, realm) = issuer.trim_end_matches('/').rsplit_once("/realms/")?;
+    (!realm.is_empty() && !realm.contains('/')).then(|| (base.to_owned(), realm.to_owned()))
+}
+
+/// The client as the bridge needs it, for creating it.
+pub fn new_client(t: &Target) -> Value {
+    json!({
+        "clientId": t.client_id,
+        "name": "Jitsi login bridge",
+        "enabled": true,
+        "protocol": "openid-connect",
+        "publicClient": false,
+        "clientAuthenticatorType": "client-secret",
+        "standardFlowEnabled": true,
+        "implicitFlowEnabled": false,
+        "directAccessGrantsEnabled": false,
+        "serviceAccountsEnabled": false,
+        "frontchannelLogout": false,
+        "redirectUris": [t.redirect_uri],
+        "webOrigins": [],
+        "attributes": {
+            "pkce.code.challenge.method": "S256",
+            "post.logout.redirect.uris": t.post_logout.join("##"),
+        },
+    })
+}
+
+/// What an existing client needs: the changed representation, the changes in words, and the
+/// conflicts (settings that would be loosened or that are on for someone else's reason).
+pub fn plan_client(existing: &Value, t: &Target, force: bool) -> (Value, Vec<String>, Vec<String>) {
+    let mut updated = existing.clone();
+    let mut changes = Vec::new();
+    let mut conflicts = Vec::new();
+    let on = |v: &Value, k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
+    if on(existing, "publicClient") {
+        if force {
+            updated["publicClient"] = json!(false);
+            changes.push("make the client confidential (--force)".to_owned());
+        } else {
+            conflicts.push("the client is public; the bridge needs a confidential client with a secret (use --force to change it)".to_owned());
+        }
+    }
+    if !on(existing, "standardFlowEnabled") {
+        updated["standardFlowEnabled"] = json!(true);
+        changes.push("turn on the standard flow".to_owned());
+    }
+    for (key, what) in [
+        ("implicitFlowEnabled", "the implicit flow"),
+        ("directAccessGrantsEnabled", "direct access grants"),
+        ("serviceAccountsEnabled", "service accounts"),
+    ] {
+        if on(existing, key) {
+            if force {
+                updated[key] = json!(false);
+                changes.push(format!("turn off {what} (--force)"));
+            } else {
+                conflicts.push(format!(
+                    "{what} is on; the bridge does not need it, but something else may (use --force to turn it off)"
+                ));
+            }
+        }
+    }
+    if on(existing, "frontchannelLogout") {
+        updated["frontchannelLogout"] = json!(false);
+        changes.push("turn off front-channel logout".to_owned());
+    }
+    let attrs = existing.get("attributes").cloned().unwrap_or(json!({}));
+    if attrs
+        .get("pkce.code.challenge.method")
+        .and_then(Value::as_str)
+        != Some("S256")
+    {
+        updated["attributes"]["pkce.code.challenge.method"] = json!("S256");
+        changes.push("require PKCE with S256".to_owned());
+    }
+    let mut redirects: Vec<String> = existing
+        .get("redirectUris")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !redirects.contains(&t.redirect_uri) {
+        redirects.push(t.redirect_uri.clone());
+        updated["redirectUris"] = json!(redirects);
+        changes.push(format!("add the redirect URI {}", t.redirect_uri));
+    }
+    let mut logout: Vec<String> = attrs
+        .get("post.logout.redirect.uris")
+        .and_then(Value::as_str)
+        .map(|s| {
+            s.split("##")
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut added = false;
+    for u in &t.post_logout {
+        if !logout.contains(u) {
+            logout.push(u.clone());
+            changes.push(format!("add the post-logout redirect URI {u}"));
+            added = true;
+        }
+    }
+    if added {
+        updated["attributes"]["post.logout.redirect.uris"] = json!(logout.join("##"));
+    }
+    (updated, changes, conflicts)
+}
+
+/// The mappers the bridge reads, missing from `existing`.
+pub fn missing_mappers(existing: &[Value], client_id: &str) -> Vec<Value> {
+    let has = |kind: &str| {
+        existing.iter().any(|m| {
+            m["protocolMapper"] == kind
+                && (kind != "oidc-usermodel-client-role-mapper"
+                    || m["config"]["usermodel.clientRoleMapping.clientId"] == client_id)
+        })
+    };
+    let claim = |extra: Value| {
+        let mut config = json!({
+            "id.token.claim": "true",
+            "access.token.claim": "true",
+            "userinfo.token.claim": "true",
+            "introspection.token.claim": "true",
+        });
+        if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+            c.extend(e.clone());
+        }
+        config
+    };
+    let mut out = Vec::new();
+    if !has("oidc-group-membership-mapper") {
+        out.push(json!({"name": "groups", "protocol": "openid-connect",
+            "protocolMapper": "oidc-group-membership-mapper",
+            "config": claim(json!({"claim.name": "groups", "full.path": "true"}))}));
+    }
+    if !has("oidc-usermodel-realm-role-mapper") {
+        out.push(json!({"name": "realm roles", "protocol": "openid-connect",
+            "protocolMapper": "oidc-usermodel-realm-role-mapper",
+            "config": claim(json!({"claim.name": "roles", "multivalued": "true", "jsonType.label": "String"}))}));
+    }
+    if !has("oidc-usermodel-client-role-mapper") {
+        out.push(json!({"name": "client roles", "protocol": "openid-connect",
+            "protocolMapper": "oidc-usermodel-client-role-mapper",
+            "config": claim(json!({"claim.name": "resource_access.${client_id}.roles", "multivalued": "true",
+                "jsonType.label": "String", "usermodel.clientRoleMapping.clientId": client_id}))}));
+    }
+    out
+}
+
+/// Sets up every realm; `creds` signs in to each realm's Keycloak.
+pub async fn run(
+    config: &Config,
+    creds: &Credentials,
+    opts: Options,
+) -> Result<Report, SetupError> {
+    let mut report = Report::default();
+    for t in targets(config)? {
+        let admin = Admin::sign_in(&t.base, &t.realm, creds)
+            .await
+            .map_err(|e| SetupError::Admin(t.realm.clone(), e))?;
+        setup_realm(&admin, &t, opts, &mut report)
+            .await
+            .map_err(|e| match e {
+                Step::Admin(e) => SetupError::Admin(t.realm.clone(), e),
+                Step::Secret(path, e) => SetupError::SecretFile(path, e),
+            })?;
+    }
+    if report.changes == 0 && report.conflicts == 0 {
+        report.lines.push("no changes".to_owned());
+    }
+    Ok(report)
+}
+
+enum Step {
+    Admin(AdminError),
+    Secret(String, std::io::Error),
+}
+
+impl From<AdminError> for Step {
+    fn from(e: AdminError) -> Self {
+        Step::Admin(e)
+    }
+}
+
+async fn setup_realm(
+    admin: &Admin,
+    t: &Target,
+    opts: Options,
+    report: &mut Report,
+) -> Result<(), Step> {
+    let prefix = format!("realm {} ({}): client {}", t.realm, t.name, t.client_id);
+    let verb = if opts.dry_run { "would" } else { "will" };
+    let say = |report: &mut Report, change: bool, text: String| {
+        if change {
+            report.changes += 1;
+        } else {
+            report.conflicts += 1;
+        }
+        let mark = if change { "+" } else { "!" };
+        report.lines.push(format!("{mark} {prefix}: {text}"));
+    };
+    let found = admin
+        .get(
+            &format!("/clients?clientId={}", urlencode(&t.client_id)),
+            "read clients",
+        )
+        .await?;
+    let existing = found.as_array().and_then(|a| a.first()).cloned();
+    let id = match existing {
+        None => {
+            say(
+                report,
+                true,
+                format!("create the client ({verb} be confidential, standard flow, PKCE S256)"),
+            );
+            if opts.dry_run {
+                None
+            } else {
+                admin
+                    .post("/clients", &new_client(t), "create clients")
+                    .await?;
+                let again = admin
+                    .get(
+                        &format!("/clients?clientId={}", urlencode(&t.client_id)),
+                        "read clients",
+                    )
+                    .await?;
+                again[0]["id"].as_str().map(str::to_owned)
+            }
+        }
+        Some(client) => {
+            let (updated, changes, conflicts) = plan_client(&client, t, opts.force);
+            for c in &changes {
+                say(report, true, c.clone());
+            }
+            for c in conflicts {
+                say(report, false, c);
+            }
+            let id = client["id"].as_str().map(str::to_owned);
+            if !changes.is_empty() && !opts.dry_run {
+                if let Some(id) = &id {
+                    admin
+                        .put(&format!("/clients/{id}"), &updated, "update clients")
+                        .await?;
+                }
+            }
+            id
+        }
+    };
+    // Mappers, roles, groups and the secret need the client; on a dry run of a new client
+    // everything it would get is listed.
+    let mappers = match &id {
+        Some(id) => admin
+            .get(
+                &format!("/clients/{id}/protocol-mappers/models"),
+                "read mappers",
+            )
+            .await?
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    for m in missing_mappers(&mappers, &t.client_id) {
+        say(
+            report,
+            true,
+            format!(
+                "add the mapper \"{}\" (ID token)",
+                m["name"].as_str().unwrap_or("")
+            ),
+        );
+        if let (Some(id), false) = (&id, opts.dry_run) {
+            admin
+                .post(
+                    &format!("/clients/{id}/protocol-mappers/models"),
+                    &m,
+                    "create mappers",
+                )
+                .await?;
+        }
+    }
+    let roles: Vec<String> = match &id {
+        Some(id) => admin
+            .get(&format!("/clients/{id}/roles"), "read client roles")
+            .await?
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    for role in t.client_roles.iter().filter(|r| !roles.contains(r)) {
+        say(report, true, format!("add the client role {role}"));
+        if let (Some(id), false) = (&id, opts.dry_run) {
+            admin
+                .post(
+                    &format!("/clients/{id}/roles"),
+                    &json!({"name": role}),
+                    "create client roles",
+                )
+                .await?;
+        }
+    }
+    if opts.create_groups {
+        for group in &t.groups {
+            let name = group.trim_start_matches('/');
+            if name.contains('/') {
+                report
+                    .lines
+                    .push(format!("  {prefix}: nested group {group} is left to you"));
+                continue;
+            }
+            let found = admin
+                .get(
+                    &format!("/groups?search={}&exact=true", urlencode(name)),
+                    "read groups",
+                )
+                .await?;
+            let exists = found
+                .as_array()
+                .is_some_and(|a| a.iter().any(|g| g["name"] == name));
+            if !exists {
+                say(report, true, format!("create the group {name}"));
+                if !opts.dry_run {
+                    admin
+                        .post("/groups", &json!({"name": name}), "create groups")
+                        .await?;
+                }
+            }
+        }
+    }
+    if let Some(id) = &id {
+        let secret = admin
+            .get(
+                &format!("/clients/{id}/client-secret"),
+                "read the client secret",
+            )
+            .await?;
+        let value = SecretString::from(secret["value"].as_str().unwrap_or("").to_owned());
+        if opts.print_secret {
+            report.lines.push(format!(
+                "  {prefix}: client secret {}",
+                value.expose_secret()
+            ));
+        }
+        match &t.secret_file {
+            Some(path) => {
+                let current = std::fs::read_to_string(path).ok();
+                if current.as_deref().map(|s| s.trim_end_matches(['\r', '\n']))
+                    != Some(value.expose_secret())
+                {
+                    say(
+                        report,
+                        true,
+                        format!("write the client secret to {}", path.display()),
+                    );
+                    if !opts.dry_run {
+                        write_secret(path, value.expose_secret())
+                            .map_err(|e| Step::Secret(path.display().to_string(), e))?;
+                    }
+                }
+            }
+            None => report.lines.push(format!(
+                "  {prefix}: set oidc.client_secret_file to have the client secret written there"
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `secret` readable by its owner only.
+fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(secret.as_bytes())?;
+    // An existing file keeps its mode on open; make sure it is 0600 too.
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target {
+            name: "default".into(),
+            base: "https://sso.example.org".into(),
+            realm: "jitsi".into(),
+            client_id: "jitsi-bridge".into(),
+            redirect_uri: "https://bridge.example.org/callback".into(),
+            post_logout: vec!["https://bridge.example.org/logged-out".into()],
+            client_roles: vec!["moderator".into()],
+            groups: vec!["moderators".into()],
+            secret_file: None,
+        }
+    }
+
+    #[test]
+    fn a_matching_client_needs_nothing() {
+        let t = target();
+        let mut client = new_client(&t);
+        client["id"] = json!("x");
+        let (_, changes, conflicts) = plan_client(&client, &t, false);
+        assert!(
+            changes.is_empty() && conflicts.is_empty(),
+            "{changes:?} {conflicts:?}"
+        );
+    }
+
+    #[test]
+    fn drift_is_tightened_and_loosening_is_left_to_the_admin() {
+        let t = target();
+        let mut client = new_client(&t);
+        client["redirectUris"] = json!(["https://other.example.org/*"]);
+        client["attributes"]["pkce.code.challenge.method"] = json!("plain");
+        client["directAccessGrantsEnabled"] = json!(true);
+        let (updated, changes, conflicts) = plan_client(&client, &t, false);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(updated["attributes"]["pkce.code.challenge.method"], "S256");
+        // The other site's URI stays: setup never narrows what someone else set up.
+        assert_eq!(
+            updated["redirectUris"],
+            json!([
+                "https://other.example.org/*",
+                "https://bridge.example.org/callback"
+            ])
+        );
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(updated["directAccessGrantsEnabled"], true, "left alone");
+        let (updated, _, conflicts) = plan_client(&client, &t, true);
+        assert!(conflicts.is_empty());
+        assert_eq!(updated["directAccessGrantsEnabled"], false);
+    }
+
+    #[test]
+    fn mappers_are_added_once() {
+        let missing = missing_mappers(&[], "jitsi-bridge");
+        assert_eq!(missing.len(), 3);
+        assert!(missing_mappers(&missing, "jitsi-bridge").is_empty());
+        assert_eq!(missing[0]["config"]["full.path"], "true");
+    }
+
+    #[test]
+    fn issuers_split_into_base_and_realm() {
+        assert_eq!(
+            split_issuer("https://sso.example.org/auth/realms/jitsi"),
+            Some(("https://sso.example.org/auth".into(), "jitsi".into()))
+        );
+        assert_eq!(split_issuer("https://accounts.google.com"), None);
+    }
+}

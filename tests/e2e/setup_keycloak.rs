@@ -1,0 +1,231 @@
+//! `setup-keycloak` against the real Keycloak of the test run: an empty realm gets everything
+//! the bridge needs, a second run changes nothing, drift shows in `--dry-run`, a setting that
+//! something else may need is left alone, and a login through the bridge then works with the
+//! moderator rules.
+
+use crate::helpers::*;
+use crate::verifier::verify_like_prosody;
+use std::process::Command;
+
+/// `scripts/keycloak.sh` starts Keycloak with this bootstrap admin.
+const ADMIN: (&str, &str) = ("admin", "admin");
+
+async fn admin_token() -> String {
+    let resp: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/realms/master/protocol/openid-connect/token",
+            keycloak_url()
+        ))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "admin-cli"),
+            ("username", ADMIN.0),
+            ("password", ADMIN.1),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn admin(
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}/admin/realms{path}", keycloak_url()))
+        .bearer_auth(admin_token().await);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+fn setup(config: &std::path::Path, password: &std::path::Path, extra: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
+        .arg("--config")
+        .arg(config)
+        .args([
+            "setup-keycloak",
+            "--admin-user",
+            ADMIN.0,
+            "--admin-password-file",
+        ])
+        .arg(password)
+        .args(extra)
+        .env_remove("BRIDGE_SETUP_ADMIN_PASSWORD")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test]
+async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
+    let realm = format!("setup-{}", std::process::id());
+    let resp = admin(
+        reqwest::Method::POST,
+        "",
+        Some(serde_json::json!({"realm": realm, "enabled": true, "users": [{
+            "username": "sam", "enabled": true, "email": "sam@example.test", "emailVerified": true,
+            "firstName": "Sam", "lastName": "Setup",
+            "credentials": [{"type": "password", "value": "sam-password", "temporary": false}]
+        }]})),
+    )
+    .await;
+    assert!(
+        resp.status().is_success(),
+        "create realm: {}",
+        resp.status()
+    );
+    let issuer = format!("{}/realms/{realm}", keycloak_url());
+
+    let dir = std::env::temp_dir().join(format!("bridge-setup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret_file = dir.join("client-secret");
+    let _ = std::fs::remove_file(&secret_file);
+    let password = dir.join("admin-password");
+    std::fs::write(&password, ADMIN.1).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public = format!("http://{}", listener.local_addr().unwrap());
+    let toml = default_config(&public, &issuer).replace(
+        &format!("client_secret = \"{CLIENT_SECRET}\""),
+        &format!(
+            "client_secret_file = {:?}",
+            secret_file.display().to_string()
+        ),
+    );
+    let config = dir.join("bridge.toml");
+    std::fs::write(&config, &toml).unwrap();
+
+    // First run: everything is created.
+    let (code, out) = setup(&config, &password, &["--create-groups"]);
+    assert_eq!(code, 0, "{out}");
+    for want in [
+        "create the client",
+        "add the mapper \"groups\"",
+        "add the mapper \"client roles\"",
+        "add the client role moderator",
+        "create the group moderators",
+        "write the client secret",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    assert!(
+        !out.contains(&std::fs::read_to_string(&secret_file).unwrap()),
+        "secret printed"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&secret_file)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+
+    // Second run: nothing to do.
+    let (code, out) = setup(&config, &password, &["--create-groups"]);
+    assert_eq!((code, out.trim()), (0, "no changes"), "{out}");
+
+    // Drift: the redirect URI removed, direct access grants on (for someone else's reason).
+    let clients: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/{realm}/clients?clientId=jitsi-bridge"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let mut client = clients[0].clone();
+    let id = client["id"].as_str().unwrap().to_owned();
+    client["redirectUris"] = serde_json::json!([]);
+    client["directAccessGrantsEnabled"] = serde_json::json!(true);
+    admin(
+        reqwest::Method::PUT,
+        &format!("/{realm}/clients/{id}"),
+        Some(client),
+    )
+    .await;
+    let (code, out) = setup(&config, &password, &["--dry-run"]);
+    assert_eq!(code, 1, "a conflict is left to the admin: {out}");
+    assert!(out.contains("add the redirect URI"), "{out}");
+    assert!(
+        out.contains("! realm") && out.contains("direct access grants is on"),
+        "{out}"
+    );
+    let after: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/{realm}/clients/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        after["redirectUris"],
+        serde_json::json!([]),
+        "--dry-run changed nothing"
+    );
+    let (code, _) = setup(&config, &password, &[]);
+    assert_eq!(code, 1);
+    let after: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/{realm}/clients/{id}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(after["redirectUris"][0], format!("{public}/callback"));
+    assert_eq!(
+        after["directAccessGrantsEnabled"], true,
+        "left alone without --force"
+    );
+
+    // Sam joins the group setup created; a login through the bridge makes them moderator.
+    let groups: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/{realm}/groups?search=moderators&exact=true"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let group = groups[0]["id"].as_str().unwrap().to_owned();
+    let users: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/{realm}/users?username=sam"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let user = users[0]["id"].as_str().unwrap().to_owned();
+    admin(
+        reqwest::Method::PUT,
+        &format!("/{realm}/users/{user}/groups/{group}"),
+        None,
+    )
+    .await;
+    let bridge = Bridge::spawn_on(listener, None, &issuer, |_| toml.clone()).await;
+    let client = browser();
+    let authorize = start_login_any(&client, &bridge, "set-up").await;
+    let target = finish_with_form(&client, &bridge, &authorize, "sam", "sam-password").await;
+    let claims = verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+    assert_eq!(claims.custom.context["user"]["moderator"], true);
+    bridge.stop().await;
+    admin(reqwest::Method::DELETE, &format!("/{realm}"), None).await;
+}
