@@ -10,6 +10,7 @@ pub mod claims;
 pub mod clock;
 pub mod compact;
 pub mod config;
+pub mod doctor;
 pub mod explain;
 pub mod http;
 pub mod jitsi;

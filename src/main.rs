@@ -45,22 +45,8 @@ enum Command {
     /// the client (PKCE S256, redirect and post-logout URIs), the mappers, client roles and
     /// (with --create-groups) groups; writes the client secret to oidc.client_secret_file.
     SetupKeycloak {
-        /// Admin user (of --admin-realm) to sign in with.
-        #[arg(long, env = "BRIDGE_SETUP_ADMIN_USER")]
-        admin_user: Option<String>,
-        /// File holding that user's password (or BRIDGE_SETUP_ADMIN_PASSWORD).
-        #[arg(long)]
-        admin_password_file: Option<PathBuf>,
-        /// Realm of the admin user.
-        #[arg(long, default_value = "master")]
-        admin_realm: String,
-        /// Instead of a user: a service account's client id (in the managed realm), with
-        /// manage-clients (and manage-users for groups).
-        #[arg(long, env = "BRIDGE_SETUP_CLIENT_ID")]
-        admin_client_id: Option<String>,
-        /// File holding that client's secret (or BRIDGE_SETUP_CLIENT_SECRET).
-        #[arg(long)]
-        admin_client_secret_file: Option<PathBuf>,
+        #[command(flatten)]
+        admin: AdminArgs,
         /// Print what would change, change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -75,6 +61,13 @@ enum Command {
         #[arg(long)]
         print_secret: bool,
     },
+    /// Check the whole chain of a live deployment (Keycloak, the client and its secret, the
+    /// bridge's public URL, clocks, Jitsi's config.js, the key server); exit 1 on any failure.
+    /// With admin credentials also the client's settings and mappers.
+    Doctor {
+        #[command(flatten)]
+        admin: AdminArgs,
+    },
     /// Print the docker-jitsi-meet, Prosody and config.js settings that accept this bridge's
     /// tokens.
     PrintJitsiConfig {
@@ -82,6 +75,69 @@ enum Command {
         #[arg(long)]
         with_secrets: bool,
     },
+}
+
+/// How `setup-keycloak` and `doctor` sign in to Keycloak's admin API.
+#[derive(clap::Args)]
+struct AdminArgs {
+    /// Admin user (of --admin-realm) to sign in with.
+    #[arg(long, env = "BRIDGE_SETUP_ADMIN_USER")]
+    admin_user: Option<String>,
+    /// File holding that user's password (or BRIDGE_SETUP_ADMIN_PASSWORD).
+    #[arg(long)]
+    admin_password_file: Option<PathBuf>,
+    /// Realm of the admin user.
+    #[arg(long, default_value = "master")]
+    admin_realm: String,
+    /// Instead of a user: a service account's client id (in the managed realm), with
+    /// manage-clients (and manage-users for groups).
+    #[arg(long, env = "BRIDGE_SETUP_CLIENT_ID")]
+    admin_client_id: Option<String>,
+    /// File holding that client's secret (or BRIDGE_SETUP_CLIENT_SECRET).
+    #[arg(long)]
+    admin_client_secret_file: Option<PathBuf>,
+}
+
+impl AdminArgs {
+    /// The credentials, when given; secrets only from files or the environment (never from
+    /// the command line, where `ps` would show them).
+    fn credentials(self, config: &Config) -> Option<keycloak::admin::Credentials> {
+        let secret = |file: Option<PathBuf>, env: &str| -> Option<secrecy::SecretString> {
+            let text = match file {
+                Some(f) => std::fs::read_to_string(f).ok()?,
+                None => std::env::var(env).ok()?,
+            };
+            Some(secrecy::SecretString::from(
+                text.trim_end_matches(['\r', '\n']).to_owned(),
+            ))
+        };
+        match (self.admin_user, self.admin_client_id) {
+            (Some(user), None) => secret(self.admin_password_file, "BRIDGE_SETUP_ADMIN_PASSWORD")
+                .map(|password| keycloak::admin::Credentials::User {
+                    realm: self.admin_realm,
+                    user,
+                    password,
+                }),
+            (None, Some(client_id)) => {
+                let realm = keycloak::setup::targets(config)
+                    .ok()
+                    .and_then(|t| t.first().map(|t| t.realm.clone()))
+                    .unwrap_or(self.admin_realm);
+                secret(self.admin_client_secret_file, "BRIDGE_SETUP_CLIENT_SECRET").map(|secret| {
+                    keycloak::admin::Credentials::Client {
+                        realm,
+                        client_id,
+                        secret,
+                    }
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn given(&self) -> bool {
+        self.admin_user.is_some() || self.admin_client_id.is_some()
+    }
 }
 
 fn main() -> ExitCode {
@@ -147,47 +203,13 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::SetupKeycloak {
-            admin_user,
-            admin_password_file,
-            admin_realm,
-            admin_client_id,
-            admin_client_secret_file,
+            admin,
             dry_run,
             force,
             create_groups,
             print_secret,
         } => {
-            let secret = |file: Option<PathBuf>, env: &str| -> Option<secrecy::SecretString> {
-                let text = match file {
-                    Some(f) => std::fs::read_to_string(f).ok()?,
-                    None => std::env::var(env).ok()?,
-                };
-                Some(secrecy::SecretString::from(
-                    text.trim_end_matches(['\r', '\n']).to_owned(),
-                ))
-            };
-            let creds = match (admin_user, admin_client_id) {
-                (Some(user), None) => secret(admin_password_file, "BRIDGE_SETUP_ADMIN_PASSWORD")
-                    .map(|password| keycloak::admin::Credentials::User {
-                        realm: admin_realm,
-                        user,
-                        password,
-                    }),
-                (None, Some(client_id)) => {
-                    let realm = keycloak::setup::targets(&config)
-                        .ok()
-                        .and_then(|t| t.first().map(|t| t.realm.clone()))
-                        .unwrap_or(admin_realm);
-                    secret(admin_client_secret_file, "BRIDGE_SETUP_CLIENT_SECRET").map(|secret| {
-                        keycloak::admin::Credentials::Client {
-                            realm,
-                            client_id,
-                            secret,
-                        }
-                    })
-                }
-                _ => None,
-            };
+            let creds = admin.credentials(&config);
             let Some(creds) = creds else {
                 eprintln!(
                     "setup-keycloak needs --admin-user with --admin-password-file (or \
@@ -221,6 +243,28 @@ fn main() -> ExitCode {
                     eprintln!("{e}");
                     ExitCode::from(2)
                 }
+            }
+        }
+        Command::Doctor { admin } => {
+            let wanted = admin.given();
+            let creds = admin.credentials(&config);
+            if wanted && creds.is_none() {
+                eprintln!("doctor: the admin password or client secret cannot be read");
+                return ExitCode::from(2);
+            }
+            use jitsi_oidc_bridge::clock::Clock;
+            let now = SystemClock.now();
+            let checks =
+                runtime.block_on(jitsi_oidc_bridge::doctor::run(&config, creds.as_ref(), now));
+            let (text, ok) = jitsi_oidc_bridge::doctor::render(&checks);
+            #[allow(clippy::print_stdout)] // the checks are the output
+            {
+                print!("{text}");
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
             }
         }
         Command::Serve => runtime.block_on(serve(config)),

@@ -229,3 +229,165 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     bridge.stop().await;
     admin(reqwest::Method::DELETE, &format!("/{realm}"), None).await;
 }
+
+fn doctor(config: &std::path::Path, password: Option<&std::path::Path>) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"));
+    cmd.arg("--config").arg(config).arg("doctor");
+    if let Some(p) = password {
+        cmd.args(["--admin-user", ADMIN.0, "--admin-password-file"])
+            .arg(p);
+    }
+    let out = cmd
+        .env_remove("BRIDGE_SETUP_ADMIN_PASSWORD")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+// Several threads: the bridge under test must answer the doctor, which runs as a process the
+// test waits for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
+    let realm = format!("doctor-{}", std::process::id());
+    let resp = admin(
+        reqwest::Method::POST,
+        "",
+        Some(serde_json::json!({"realm": realm, "enabled": true})),
+    )
+    .await;
+    assert!(resp.status().is_success());
+    let issuer = format!("{}/realms/{realm}", keycloak_url());
+    let dir = std::env::temp_dir().join(format!("bridge-doctor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret_file = dir.join("client-secret");
+    let _ = std::fs::remove_file(&secret_file);
+    let password = dir.join("admin-password");
+    std::fs::write(&password, ADMIN.1).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public = format!("http://{}", listener.local_addr().unwrap());
+    let toml = default_config(&public, &issuer).replace(
+        &format!("client_secret = \"{CLIENT_SECRET}\""),
+        &format!(
+            "client_secret_file = {:?}",
+            secret_file.display().to_string()
+        ),
+    );
+    let config = dir.join("bridge.toml");
+    std::fs::write(&config, &toml).unwrap();
+    let (code, out) = setup(&config, &password, &[]);
+    assert_eq!(code, 0, "{out}");
+    let bridge = Bridge::spawn_on(listener, None, &issuer, |_| toml.clone()).await;
+
+    // All good.
+    let (code, out) = doctor(&config, Some(&password));
+    assert_eq!(code, 0, "{out}");
+    for want in [
+        "✔ the configuration is valid",
+        "/healthz answers",
+        "issuer is exactly",
+        "its secret are accepted",
+        "PKCE S256 and flows as required",
+        "groups and roles mappers",
+        "a sample token passes",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    assert!(!out.contains('✘'), "{out}");
+
+    // A wrong secret.
+    let wrong = dir.join("wrong.toml");
+    std::fs::write(
+        &wrong,
+        toml.replace(
+            &format!(
+                "client_secret_file = {:?}",
+                secret_file.display().to_string()
+            ),
+            "client_secret = \"not-the-secret\"",
+        ),
+    )
+    .unwrap();
+    let (code, out) = doctor(&wrong, None);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("✘ Keycloak refuses the client jitsi-bridge"),
+        "{out}"
+    );
+    assert!(out.contains("troubleshooting.md#exchange_refused"), "{out}");
+
+    // A missing mapper and a wrong redirect URI (seen through the admin API).
+    let clients: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/{realm}/clients?clientId=jitsi-bridge"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let mut client = clients[0].clone();
+    let id = client["id"].as_str().unwrap().to_owned();
+    // The client first (its representation carries the mappers), then the mapper.
+    client["redirectUris"] = serde_json::json!(["https://elsewhere.example/callback"]);
+    admin(
+        reqwest::Method::PUT,
+        &format!("/{realm}/clients/{id}"),
+        Some(client),
+    )
+    .await;
+    let mappers: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/{realm}/clients/{id}/protocol-mappers/models"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let groups = mappers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["protocolMapper"] == "oidc-group-membership-mapper")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin(
+        reqwest::Method::DELETE,
+        &format!("/{realm}/clients/{id}/protocol-mappers/models/{groups}"),
+        None,
+    )
+    .await;
+    let (code, out) = doctor(&config, Some(&password));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("✘ client jitsi-bridge: no \"groups\" mapper"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✘ client jitsi-bridge: needs to add the redirect URI"),
+        "{out}"
+    );
+
+    // Keycloak down (a port nothing listens on).
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!(
+        "http://127.0.0.1:{}/realms/x",
+        dead.local_addr().unwrap().port()
+    );
+    drop(dead);
+    let down = dir.join("down.toml");
+    std::fs::write(&down, toml.replace(&issuer, &dead_url)).unwrap();
+    let (code, out) = doctor(&down, None);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("✘ Keycloak at") && out.contains("does not answer"),
+        "{out}"
+    );
+    bridge.stop().await;
+    admin(reqwest::Method::DELETE, &format!("/{realm}"), None).await;
+}

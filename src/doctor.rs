@@ -1,0 +1,397 @@
+//! `jitsi-oidc-bridge doctor`: checks the whole chain of a live deployment, one line per check
+//! (✔ or ✘ with the fix and the troubleshooting section that explains it). The exit status is
+//! 1 when any check fails.
+//!
+//! Keycloak: discovery with the issuer exactly as configured, the keys, the client secret
+//! (a token-endpoint call with a made-up code: `invalid_grant` means the secret was accepted,
+//! `invalid_client` that it was not), and with admin credentials the client's settings and
+//! mappers (the plan `setup-keycloak` would carry out must be empty). The bridge: its public
+//! URL answers, the clocks agree. Jitsi, when its URL answers: `config.js` names this bridge
+//! in `tokenAuthUrl` and `tokenLogoutUrl`, and the XMPP domain is the token's `sub`; with
+//! RS256 the key server serves the current key. Finally a sample token passes the checks
+//! Prosody makes with the printed settings.
+
+use crate::claims::Identity;
+use crate::config::Config;
+use crate::jitsi::room::RoomName;
+use crate::jitsi::token::Minter;
+use crate::keycloak::admin::{Admin, Credentials};
+use crate::keycloak::setup;
+use crate::rules::{Decision, Role};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use std::fmt::Write;
+use std::time::Duration;
+
+const GUIDE: &str = "docs/troubleshooting.md";
+
+/// One check's outcome.
+pub struct Check {
+    pub ok: bool,
+    pub what: String,
+    /// The fix, and where to read more, when it failed.
+    pub fix: String,
+}
+
+fn pass(what: impl Into<String>) -> Check {
+    Check {
+        ok: true,
+        what: what.into(),
+        fix: String::new(),
+    }
+}
+
+fn fail(what: impl Into<String>, fix: impl Into<String>, section: &str) -> Check {
+    Check {
+        ok: false,
+        what: what.into(),
+        fix: format!("{} (see {GUIDE}#{section})", fix.into()),
+    }
+}
+
+/// Runs every check; `admin` adds the checks that need Keycloak's admin API.
+pub async fn run(config: &Config, admin: Option<&Credentials>, now: u64) -> Vec<Check> {
+    let http = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return vec![fail("an HTTP client", e.to_string(), "tools")],
+    };
+    let mut out = vec![pass("the configuration is valid")];
+    out.push(public_url(config, &http).await);
+    for rc in std::iter::once(&config.realm).chain(config.tenants.values()) {
+        out.extend(keycloak(rc, config, &http, now).await);
+    }
+    if let Some(creds) = admin {
+        out.extend(keycloak_admin(config, creds).await);
+    }
+    out.extend(jitsi(config, &http).await);
+    out.push(sample_token(config, now));
+    out
+}
+
+/// The lines to print, and whether all passed.
+pub fn render(checks: &[Check]) -> (String, bool) {
+    let mut text = String::new();
+    for c in checks {
+        if c.ok {
+            let _ = writeln!(text, "✔ {}", c.what);
+        } else {
+            let _ = writeln!(text, "✘ {}: {}", c.what, c.fix);
+        }
+    }
+    (text, checks.iter().all(|c| c.ok))
+}
+
+async fn public_url(config: &Config, http: &reqwest::Client) -> Check {
+    let url = format!(
+        "{}/healthz",
+        config.server.public_url.as_str().trim_end_matches('/')
+    );
+    match http.get(&url).send().await {
+        Ok(r) if r.status().is_success() => pass(format!("{url} answers")),
+        Ok(r) => fail(
+            format!("{url} answers {}", r.status()),
+            "the reverse proxy must pass the bridge's paths on to it",
+            "tools",
+        ),
+        Err(e) => fail(
+            format!("{url} does not answer"),
+            format!("start the bridge, or fix DNS/proxy for server.public_url ({e})"),
+            "tools",
+        ),
+    }
+}
+
+async fn keycloak(
+    rc: &crate::config::RealmConfig,
+    config: &Config,
+    http: &reqwest::Client,
+    now: u64,
+) -> Vec<Check> {
+    let issuer = &rc.oidc.issuer;
+    let mut out = Vec::new();
+    let discovery = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let resp = match http.get(&discovery).send().await {
+        Ok(r) if r.status().is_success() => r,
+        Ok(r) => {
+            out.push(fail(
+                format!("Keycloak discovery at {discovery}: {}", r.status()),
+                "oidc.issuer must be the realm's URL, exactly as in the tokens",
+                "idp_unavailable",
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.push(fail(
+                format!("Keycloak at {issuer} does not answer"),
+                format!("start Keycloak or fix oidc.issuer ({e})"),
+                "idp_unavailable",
+            ));
+            return out;
+        }
+    };
+    // Keycloak's clock, from its Date header: Prosody allows no skew on nbf.
+    let skew = resp
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+        .map(|d| i64::try_from(now).unwrap_or(0) - d.timestamp());
+    let meta: Value = resp.json().await.unwrap_or_default();
+    if meta["issuer"].as_str() == Some(issuer.as_str()) {
+        out.push(pass(format!("Keycloak's issuer is exactly {issuer}")));
+    } else {
+        out.push(fail(
+            format!("Keycloak names its issuer {}", meta["issuer"]),
+            format!("set oidc.issuer to that value (configured: {issuer})"),
+            "issuer_mismatch",
+        ));
+    }
+    match skew {
+        Some(s) if s.abs() <= 10 => out.push(pass(format!("clocks agree with Keycloak ({s:+} s)"))),
+        Some(s) => out.push(fail(
+            format!("this machine's clock is {s:+} s off Keycloak's"),
+            "synchronise clocks (NTP); Prosody allows no skew",
+            "clocks",
+        )),
+        None => {}
+    }
+    let jwks = meta["jwks_uri"].as_str().unwrap_or("");
+    out.push(match http.get(jwks).send().await {
+        Ok(r) if r.status().is_success() => pass(format!("Keycloak's keys at {jwks}")),
+        _ => fail(
+            format!("Keycloak's keys at {jwks:?} cannot be read"),
+            "check Keycloak and the network between it and the bridge",
+            "id_token_invalid",
+        ),
+    });
+    // A made-up code with the client's credentials: Keycloak checks the client first.
+    let token = meta["token_endpoint"].as_str().unwrap_or("");
+    let resp = http
+        .post(token)
+        .basic_auth(
+            &rc.oidc.client_id,
+            Some(rc.oidc.client_secret.expose_secret()),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "doctor-made-up-code"),
+            ("redirect_uri", config.redirect_uri().as_str()),
+        ])
+        .send()
+        .await;
+    let error = match resp {
+        Ok(r) => r
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned)),
+        Err(_) => None,
+    };
+    out.push(match error.as_deref() {
+        Some("invalid_grant") => pass(format!(
+            "the client {} and its secret are accepted",
+            rc.oidc.client_id
+        )),
+        Some("invalid_client" | "unauthorized_client") => fail(
+            format!("Keycloak refuses the client {} ({})", rc.oidc.client_id, error.unwrap_or_default()),
+            "copy the secret from Clients → Credentials into oidc.client_secret, or run setup-keycloak",
+            "exchange_refused",
+        ),
+        other => fail(
+            format!("the token endpoint answered {other:?}"),
+            "check Keycloak's log",
+            "exchange_refused",
+        ),
+    });
+    out
+}
+
+async fn keycloak_admin(config: &Config, creds: &Credentials) -> Vec<Check> {
+    let targets = match setup::targets(config) {
+        Ok(t) => t,
+        Err(e) => return vec![fail("the realms", e.to_string(), "tools")],
+    };
+    let mut out = Vec::new();
+    for t in targets {
+        let admin = match Admin::sign_in(&t.base, &t.realm, creds).await {
+            Ok(a) => a,
+            Err(e) => {
+                out.push(fail(
+                    format!("admin sign-in to {}", t.realm),
+                    e.to_string(),
+                    "tools",
+                ));
+                continue;
+            }
+        };
+        let path = format!(
+            "/clients?clientId={}",
+            url::form_urlencoded::byte_serialize(t.client_id.as_bytes()).collect::<String>()
+        );
+        let client = match admin.get(&path, "read clients").await {
+            Ok(v) => v.as_array().and_then(|a| a.first()).cloned(),
+            Err(e) => {
+                out.push(fail(
+                    format!("reading the client in {}", t.realm),
+                    e.to_string(),
+                    "tools",
+                ));
+                continue;
+            }
+        };
+        let Some(client) = client else {
+            out.push(fail(
+                format!("realm {} has no client {}", t.realm, t.client_id),
+                "run setup-keycloak",
+                "tools",
+            ));
+            continue;
+        };
+        let (_, changes, conflicts) = setup::plan_client(&client, &t, false);
+        if changes.is_empty() && conflicts.is_empty() {
+            out.push(pass(format!(
+                "client {}: redirect URI, PKCE S256 and flows as required",
+                t.client_id
+            )));
+        }
+        for c in changes.iter().chain(conflicts.iter()) {
+            out.push(fail(
+                format!("client {}: needs to {c}", t.client_id),
+                "run setup-keycloak (or change it in the admin console)",
+                "tools",
+            ));
+        }
+        let id = client["id"].as_str().unwrap_or("");
+        let mappers = admin
+            .get(
+                &format!("/clients/{id}/protocol-mappers/models"),
+                "read mappers",
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        let missing = setup::missing_mappers(&mappers, &t.client_id);
+        if missing.is_empty() {
+            out.push(pass(format!(
+                "client {}: groups and roles mappers",
+                t.client_id
+            )));
+        }
+        for m in missing {
+            out.push(fail(
+                format!(
+                    "client {}: no \"{}\" mapper",
+                    t.client_id,
+                    m["name"].as_str().unwrap_or("")
+                ),
+                "run setup-keycloak, or add the mapper (ID token: on)",
+                "denied-needs-a-claim-the-id-token-does-not-carry",
+            ));
+        }
+    }
+    out
+}
+
+async fn jitsi(config: &Config, http: &reqwest::Client) -> Vec<Check> {
+    let mut out = Vec::new();
+    let base = config.jitsi.target.base.as_str().trim_end_matches('/');
+    let url = format!("{base}/config.js");
+    let text = match http.get(&url).send().await {
+        Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
+        _ => {
+            out.push(pass(format!(
+                "Jitsi at {base} not reachable from here: its checks skipped"
+            )));
+            return out;
+        }
+    };
+    let public = config.server.public_url.as_str().trim_end_matches('/');
+    let auth = format!("{public}/room/{{room}}");
+    if text.contains(&auth) {
+        out.push(pass("Jitsi's tokenAuthUrl names this bridge"));
+    } else {
+        out.push(fail(
+            "Jitsi's config.js does not name this bridge in tokenAuthUrl",
+            format!("set TOKEN_AUTH_URL={auth}?state={{state}} (print-jitsi-config)"),
+            "problems-on-the-jitsi-side",
+        ));
+    }
+    if text.contains(&format!("{public}/logout")) {
+        out.push(pass("Jitsi's tokenLogoutUrl names this bridge"));
+    } else {
+        out.push(fail(
+            "Jitsi's config.js has no tokenLogoutUrl for this bridge",
+            format!("add config.tokenLogoutUrl = '{public}/logout'; to custom-config.js"),
+            "jitsi-shows-no-logout-button",
+        ));
+    }
+    let domain = &config.realm.token.subject;
+    // docker-jitsi-meet writes `config.hosts.domain = 'meet.jitsi';`, Debian `domain: '…'`.
+    let names_domain = [
+        format!("domain = '{domain}'"),
+        format!("domain: '{domain}'"),
+    ]
+    .iter()
+    .any(|d| text.contains(d.as_str()));
+    if names_domain {
+        out.push(pass(format!(
+            "Jitsi's XMPP domain is {domain}, the token's sub"
+        )));
+    } else {
+        out.push(fail(
+            format!("Jitsi's config.js does not name the XMPP domain {domain}"),
+            "set jitsi.subject to Jitsi's XMPP domain (hosts.domain)",
+            "room-and-token-mismatched",
+        ));
+    }
+    if let Some(kid) = &config.realm.signer.kid {
+        let key = format!("{public}/asap/{}", crate::signing::asap_file_name(kid));
+        out.push(match http.get(&key).send().await {
+            Ok(r) if r.status().is_success() => {
+                pass(format!("the key server serves the current key {kid}"))
+            }
+            _ => fail(
+                format!("the key server does not serve {key}"),
+                "the reverse proxy must pass /asap/ to the bridge",
+                "rs256-key-server",
+            ),
+        });
+    }
+    out
+}
+
+fn sample_token(config: &Config, now: u64) -> Check {
+    let minter = Minter::new(config.realm.token.clone(), config.realm.signer.clone());
+    let who = Identity {
+        subject: "doctor".into(),
+        ..Identity::default()
+    };
+    let Ok(room) = RoomName::parse("doctor-check") else {
+        return fail("a sample token", "internal", "internal");
+    };
+    let claims = minter.claims_for(&who, &Decision::plain(Role::Member), &room, None, now);
+    match minter
+        .sign(&claims)
+        .map(|t| minter.verify(t.expose_secret(), now))
+    {
+        Ok(Ok(_)) => pass("a sample token passes the bridge's own verifier"),
+        Ok(Err(e)) => fail(
+            format!("a sample token fails verification ({e})"),
+            "check jitsi.* keys",
+            "invalid-signature",
+        ),
+        Err(e) => fail(
+            format!("a sample token cannot be signed ({e})"),
+            "check jitsi.* keys",
+            "invalid-signature",
+        ),
+    }
+}
