@@ -7,7 +7,6 @@ join-as-guest = Stattdessen als Gast teilnehmen
 use-another-account = Anderes Konto verwenden
 log-out = Abmelden
 back-to-meeting = Zurück zur Konferenz
-open-room-again = Konferenz erneut öffnen
 request-id = Fehler { $status } · Anfrage-ID
 footer-label = Seite
 footer-imprint = Impressum

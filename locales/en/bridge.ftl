@@ -7,7 +7,6 @@ join-as-guest = Join the meeting as a guest instead
 use-another-account = Use another account
 log-out = Log out
 back-to-meeting = Back to the meeting
-open-room-again = Open the meeting again
 request-id = Error { $status } · request id
 footer-label = Site
 footer-imprint = Imprint

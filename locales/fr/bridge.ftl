@@ -7,7 +7,6 @@ join-as-guest = Rejoindre plutôt la réunion en tant qu’invité
 use-another-account = Utiliser un autre compte
 log-out = Se déconnecter
 back-to-meeting = Retour à la réunion
-open-room-again = Rouvrir la réunion
 request-id = Erreur { $status } · identifiant de la requête
 footer-label = Site
 footer-imprint = Mentions légales

@@ -33,8 +33,10 @@ impl Branding {
     /// The stylesheet that sets the configured colour, served at `/static/brand.css`.
     pub fn css(&self) -> String {
         match &self.primary_color {
+            // Light pages only: a colour chosen for white text on a light page is often too dark
+            // for focus rings on a dark one, where the bridge's own accent stays.
             Some(c) => format!(
-                ":root {{ --accent: {c}; }}\n@media (prefers-color-scheme: dark) {{ :root {{ --accent: {c}; }} .button {{ color: #fff; }} }}\n"
+                ":root {{ --accent: {c}; }}\n@media (prefers-color-scheme: dark) {{ :root {{ --accent: #5b9bff; }} }}\n"
             ),
             None => String::new(),
         }
