@@ -289,6 +289,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                 Arc::new(headers::Policies::new(
                     &config.branding.img_origins(),
                     &config.branding.style_origins(),
+                    &form_targets(config),
                 )),
                 headers::security_headers,
             ))
@@ -348,4 +349,20 @@ async fn open_room(
     let room = crate::jitsi::room::RoomName::parse(name.trim())?;
     let retry = crate::http::error::Retry { room, tenant: None };
     login::redirect(&retry.link(&app.base), &[])
+}
+
+/// The origins a form of the bridge's pages may lead to through redirects.
+fn form_targets(config: &Config) -> Vec<String> {
+    let mut out: Vec<String> = std::iter::once(&config.realm)
+        .chain(config.tenants.values())
+        .filter_map(|r| url::Url::parse(&r.oidc.issuer).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    out.extend(
+        config
+            .logout_redirect_url
+            .iter()
+            .map(|u| u.origin().ascii_serialization()),
+    );
+    out
 }

@@ -35,6 +35,8 @@ pub const HOST_PREFIX: &str = "__Host-";
 pub const MAX_PENDING: usize = 8;
 /// The cookie that keeps the last ID token for RP-initiated logout.
 pub const SESSION_COOKIE: &str = "jb_session";
+/// Longest logout hint handed to Jitsi (it comes back in a URL; the bridge takes 4 KiB URIs).
+const MAX_HINT_BYTES: usize = 3000;
 /// The associated data of a sealed logout hint, so that it cannot be swapped with a cookie.
 const HINT_NAME: &str = "jb_logout_hint";
 /// How long the logout hint is kept; Keycloak accepts an expired ID token as a hint.
@@ -257,6 +259,59 @@ impl LoginCookies {
         out
     }
 
+    /// `Set-Cookie` values that drop the oldest pending logins (never `finished`, which the
+    /// caller removes itself) so that the cookies `incoming` sets fit the budget beside the
+    /// rest: a login that ends adds a session cookie, which must not push the whole `Cookie`
+    /// header past what proxies accept.
+    pub fn make_room(
+        &self,
+        cookie_header: Option<&str>,
+        finished: &str,
+        incoming: &[String],
+        now: UnixTime,
+    ) -> Vec<String> {
+        let incoming_names: Vec<&str> = incoming
+            .iter()
+            .filter_map(|c| c.split('=').next())
+            .collect();
+        let incoming_size: usize = incoming.iter().map(|c| name_value_len(c) + 2).sum();
+        let login_prefix = self.full(COOKIE_PREFIX);
+        let ours = self.full("jb_");
+        // What stays of the bridge's other cookies: not pending logins, not replaced.
+        let others: usize = cookie_header
+            .map(|h| {
+                Cookie::split_parse_encoded(h.to_owned())
+                    .flatten()
+                    .filter(|c| c.name().starts_with(&ours) && !c.name().starts_with(&login_prefix))
+                    .filter(|c| !incoming_names.contains(&c.name()))
+                    .map(|c| sent_size(c.name(), c.value()))
+                    .sum()
+            })
+            .unwrap_or(0);
+        let finished_name = self.full(&format!("{COOKIE_PREFIX}{finished}"));
+        let mut pending: Vec<(UnixTime, String, usize)> = self
+            .all(cookie_header)
+            .into_iter()
+            .filter(|(name, _, _)| *name != finished_name)
+            .filter_map(|(name, opened, size)| {
+                opened
+                    .filter(|p| now < p.created.saturating_add(self.ttl_secs))
+                    .map(|p| (p.created, name, size))
+            })
+            .collect();
+        pending.sort_by_key(|p| std::cmp::Reverse(p.0));
+        let mut budget = MAX_COOKIES_BYTES.saturating_sub(others + incoming_size);
+        let mut out = Vec::new();
+        for (_, name, size) in pending {
+            if size <= budget {
+                budget -= size;
+            } else {
+                out.push(self.removal(&name));
+            }
+        }
+        out
+    }
+
     /// Bytes the bridge's cookies other than pending logins add to the `Cookie` header.
     fn others_size(&self, cookie_header: Option<&str>) -> usize {
         let login_prefix = self.full(COOKIE_PREFIX);
@@ -352,23 +407,44 @@ impl LoginCookies {
     /// The session (ID token and tenant) sealed into an opaque string for Jitsi's inline login,
     /// which hands it back as `id_token_hint` when the user logs out.
     pub fn seal_hint(&self, id_token: &SecretString, tenant: Option<&Tenant>) -> String {
-        let session = Session {
-            id_token: Some(compact::pack(id_token.expose_secret())),
-            tenant: tenant.map(|t| t.as_str().to_owned()),
+        let seal = |id_token: Option<String>| {
+            let session = Session {
+                id_token,
+                tenant: tenant.map(|t| t.as_str().to_owned()),
+            };
+            let value = serde_json::to_string(&session).unwrap_or_default();
+            let mut jar = CookieJar::new();
+            jar.private_mut(&self.key)
+                .add(Cookie::new(HINT_NAME, value));
+            // URL-safe: Jitsi appends it to `tokenLogoutUrl` as it is.
+            jar.get(HINT_NAME)
+                .map(|c| {
+                    c.value()
+                        .replace('+', "-")
+                        .replace('/', "_")
+                        .trim_end_matches('=')
+                        .to_owned()
+                })
+                .unwrap_or_default()
         };
-        let value = serde_json::to_string(&session).unwrap_or_default();
-        let mut jar = CookieJar::new();
-        jar.private_mut(&self.key)
-            .add(Cookie::new(HINT_NAME, value));
-        jar.get(HINT_NAME)
-            .map(|c| c.value().to_owned())
-            .unwrap_or_default()
+        let hint = seal(Some(compact::pack(id_token.expose_secret())));
+        // Within the URI limit with room to spare; without the token, the logout falls back
+        // to the session cookie, which Jitsi's same-origin frame sends.
+        if hint.len() <= MAX_HINT_BYTES {
+            hint
+        } else {
+            seal(None)
+        }
     }
 
     /// What [`Self::seal_hint`] sealed, if `hint` is authentic.
     pub fn open_hint(&self, hint: &str) -> Option<(SecretString, Option<String>)> {
+        let mut standard = hint.replace('-', "+").replace('_', "/");
+        while standard.len() % 4 != 0 {
+            standard.push('=');
+        }
         let mut jar = CookieJar::new();
-        jar.add_original(Cookie::new(HINT_NAME, hint.to_owned()));
+        jar.add_original(Cookie::new(HINT_NAME, standard));
         let opened = jar.private(&self.key).get(HINT_NAME)?;
         let s: Session = serde_json::from_str(opened.value()).ok()?;
         let token = compact::unpack(&s.id_token?)?;
@@ -510,6 +586,11 @@ mod tests {
             !hint.contains("eyJ"),
             "the ID token is not readable in the hint"
         );
+        assert!(
+            hint.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "URL-safe: {hint}"
+        );
         let (token, t) = c.open_hint(&hint).unwrap();
         assert_eq!(token.expose_secret(), "eyJ.id.token");
         assert_eq!(t.as_deref(), Some("acme"));
@@ -590,6 +671,37 @@ mod tests {
             !browser(&mut jar, &[]).contains(states[0].as_str()),
             "oldest gave way"
         );
+    }
+
+    /// Pending logins of other tabs at the budget, then a login that ends with the largest
+    /// session cookie: the oldest pending logins give way, the header stays within budget.
+    #[test]
+    fn a_finished_login_makes_room_for_its_session_cookie() {
+        let c = cookies();
+        let mut jar = Vec::new();
+        let big_room = room(&"😀".repeat(75));
+        let mut last = None;
+        for i in 0..8 {
+            let mut login = PendingLogin::new(&big_room, 1000 + i);
+            login.overrides = vec![crate::jitsi::state::Override {
+                key: "config.subject".into(),
+                value: serde_json::Value::String(
+                    "s".repeat(crate::jitsi::state::MAX_OVERRIDE_BYTES - 20),
+                ),
+            }];
+            let header = browser(&mut jar, &[]);
+            browser(&mut jar, &c.start(&login, Some(&header), 1000 + i));
+            last = Some(login.state);
+        }
+        let finished = last.unwrap();
+        let session = c.session_cookie(&SecretString::from("x".repeat(6000)), None);
+        let header = browser(&mut jar, &[]);
+        let mut set = vec![session];
+        set.extend(c.make_room(Some(&header), &finished, &set.clone(), 1010));
+        set.extend(c.removal_for_state(&finished));
+        let after = browser(&mut jar, &set);
+        assert!(after.len() <= MAX_COOKIES_BYTES, "{} bytes", after.len());
+        assert!(after.contains("jb_session="));
     }
 
     #[test]

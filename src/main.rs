@@ -119,10 +119,21 @@ impl AdminArgs {
                     password,
                 }),
             (None, Some(client_id)) => {
-                let realm = keycloak::setup::targets(config)
-                    .ok()
-                    .and_then(|t| t.first().map(|t| t.realm.clone()))
-                    .unwrap_or(self.admin_realm);
+                // A service account lives in one realm; with tenants in other realms an admin
+                // user is needed.
+                let targets = keycloak::setup::targets(config).ok()?;
+                let first = targets.first()?;
+                if targets
+                    .iter()
+                    .any(|t| t.realm != first.realm || t.base != first.base)
+                {
+                    eprintln!(
+                        "a service account can manage one realm only; this configuration names \
+                         several: sign in with --admin-user instead"
+                    );
+                    return None;
+                }
+                let realm = first.realm.clone();
                 secret(self.admin_client_secret_file, "BRIDGE_SETUP_CLIENT_SECRET").map(|secret| {
                     keycloak::admin::Credentials::Client {
                         realm,

@@ -226,6 +226,11 @@ async fn run(
         let explain = serde_json::to_string(&rows).unwrap_or_default();
         cookies.push(app.logins.seal(EXPLAIN_COOKIE, &explain, 600));
     }
+    // The new cookies must fit beside the pending logins of other tabs; the oldest give way.
+    let room = app
+        .logins
+        .make_room(cookie_header, &login.state, &cookies, now);
+    cookies.extend(room);
     let inline_origin = app.inline_origin.as_deref().filter(|_| login.popup);
     let mut response = match (inline_origin, app.target.app_url(&target, login.client)) {
         (Some(origin), _) => {

@@ -24,7 +24,17 @@ pub struct Policies {
 }
 
 impl Policies {
-    pub fn new(img_origins: &[String], style_origins: &[String]) -> Self {
+    /// `form_targets`: where the pages' forms may end up after redirects (Chromium and WebKit
+    /// check `form-action` along the redirect chain): the identity providers' origins (a room
+    /// opened from the start page, logging out) and the configured logout page.
+    pub fn new(img_origins: &[String], style_origins: &[String], form_targets: &[String]) -> Self {
+        let mut forms = vec!["'self'".to_owned()];
+        for o in form_targets {
+            if !forms.contains(o) {
+                forms.push(o.clone());
+            }
+        }
+        let forms = forms.join(" ");
         let policy = |script: bool, ancestors: &str| {
             let mut img = vec!["'self'".to_owned()];
             img.extend(img_origins.iter().cloned());
@@ -32,7 +42,7 @@ impl Policies {
             style.extend(style_origins.iter().cloned());
             let script = if script { "; script-src 'self'" } else { "" };
             let text = format!(
-                "default-src 'none'; style-src {}; img-src {}{script}; form-action 'self'; \
+                "default-src 'none'; style-src {}; img-src {}{script}; form-action {forms}; \
                  frame-ancestors {ancestors}; base-uri 'none'",
                 style.join(" "),
                 img.join(" ")

@@ -57,8 +57,11 @@ pub async fn shed(State(shedder): State<Arc<Shedder>>, request: Request, next: N
                 );
                 return busy;
             }
+            // Counted down however the wait ends: a timeout or a client that went away drops
+            // this future in the middle of it.
+            let waiting = Waiting(&shedder.waiting);
             let acquired = shedder.permits.acquire().await;
-            shedder.waiting.fetch_sub(1, Ordering::AcqRel);
+            drop(waiting);
             match acquired {
                 Ok(p) => p,
                 // The semaphore is never closed; if it were, refusing is the safe answer.
@@ -69,4 +72,13 @@ pub async fn shed(State(shedder): State<Arc<Shedder>>, request: Request, next: N
     let response = next.run(request).await;
     drop(permit);
     response
+}
+
+/// One place in the waiting line, given back when dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }

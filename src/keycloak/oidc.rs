@@ -208,8 +208,16 @@ impl Oidc {
     /// if not), and the provider answered within the last few seconds, or answers a probe
     /// now. `Err` names the last real cause.
     pub async fn readiness(&self) -> Result<(), String> {
-        if let Err(e) = self.provider().await {
-            return Err(self.reach.last_error().unwrap_or_else(|| e.to_string()));
+        // Before the first successful load, discovery itself is the probe, bounded the same way.
+        match tokio::time::timeout(PROBE_WAIT, self.provider()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(self.reach.last_error().unwrap_or_else(|| e.to_string())),
+            Err(_) => {
+                return Err(self
+                    .reach
+                    .last_error()
+                    .unwrap_or_else(|| "discovery did not answer in time".to_owned()));
+            }
         }
         if let Some(outcome) = self.reach.fresh(self.clock.now()) {
             return outcome;
@@ -425,7 +433,11 @@ impl Oidc {
             }
             Err(e) => {
                 refresh.last_failed = true;
-                self.reach.record(now, Err(e.to_string()));
+                // The back-off counts from when the attempt gave up, not from when it began,
+                // so that requests queued behind a hanging attempt do not each repeat it.
+                let ended = self.clock.now();
+                refresh.last_attempt = Some(ended);
+                self.reach.record(ended, Err(e.to_string()));
                 Err(e)
             }
         }

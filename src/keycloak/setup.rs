@@ -227,9 +227,12 @@ pub fn plan_client(existing: &Value, t: &Target, force: bool) -> (Value, Vec<Str
 
 /// The mappers the bridge reads, missing from `existing`.
 pub fn missing_mappers(existing: &[Value], client_id: &str) -> Vec<Value> {
+    // Present means: of that kind, writing into the ID token (the bridge reads nothing else),
+    // and for client roles, of this client.
     let has = |kind: &str| {
         existing.iter().any(|m| {
             m["protocolMapper"] == kind
+                && m["config"]["id.token.claim"] == "true"
                 && (kind != "oidc-usermodel-client-role-mapper"
                     || m["config"]["usermodel.clientRoleMapping.clientId"] == client_id)
         })
@@ -459,7 +462,15 @@ async fn setup_realm(
                 "read the client secret",
             )
             .await?;
-        let value = SecretString::from(secret["value"].as_str().unwrap_or("").to_owned());
+        let Some(text) = secret["value"].as_str().filter(|v| !v.is_empty()) else {
+            say(
+                report,
+                false,
+                "the client has no secret (is it public?); nothing written".to_owned(),
+            );
+            return Ok(());
+        };
+        let value = SecretString::from(text.to_owned());
         if opts.print_secret {
             report.lines.push(format!(
                 "  {prefix}: client secret {}",
@@ -491,19 +502,31 @@ async fn setup_realm(
     Ok(())
 }
 
-/// Writes `secret` readable by its owner only.
+/// Writes `secret` readable by its owner only: into a new 0600 file beside it, then renamed
+/// over it, so that it is never readable by others, not even for a moment, and a link at
+/// `path` is replaced rather than followed.
 fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir
+        .map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        )
+        .join(format!(".{name}.{}.tmp", std::process::id()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
-        .open(path)?;
+        .open(&temp)?;
     file.write_all(secret.as_bytes())?;
-    // An existing file keeps its mode on open; make sure it is 0600 too.
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+    file.sync_all()?;
+    std::fs::rename(&temp, path)
 }
 
 fn urlencode(s: &str) -> String {
@@ -570,6 +593,10 @@ mod tests {
         let missing = missing_mappers(&[], "jitsi-bridge");
         assert_eq!(missing.len(), 3);
         assert!(missing_mappers(&missing, "jitsi-bridge").is_empty());
+        // A groups mapper that does not write into the ID token does not count.
+        let mut off = missing.clone();
+        off[0]["config"]["id.token.claim"] = json!("false");
+        assert_eq!(missing_mappers(&off, "jitsi-bridge").len(), 1);
         assert_eq!(missing[0]["config"]["full.path"], "true");
     }
 

@@ -119,6 +119,15 @@ support_contact = "hilfe@example.org"
         "{csp}"
     );
     assert!(csp.contains("style-src 'self';"), "{csp}");
+    // Forms lead through redirects to Keycloak (a room from the start page, logging out).
+    let keycloak = url::Url::parse(&keycloak_url())
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    assert!(
+        csp.contains(&format!("form-action 'self' {keycloak};")),
+        "{csp}"
+    );
     let page = assert_error_page(resp, StatusCode::BAD_REQUEST, "Verein Beispiel").await;
     for want in [
         "src=\"https://cdn.example.org/logo.svg\"",
