@@ -68,27 +68,30 @@ fn setup(config: &std::path::Path, password: &std::path::Path, extra: &[&str]) -
     (out.status.code().unwrap_or(-1), text)
 }
 
-#[tokio::test]
-async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
-    let realm = format!("setup-{}", std::process::id());
-    let resp = admin(
-        reqwest::Method::POST,
-        "",
-        Some(serde_json::json!({"realm": realm, "enabled": true, "users": [{
-            "username": "sam", "enabled": true, "email": "sam@example.test", "emailVerified": true,
-            "firstName": "Sam", "lastName": "Setup",
-            "credentials": [{"type": "password", "value": "sam-password", "temporary": false}]
-        }]})),
-    )
-    .await;
+/// A new realm of the test Keycloak with `users`, and a bridge configuration for it whose
+/// client secret file does not exist yet.
+struct Fixture {
+    realm: String,
+    issuer: String,
+    secret_file: std::path::PathBuf,
+    password: std::path::PathBuf,
+    listener: tokio::net::TcpListener,
+    public: String,
+    toml: String,
+    config: std::path::PathBuf,
+}
+
+async fn fresh_realm(name: &str, users: serde_json::Value) -> Fixture {
+    let realm = format!("{name}-{}", std::process::id());
+    let body = serde_json::json!({"realm": realm, "enabled": true, "users": users});
+    let resp = admin(reqwest::Method::POST, "", Some(body)).await;
     assert!(
         resp.status().is_success(),
         "create realm: {}",
         resp.status()
     );
     let issuer = format!("{}/realms/{realm}", keycloak_url());
-
-    let dir = std::env::temp_dir().join(format!("bridge-setup-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("bridge-{realm}"));
     std::fs::create_dir_all(&dir).unwrap();
     let secret_file = dir.join("client-secret");
     let _ = std::fs::remove_file(&secret_file);
@@ -105,6 +108,35 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     );
     let config = dir.join("bridge.toml");
     std::fs::write(&config, &toml).unwrap();
+    Fixture {
+        realm,
+        issuer,
+        secret_file,
+        password,
+        listener,
+        public,
+        toml,
+        config,
+    }
+}
+
+#[tokio::test]
+async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
+    let users = serde_json::json!([{
+        "username": "sam", "enabled": true, "email": "sam@example.test", "emailVerified": true,
+        "firstName": "Sam", "lastName": "Setup",
+        "credentials": [{"type": "password", "value": "sam-password", "temporary": false}]
+    }]);
+    let Fixture {
+        realm,
+        issuer,
+        secret_file,
+        password,
+        listener,
+        public,
+        toml,
+        config,
+    } = fresh_realm("setup", users).await;
 
     // First run: everything is created.
     let (code, out) = setup(&config, &password, &["--create-groups"]);
@@ -251,32 +283,17 @@ fn doctor(config: &std::path::Path, password: Option<&std::path::Path>) -> (i32,
 // test waits for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
-    let realm = format!("doctor-{}", std::process::id());
-    let resp = admin(
-        reqwest::Method::POST,
-        "",
-        Some(serde_json::json!({"realm": realm, "enabled": true})),
-    )
-    .await;
-    assert!(resp.status().is_success());
-    let issuer = format!("{}/realms/{realm}", keycloak_url());
-    let dir = std::env::temp_dir().join(format!("bridge-doctor-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let secret_file = dir.join("client-secret");
-    let _ = std::fs::remove_file(&secret_file);
-    let password = dir.join("admin-password");
-    std::fs::write(&password, ADMIN.1).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let public = format!("http://{}", listener.local_addr().unwrap());
-    let toml = default_config(&public, &issuer).replace(
-        &format!("client_secret = \"{CLIENT_SECRET}\""),
-        &format!(
-            "client_secret_file = {:?}",
-            secret_file.display().to_string()
-        ),
-    );
-    let config = dir.join("bridge.toml");
-    std::fs::write(&config, &toml).unwrap();
+    let Fixture {
+        realm,
+        issuer,
+        secret_file,
+        password,
+        listener,
+        toml,
+        config,
+        ..
+    } = fresh_realm("doctor", serde_json::json!([])).await;
+    let dir = config.parent().unwrap().to_owned();
     let (code, out) = setup(&config, &password, &[]);
     assert_eq!(code, 0, "{out}");
     let bridge = Bridge::spawn_on(listener, None, &issuer, |_| toml.clone()).await;
