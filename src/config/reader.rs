@@ -574,6 +574,8 @@ impl Reader<'_> {
 
     fn branding(&mut self) -> super::branding::Branding {
         let url = |r: &mut Self, key: &str| r.opt::<String>(key).and_then(|s| r.web_url(key, &s));
+        // Pages people are sent to may have a query (`imprint?id=3`).
+        let page = |r: &mut Self, key: &str| r.opt::<String>(key).and_then(|s| r.page_url(key, &s));
         let primary_color = self.opt::<String>("branding.primary_color").and_then(|c| {
             match super::branding::contrast_with_white(&c) {
                 Some(ratio) if ratio >= 4.5 => Some(c.to_ascii_lowercase()),
@@ -599,9 +601,9 @@ impl Reader<'_> {
             logo_url: url(self, "branding.logo_url"),
             primary_color,
             stylesheet_url: url(self, "branding.stylesheet_url"),
-            imprint_url: url(self, "branding.imprint_url"),
-            privacy_url: url(self, "branding.privacy_url"),
-            help_url: url(self, "branding.help_url"),
+            imprint_url: page(self, "branding.imprint_url"),
+            privacy_url: page(self, "branding.privacy_url"),
+            help_url: page(self, "branding.help_url"),
             support_contact: self
                 .opt::<String>("branding.support_contact")
                 .filter(|n| !n.trim().is_empty()),

@@ -394,5 +394,14 @@ mod branding_checks {
         );
         let c = Config::from_toml(&text).unwrap();
         assert_eq!(c.branding.primary_color.as_deref(), Some("#0b5d1e"));
+        let text = format!(
+            "{}\n[branding]\nimprint_url = \"https://www.example.org/index.php?id=3\"\n",
+            loading::VALID
+        );
+        let c = Config::from_toml(&text).unwrap();
+        assert_eq!(
+            c.branding.imprint_url.unwrap().as_str(),
+            "https://www.example.org/index.php?id=3"
+        );
     }
 }

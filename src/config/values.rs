@@ -121,6 +121,16 @@ impl Reader<'_> {
     /// An absolute http(s) URL with a host, without credentials, query or fragment. Plain
     /// http is accepted only for loopback hosts (local demos and tests).
     pub(super) fn web_url(&mut self, key: &str, text: &str) -> Option<Url> {
+        self.checked_url(key, text, false)
+    }
+
+    /// Like [`Self::web_url`], for pages people are sent to (imprint, privacy, help), which
+    /// may have a query string or a fragment.
+    pub(super) fn page_url(&mut self, key: &str, text: &str) -> Option<Url> {
+        self.checked_url(key, text, true)
+    }
+
+    fn checked_url(&mut self, key: &str, text: &str, query_ok: bool) -> Option<Url> {
         let url = match Url::parse(text) {
             Ok(u) => u,
             Err(e) => {
@@ -134,7 +144,7 @@ impl Reader<'_> {
             Some("must name a host")
         } else if !url.username().is_empty() || url.password().is_some() {
             Some("must not contain a user name or password")
-        } else if url.query().is_some() || url.fragment().is_some() {
+        } else if !query_ok && (url.query().is_some() || url.fragment().is_some()) {
             Some("must not contain a query (?) or fragment (#)")
         } else if url.scheme() == "http" && !is_loopback(&url) {
             Some("must use https:// (plain http is accepted only for localhost and 127.0.0.1)")
