@@ -49,8 +49,20 @@ fn fail(what: impl Into<String>, fix: impl Into<String>, section: &str) -> Check
     }
 }
 
-/// Runs every check; `admin` adds the checks that need Keycloak's admin API.
-pub async fn run(config: &Config, admin: Option<&Credentials>, now: u64) -> Vec<Check> {
+/// A test user whose login `doctor` goes through, as a browser would.
+pub struct TestUser {
+    pub name: String,
+    pub password: secrecy::SecretString,
+}
+
+/// Runs every check; `admin` adds the checks that need Keycloak's admin API, `user` a real
+/// login through Keycloak's form and the claims it brings.
+pub async fn run(
+    config: &Config,
+    admin: Option<&Credentials>,
+    user: Option<&TestUser>,
+    now: u64,
+) -> Vec<Check> {
     let http = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
@@ -67,9 +79,140 @@ pub async fn run(config: &Config, admin: Option<&Credentials>, now: u64) -> Vec<
     if let Some(creds) = admin {
         out.extend(keycloak_admin(config, creds).await);
     }
+    if let Some(u) = user {
+        out.push(test_login(config, u).await);
+    }
     out.extend(jitsi(config, &http).await);
     out.push(sample_token(config, now));
     out
+}
+
+/// Logs `user` in through Keycloak's own form (code flow, PKCE, nonce, exactly as the bridge
+/// does) and looks at the ID token's claims: what a missing mapper leaves out shows here.
+async fn test_login(config: &Config, user: &TestUser) -> Check {
+    let what = format!("a test login as {}", user.name);
+    match login_claims(config, user).await {
+        Ok(claims) => {
+            let who = Identity::from_claims(&claims, &config.realm.oidc.client_id);
+            let Some(who) = who else {
+                return fail(what, "the ID token has no sub", "no_subject");
+            };
+            // Only what the configuration asks about matters.
+            let whos: Vec<&crate::rules::Who> = std::iter::once(&config.realm.moderators)
+                .chain(config.tenants.values().map(|r| &r.moderators))
+                .chain(std::iter::once(&config.policy.access.who))
+                .chain(config.policy.rules.iter().map(|r| &r.who))
+                .collect();
+            let mut missing = Vec::new();
+            if whos.iter().any(|w| !w.groups.is_empty()) && !who.has_groups {
+                missing.push("groups");
+            }
+            if whos.iter().any(|w| !w.realm_roles.is_empty()) && !who.has_realm_roles {
+                missing.push("realm roles");
+            }
+            if whos.iter().any(|w| !w.client_roles.is_empty()) && !who.has_client_roles {
+                missing.push("client roles");
+            }
+            if missing.is_empty() {
+                pass(format!(
+                    "{what}: the ID token carries groups {:?}, client roles {:?}",
+                    who.groups, who.client_roles
+                ))
+            } else {
+                fail(
+                    format!("{what}: the ID token carries no {}", missing.join(", no ")),
+                    "add the mappers (setup-keycloak); Keycloak also leaves a claim out when the user has no group or role of that kind, so test with a user who has them",
+                    "denied-needs-a-claim-the-id-token-does-not-carry",
+                )
+            }
+        }
+        Err(e) => fail(what, e, "login_unknown"),
+    }
+}
+
+async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String> {
+    use crate::keycloak::oidc::{Oidc, OidcSettings};
+    let clock: std::sync::Arc<dyn crate::clock::Clock> =
+        std::sync::Arc::new(crate::clock::SystemClock);
+    let rc = &config.realm;
+    let oidc = Oidc::new(
+        OidcSettings {
+            issuer: rc.oidc.issuer.clone(),
+            client_id: rc.oidc.client_id.clone(),
+            client_secret: rc.oidc.client_secret.clone(),
+            redirect_uri: config.redirect_uri(),
+            scopes: rc.oidc.scopes.clone(),
+            http_timeout: Duration::from_secs(rc.oidc.http_timeout_secs),
+        },
+        clock.clone(),
+    )
+    .map_err(|e| e.to_string())?;
+    let room = RoomName::parse("doctor-check").map_err(|e| e.to_string())?;
+    let login = crate::login_state::PendingLogin::new(&room, clock.now());
+    let authorize = oidc
+        .authorize_url(&login)
+        .await
+        .map_err(|e| e.to_string())?;
+    // A browser: the form, the cookies Keycloak sets with it, the credentials.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let page = http
+        .get(authorize)
+        .send()
+        .await
+        .map_err(|e| format!("Keycloak's login page: {e}"))?;
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next().map(str::to_owned))
+        .collect();
+    let html = page.text().await.map_err(|e| e.to_string())?;
+    let action = html
+        .split("id=\"kc-form-login\"")
+        .nth(1)
+        .and_then(|rest| rest.split("action=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .map(|a| a.replace("&amp;", "&"))
+        .ok_or("Keycloak showed no login form (is the user already required to do something?)")?;
+    let resp = http
+        .post(action)
+        .header(reqwest::header::COOKIE, cookies.join("; "))
+        .form(&[
+            ("username", user.name.as_str()),
+            ("password", user.password.expose_secret()),
+            ("credentialId", ""),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let back = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| url::Url::parse(l).ok())
+        .ok_or("Keycloak did not accept the test user's password (or asks for more, such as updating the profile)")?;
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| {
+            let error = back
+                .query_pairs()
+                .find(|(k, _)| k == "error")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            format!("Keycloak answered without a code ({error})")
+        })?;
+    let verified = oidc
+        .finish(&code, &login)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(verified.claims)
 }
 
 /// The lines to print, and whether all passed.

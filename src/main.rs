@@ -67,6 +67,13 @@ enum Command {
     Doctor {
         #[command(flatten)]
         admin: AdminArgs,
+        /// A test user to log in as through Keycloak's form, to see the claims a real login
+        /// brings.
+        #[arg(long)]
+        test_user: Option<String>,
+        /// File holding the test user's password (or BRIDGE_DOCTOR_TEST_PASSWORD).
+        #[arg(long)]
+        test_password_file: Option<PathBuf>,
     },
     /// Print the docker-jitsi-meet, Prosody and config.js settings that accept this bridge's
     /// tokens.
@@ -256,7 +263,30 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Doctor { admin } => {
+        Command::Doctor {
+            admin,
+            test_user,
+            test_password_file,
+        } => {
+            let password = match test_password_file {
+                Some(f) => std::fs::read_to_string(f).ok(),
+                None => std::env::var("BRIDGE_DOCTOR_TEST_PASSWORD").ok(),
+            };
+            let user = match (test_user, password) {
+                (Some(name), Some(p)) => Some(jitsi_oidc_bridge::doctor::TestUser {
+                    name,
+                    password: secrecy::SecretString::from(
+                        p.trim_end_matches(['\r', '\n']).to_owned(),
+                    ),
+                }),
+                (Some(_), None) => {
+                    eprintln!(
+                        "doctor: --test-user needs --test-password-file (or BRIDGE_DOCTOR_TEST_PASSWORD)"
+                    );
+                    return ExitCode::from(2);
+                }
+                _ => None,
+            };
             let wanted = admin.given();
             let creds = admin.credentials(&config);
             if wanted && creds.is_none() {
@@ -265,8 +295,12 @@ fn main() -> ExitCode {
             }
             use jitsi_oidc_bridge::clock::Clock;
             let now = SystemClock.now();
-            let checks =
-                runtime.block_on(jitsi_oidc_bridge::doctor::run(&config, creds.as_ref(), now));
+            let checks = runtime.block_on(jitsi_oidc_bridge::doctor::run(
+                &config,
+                creds.as_ref(),
+                user.as_ref(),
+                now,
+            ));
             let (text, ok) = jitsi_oidc_bridge::doctor::render(&checks);
             #[allow(clippy::print_stdout)] // the checks are the output
             {

@@ -120,7 +120,8 @@ async fn fresh_realm(name: &str, users: serde_json::Value) -> Fixture {
     }
 }
 
-#[tokio::test]
+// Several threads: the bridge under test must answer the doctor run at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     let users = serde_json::json!([{
         "username": "sam", "enabled": true, "email": "sam@example.test", "emailVerified": true,
@@ -258,6 +259,50 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     let target = finish_with_form(&client, &bridge, &authorize, "sam", "sam-password").await;
     let claims = verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
     assert_eq!(claims.custom.context["user"]["moderator"], true);
+
+    // doctor logs the test user in through Keycloak's form and sees the claims.
+    let sam_password = config.parent().unwrap().join("sam-password");
+    std::fs::write(&sam_password, "sam-password").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
+        .arg("--config")
+        .arg(&config)
+        .args(["doctor", "--test-user", "sam", "--test-password-file"])
+        .arg(&sam_password)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.contains("✘ a test login as sam: the ID token carries no client roles"),
+        "sam has no client role yet: {out}"
+    );
+    // With the client role setup created, the claims are complete.
+    let role: serde_json::Value = admin(
+        reqwest::Method::GET,
+        &format!("/{realm}/clients/{id}/roles/moderator"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    admin(
+        reqwest::Method::POST,
+        &format!("/{realm}/users/{user}/role-mappings/clients/{id}"),
+        Some(serde_json::json!([role])),
+    )
+    .await;
+    let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
+        .arg("--config")
+        .arg(&config)
+        .args(["doctor", "--test-user", "sam", "--test-password-file"])
+        .arg(&sam_password)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.contains("✔ a test login as sam: the ID token carries groups [\"/moderators\"], client roles [\"moderator\"]"),
+        "{out}"
+    );
     bridge.stop().await;
     admin(reqwest::Method::DELETE, &format!("/{realm}"), None).await;
 }
