@@ -3,7 +3,7 @@
 use crate::clock::Clock;
 use crate::config::{Config, RealmConfig};
 use crate::http::error::{AppError, render_errors};
-use crate::http::i18n::{Lang, Tr};
+use crate::http::i18n::Lang;
 use crate::http::pages::IndexPage;
 use crate::http::{callback, headers, health, inspector, keys, login, logout};
 use crate::jitsi::token::Minter;
@@ -298,15 +298,9 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
     ))
 }
 
-async fn index(
-    State(app): State<AppState>,
-    lang: Option<axum::Extension<Lang>>,
-) -> Result<Response, AppError> {
-    let lang = lang.map(|axum::Extension(l)| l).unwrap_or_default();
+async fn index(State(app): State<AppState>, lang: Lang) -> Result<Response, AppError> {
     let html = IndexPage {
-        base: &app.base,
-        t: Tr(lang),
-        brand: &app.branding,
+        c: app.chrome(lang),
     }
     .render()
     .map_err(|e| AppError::Internal(e.to_string()))?;

@@ -55,6 +55,15 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The layout of the pages in `lang`.
+    pub fn chrome(&self, lang: crate::http::i18n::Lang) -> crate::http::pages::Chrome<'_> {
+        crate::http::pages::Chrome {
+            base: &self.base,
+            t: crate::http::i18n::Tr(lang),
+            brand: &self.branding,
+        }
+    }
+
     /// The realm that serves rooms under `tenant`.
     pub fn realm(&self, tenant: Option<&Tenant>) -> &Arc<Realm> {
         tenant

@@ -3,7 +3,7 @@
 
 use crate::claims::Identity;
 use crate::http::error::{AppError, Retry};
-use crate::http::i18n::{Lang, Tr};
+use crate::http::i18n::Lang;
 use crate::http::login::redirect;
 use crate::http::pages::ReturnToAppPage;
 use crate::jitsi::room::RoomName;
@@ -265,9 +265,7 @@ fn return_to_app(
     web_url: &str,
 ) -> Result<Response, AppError> {
     let page = ReturnToAppPage {
-        base: &app.base,
-        t: Tr(lang),
-        brand: &app.branding,
+        c: app.chrome(lang),
         app_url,
         web_url,
     };

@@ -5,7 +5,7 @@
 //! request id, writes the single log line and renders the askama error page. Users see a fixed,
 //! plain-language message per variant; causes go to the log only.
 
-use crate::http::i18n::{Lang, Tr};
+use crate::http::i18n::Lang;
 use crate::http::inline::Popup;
 use crate::http::pages::ErrorPage;
 use crate::jitsi::room::{RoomError, RoomName};
@@ -434,9 +434,7 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         .map(|r| app.target.guest_url(&r.room, r.tenant.as_ref()).to_string());
     let popup = post.is_some();
     let page = ErrorPage {
-        base: &app.base,
-        t: Tr(lang),
-        brand: &app.branding,
+        c: app.chrome(lang),
         post,
         title: &title,
         message: &message,

@@ -97,6 +97,19 @@ impl Lang {
     }
 }
 
+/// Handlers take the request's language as an argument (set by [`choose`]; English when a
+/// route runs without it).
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Lang>().copied().unwrap_or_default())
+    }
+}
+
 /// What the templates call: `{{ t.get("key") }}`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub Lang);

@@ -13,7 +13,7 @@
 //! Keycloak's single sign-on instead.
 
 use crate::http::error::AppError;
-use crate::http::i18n::{Lang, Tr};
+use crate::http::i18n::Lang;
 use crate::http::pages::{InlineDonePage, PostMessage};
 use crate::state::AppState;
 use askama::Template;
@@ -71,9 +71,7 @@ pub fn success(
     room_url: &str,
 ) -> Result<Response, AppError> {
     let page = InlineDonePage {
-        base: &app.base,
-        t: Tr(lang),
-        brand: &app.branding,
+        c: app.chrome(lang),
         post: PostMessage {
             origin: origin.to_owned(),
             message: json!({

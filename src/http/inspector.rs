@@ -6,7 +6,7 @@
 
 use crate::http::callback::EXPLAIN_COOKIE;
 use crate::http::error::AppError;
-use crate::http::i18n::{Lang, Tr};
+use crate::http::i18n::Lang;
 use crate::http::pages::WhyRow;
 use crate::http::pages::{ClaimRow, InspectPage};
 use crate::state::AppState;
@@ -19,11 +19,10 @@ use serde_json::Value;
 pub async fn inspect(
     headers: axum::http::HeaderMap,
     State(app): State<AppState>,
-    lang: Option<axum::Extension<Lang>>,
+    lang: Lang,
     Path(room): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let lang = lang.map(|axum::Extension(l)| l).unwrap_or_default();
     // "No token" and "a token that does not verify" are different situations for the user.
     let token = url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
         .find(|(k, _)| k == "jwt")
@@ -77,9 +76,7 @@ pub async fn inspect(
         .collect();
     let expires_in = claims.exp.saturating_sub(now);
     let page = InspectPage {
-        base: &app.base,
-        t: Tr(lang),
-        brand: &app.branding,
+        c: app.chrome(lang),
         heading: lang.t_with("inspect-heading", &[("room", room.clone())]),
         intro: lang.t_with("inspect-text", &[("seconds", expires_in.to_string())]),
         why,

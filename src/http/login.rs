@@ -10,7 +10,6 @@ use crate::jitsi::tenant::Tenant;
 use crate::login_state::PendingLogin;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
-use axum::Extension;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -18,13 +17,12 @@ use axum::response::{IntoResponse, Response};
 
 pub async fn room(
     State(app): State<AppState>,
-    lang: Option<Extension<Lang>>,
+    lang: Lang,
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let popup = is_popup(query.as_deref());
-    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     // A path that is not valid UTF-8 after decoding is a bad room name like any other.
     let result = match path {
         Ok(Path(room)) => begin(&app, None, &room, query.as_deref(), &headers, popup, lang).await,
@@ -35,13 +33,12 @@ pub async fn room(
 
 pub async fn tenant_room(
     State(app): State<AppState>,
-    lang: Option<Extension<Lang>>,
+    lang: Lang,
     path: Result<Path<(String, String)>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let popup = is_popup(query.as_deref());
-    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     let result = match path {
         Ok(Path((tenant, room))) => {
             let q = query.as_deref();

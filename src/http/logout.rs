@@ -11,7 +11,7 @@
 //! own page, which tells the Jitsi window `{type: 'logout-success'}`.
 
 use crate::http::error::AppError;
-use crate::http::i18n::{Lang, Tr};
+use crate::http::i18n::Lang;
 use crate::http::initiator::Initiator;
 use crate::http::inline;
 use crate::http::login::{query_param, redirect};
@@ -20,7 +20,6 @@ use crate::jitsi::tenant::Tenant;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
 use askama::Template;
-use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -31,11 +30,10 @@ const LANG_STATE: &str = "lang-";
 
 pub async fn logout(
     State(app): State<AppState>,
-    lang: Option<Extension<Lang>>,
+    lang: Lang,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     let query = query.unwrap_or_default();
     let inline_hint = query_param(&query, "id_token_hint");
     let inline = inline_hint.is_some() && app.inline_origin.is_some();
@@ -52,10 +50,9 @@ pub async fn logout(
 /// `POST /logout`, from the confirmation page: only from the bridge's own origin.
 pub async fn logout_confirmed(
     State(app): State<AppState>,
-    lang: Option<Extension<Lang>>,
+    lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let lang = lang.map(|Extension(l)| l).unwrap_or_default();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let same_origin = origin == Some(app.public_origin.as_str())
         || headers
@@ -70,9 +67,7 @@ pub async fn logout_confirmed(
 
 fn confirm(app: &AppState, lang: Lang) -> Result<Response, AppError> {
     let html = LogoutConfirmPage {
-        base: &app.base,
-        t: Tr(lang),
-        brand: &app.branding,
+        c: app.chrome(lang),
         jitsi: app.target.base.as_str(),
     }
     .render()
@@ -152,7 +147,7 @@ async fn end_session(
 
 pub async fn logged_out(
     State(app): State<AppState>,
-    lang: Option<Extension<Lang>>,
+    lang: Lang,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let state = query_param(query.as_deref().unwrap_or(""), "state");
@@ -160,16 +155,13 @@ pub async fn logged_out(
         .as_deref()
         .and_then(|s| s.strip_prefix(LANG_STATE))
         .and_then(Lang::parse)
-        .or(lang.map(|Extension(l)| l))
-        .unwrap_or_default();
+        .unwrap_or(lang);
     let inline_origin = app
         .inline_origin
         .as_deref()
         .filter(|_| state.as_deref() == Some(inline::LOGOUT_STATE));
     let html = LoggedOutPage {
-        base: &app.base,
-        t: Tr(lang),
-        brand: &app.branding,
+        c: app.chrome(lang),
         jitsi: app.target.base.as_str(),
         post: inline_origin.map(inline::logout_message),
     }

@@ -1,11 +1,19 @@
 //! The HTML pages (askama templates under `templates/`). Every value is HTML-escaped by
 //! askama; the pages load only the bridge's own stylesheet, and the pages of Jitsi's inline
 //! login also the bridge's own `inline.js`, which reads its data from an attribute.
-//! `base` is the path the bridge is served under (`""` or e.g. `/auth`).
 
 use crate::config::branding::Branding;
 use crate::http::i18n::Tr;
 use askama::Template;
+
+/// What every page's layout needs: where the bridge is served, the language, the brand.
+#[derive(Clone, Copy)]
+pub struct Chrome<'a> {
+    /// The path the bridge is served under (`""` or e.g. `/auth`).
+    pub base: &'a str,
+    pub t: Tr,
+    pub brand: &'a Branding,
+}
 
 /// What a page of Jitsi's inline login hands to the Jitsi window (see `http::inline`).
 pub struct PostMessage {
@@ -20,9 +28,7 @@ pub struct PostMessage {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
-    pub base: &'a str,
-    pub t: Tr,
-    pub brand: &'a Branding,
+    pub c: Chrome<'a>,
     pub title: &'a str,
     pub message: &'a str,
     pub retry: Option<&'a str>,
@@ -44,9 +50,7 @@ pub struct ErrorPage<'a> {
 #[derive(Template)]
 #[template(path = "index.html")]
 pub struct IndexPage<'a> {
-    pub base: &'a str,
-    pub t: Tr,
-    pub brand: &'a Branding,
+    pub c: Chrome<'a>,
 }
 
 /// One row of the inspector's "Why" table.
@@ -65,9 +69,7 @@ pub struct ClaimRow {
 #[derive(Template)]
 #[template(path = "inspect.html")]
 pub struct InspectPage<'a> {
-    pub base: &'a str,
-    pub t: Tr,
-    pub brand: &'a Branding,
+    pub c: Chrome<'a>,
     pub room: &'a str,
     pub heading: String,
     pub intro: String,
@@ -82,9 +84,7 @@ pub struct InspectPage<'a> {
 #[derive(Template)]
 #[template(path = "return_to_app.html")]
 pub struct ReturnToAppPage<'a> {
-    pub base: &'a str,
-    pub t: Tr,
-    pub brand: &'a Branding,
+    pub c: Chrome<'a>,
     pub app_url: &'a str,
     pub web_url: &'a str,
 }
@@ -92,9 +92,7 @@ pub struct ReturnToAppPage<'a> {
 #[derive(Template)]
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage<'a> {
-    pub base: &'a str,
-    pub t: Tr,
-    pub brand: &'a Branding,
+    pub c: Chrome<'a>,
     /// The Jitsi site, to go back to.
     pub jitsi: &'a str,
     pub post: Option<PostMessage>,
@@ -104,9 +102,7 @@ pub struct LoggedOutPage<'a> {
 #[derive(Template)]
 #[template(path = "inline_done.html")]
 pub struct InlineDonePage<'a> {
-    pub base: &'a str,
-    pub t: Tr,
-    pub brand: &'a Branding,
+    pub c: Chrome<'a>,
     pub post: PostMessage,
 }
 
@@ -114,8 +110,6 @@ pub struct InlineDonePage<'a> {
 #[derive(Template)]
 #[template(path = "logout_confirm.html")]
 pub struct LogoutConfirmPage<'a> {
-    pub base: &'a str,
-    pub t: Tr,
-    pub brand: &'a Branding,
+    pub c: Chrome<'a>,
     pub jitsi: &'a str,
 }

@@ -45,6 +45,15 @@ async fn admin(
     req.send().await.unwrap()
 }
 
+/// `GET /admin/realms<path>` as JSON.
+async fn admin_get(path: &str) -> serde_json::Value {
+    admin(reqwest::Method::GET, path, None)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 fn setup(config: &std::path::Path, password: &std::path::Path, extra: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
         .arg("--config")
@@ -169,15 +178,7 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     assert_eq!((code, out.trim()), (0, "no changes"), "{out}");
 
     // Drift: the redirect URI removed, direct access grants on (for someone else's reason).
-    let clients: serde_json::Value = admin(
-        reqwest::Method::GET,
-        &format!("/{realm}/clients?clientId=jitsi-bridge"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let clients = admin_get(&format!("/{realm}/clients?clientId=jitsi-bridge")).await;
     let mut client = clients[0].clone();
     let id = client["id"].as_str().unwrap().to_owned();
     client["redirectUris"] = serde_json::json!([]);
@@ -195,15 +196,7 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
         out.contains("! realm") && out.contains("direct access grants is on"),
         "{out}"
     );
-    let after: serde_json::Value = admin(
-        reqwest::Method::GET,
-        &format!("/{realm}/clients/{id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let after = admin_get(&format!("/{realm}/clients/{id}")).await;
     assert_eq!(
         after["redirectUris"],
         serde_json::json!([]),
@@ -211,15 +204,7 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     );
     let (code, _) = setup(&config, &password, &[]);
     assert_eq!(code, 1);
-    let after: serde_json::Value = admin(
-        reqwest::Method::GET,
-        &format!("/{realm}/clients/{id}"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let after = admin_get(&format!("/{realm}/clients/{id}")).await;
     assert_eq!(after["redirectUris"][0], format!("{public}/callback"));
     assert_eq!(
         after["directAccessGrantsEnabled"], true,
@@ -227,25 +212,9 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     );
 
     // Sam joins the group setup created; a login through the bridge makes them moderator.
-    let groups: serde_json::Value = admin(
-        reqwest::Method::GET,
-        &format!("/{realm}/groups?search=moderators&exact=true"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let groups = admin_get(&format!("/{realm}/groups?search=moderators&exact=true")).await;
     let group = groups[0]["id"].as_str().unwrap().to_owned();
-    let users: serde_json::Value = admin(
-        reqwest::Method::GET,
-        &format!("/{realm}/users?username=sam"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let users = admin_get(&format!("/{realm}/users?username=sam")).await;
     let user = users[0]["id"].as_str().unwrap().to_owned();
     admin(
         reqwest::Method::PUT,
@@ -276,15 +245,7 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
         "sam has no client role yet: {out}"
     );
     // With the client role setup created, the claims are complete.
-    let role: serde_json::Value = admin(
-        reqwest::Method::GET,
-        &format!("/{realm}/clients/{id}/roles/moderator"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let role = admin_get(&format!("/{realm}/clients/{id}/roles/moderator")).await;
     admin(
         reqwest::Method::POST,
         &format!("/{realm}/users/{user}/role-mappings/clients/{id}"),
@@ -381,15 +342,7 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
     assert!(out.contains("troubleshooting.md#exchange_refused"), "{out}");
 
     // A missing mapper and a wrong redirect URI (seen through the admin API).
-    let clients: serde_json::Value = admin(
-        reqwest::Method::GET,
-        &format!("/{realm}/clients?clientId=jitsi-bridge"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let clients = admin_get(&format!("/{realm}/clients?clientId=jitsi-bridge")).await;
     let mut client = clients[0].clone();
     let id = client["id"].as_str().unwrap().to_owned();
     // The client first (its representation carries the mappers), then the mapper.
@@ -400,15 +353,7 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
         Some(client),
     )
     .await;
-    let mappers: serde_json::Value = admin(
-        reqwest::Method::GET,
-        &format!("/{realm}/clients/{id}/protocol-mappers/models"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let mappers = admin_get(&format!("/{realm}/clients/{id}/protocol-mappers/models")).await;
     let groups = mappers
         .as_array()
         .unwrap()
