@@ -155,14 +155,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
     let redirect_uri = config.redirect_uri();
     let realm = |name: &str, rc: &RealmConfig| -> Result<Arc<Realm>, BuildError> {
         let oidc = Oidc::new(
-            OidcSettings {
-                issuer: rc.oidc.issuer.clone(),
-                client_id: rc.oidc.client_id.clone(),
-                client_secret: rc.oidc.client_secret.clone(),
-                redirect_uri: redirect_uri.clone(),
-                scopes: rc.oidc.scopes.clone(),
-                http_timeout: Duration::from_secs(rc.oidc.http_timeout_secs),
-            },
+            OidcSettings::of(&rc.oidc, redirect_uri.clone()),
             clock.clone(),
         )
         .map_err(|e| BuildError::Setup(e.to_string()))?;

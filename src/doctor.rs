@@ -134,16 +134,8 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
     use crate::keycloak::oidc::{Oidc, OidcSettings};
     let clock: std::sync::Arc<dyn crate::clock::Clock> =
         std::sync::Arc::new(crate::clock::SystemClock);
-    let rc = &config.realm;
     let oidc = Oidc::new(
-        OidcSettings {
-            issuer: rc.oidc.issuer.clone(),
-            client_id: rc.oidc.client_id.clone(),
-            client_secret: rc.oidc.client_secret.clone(),
-            redirect_uri: config.redirect_uri(),
-            scopes: rc.oidc.scopes.clone(),
-            http_timeout: Duration::from_secs(rc.oidc.http_timeout_secs),
-        },
+        OidcSettings::of(&config.realm.oidc, config.redirect_uri()),
         clock.clone(),
     )
     .map_err(|e| e.to_string())?;
@@ -256,10 +248,7 @@ async fn keycloak(
 ) -> Vec<Check> {
     let issuer = &rc.oidc.issuer;
     let mut out = Vec::new();
-    let discovery = format!(
-        "{}/.well-known/openid-configuration",
-        issuer.trim_end_matches('/')
-    );
+    let discovery = crate::keycloak::oidc::discovery_url(issuer);
     let resp = match http.get(&discovery).send().await {
         Ok(r) if r.status().is_success() => r,
         Ok(r) => {

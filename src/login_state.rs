@@ -232,8 +232,8 @@ impl LoginCookies {
         };
         // What the browser sends of the bridge's other cookies stays; pending logins give way,
         // oldest first, to the count limit and to the size budget of the whole header.
-        let mut budget = MAX_COOKIES_BYTES
-            .saturating_sub(self.others_size(cookie_header))
+        let budget = MAX_COOKIES_BYTES
+            .saturating_sub(self.others_size(cookie_header, &[]))
             .saturating_sub(sent_size(new.name(), new.value()));
         let mut pending: Vec<(UnixTime, String, usize)> = Vec::new();
         for (name, opened, size) in self.all(cookie_header) {
@@ -244,18 +244,30 @@ impl LoginCookies {
                 _ => out.push(self.removal(&name)),
             }
         }
-        // Newest first: they are the ones kept.
+        out.extend(self.give_way(pending, budget, MAX_PENDING - 1));
+        out.push(new.encoded().to_string());
+        out
+    }
+
+    /// Removals for the pending logins (created, name, size) beyond `keep` or `budget` bytes:
+    /// the newest are kept, the oldest give way.
+    fn give_way(
+        &self,
+        mut pending: Vec<(UnixTime, String, usize)>,
+        mut budget: usize,
+        keep: usize,
+    ) -> Vec<String> {
         pending.sort_by_key(|p| std::cmp::Reverse(p.0));
-        let mut kept = 1;
+        let mut kept = 0;
+        let mut out = Vec::new();
         for (_, name, size) in pending {
-            if kept < MAX_PENDING && size <= budget {
+            if kept < keep && size <= budget {
                 budget -= size;
                 kept += 1;
             } else {
                 out.push(self.removal(&name));
             }
         }
-        out.push(new.encoded().to_string());
         out
     }
 
@@ -275,21 +287,10 @@ impl LoginCookies {
             .filter_map(|c| c.split('=').next())
             .collect();
         let incoming_size: usize = incoming.iter().map(|c| name_value_len(c) + 2).sum();
-        let login_prefix = self.full(COOKIE_PREFIX);
-        let ours = self.full("jb_");
         // What stays of the bridge's other cookies: not pending logins, not replaced.
-        let others: usize = cookie_header
-            .map(|h| {
-                Cookie::split_parse_encoded(h.to_owned())
-                    .flatten()
-                    .filter(|c| c.name().starts_with(&ours) && !c.name().starts_with(&login_prefix))
-                    .filter(|c| !incoming_names.contains(&c.name()))
-                    .map(|c| sent_size(c.name(), c.value()))
-                    .sum()
-            })
-            .unwrap_or(0);
+        let others = self.others_size(cookie_header, &incoming_names);
         let finished_name = self.full(&format!("{COOKIE_PREFIX}{finished}"));
-        let mut pending: Vec<(UnixTime, String, usize)> = self
+        let pending: Vec<(UnixTime, String, usize)> = self
             .all(cookie_header)
             .into_iter()
             .filter(|(name, _, _)| *name != finished_name)
@@ -299,21 +300,13 @@ impl LoginCookies {
                     .map(|p| (p.created, name, size))
             })
             .collect();
-        pending.sort_by_key(|p| std::cmp::Reverse(p.0));
-        let mut budget = MAX_COOKIES_BYTES.saturating_sub(others + incoming_size);
-        let mut out = Vec::new();
-        for (_, name, size) in pending {
-            if size <= budget {
-                budget -= size;
-            } else {
-                out.push(self.removal(&name));
-            }
-        }
-        out
+        let budget = MAX_COOKIES_BYTES.saturating_sub(others + incoming_size);
+        self.give_way(pending, budget, MAX_PENDING)
     }
 
-    /// Bytes the bridge's cookies other than pending logins add to the `Cookie` header.
-    fn others_size(&self, cookie_header: Option<&str>) -> usize {
+    /// Bytes the bridge's cookies other than pending logins, and other than `except`, add to
+    /// the `Cookie` header.
+    fn others_size(&self, cookie_header: Option<&str>, except: &[&str]) -> usize {
         let login_prefix = self.full(COOKIE_PREFIX);
         let ours = self.full("jb_");
         cookie_header
@@ -321,6 +314,7 @@ impl LoginCookies {
                 Cookie::split_parse_encoded(h.to_owned())
                     .flatten()
                     .filter(|c| c.name().starts_with(&ours) && !c.name().starts_with(&login_prefix))
+                    .filter(|c| !except.contains(&c.name()))
                     .map(|c| sent_size(c.name(), c.value()))
                     .sum()
             })

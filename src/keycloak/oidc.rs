@@ -156,6 +156,28 @@ pub struct OidcSettings {
     pub http_timeout: Duration,
 }
 
+impl OidcSettings {
+    /// The settings of one realm of the configuration.
+    pub fn of(rc: &crate::config::OidcConfig, redirect_uri: Url) -> Self {
+        Self {
+            issuer: rc.issuer.clone(),
+            client_id: rc.client_id.clone(),
+            client_secret: rc.client_secret.clone(),
+            redirect_uri,
+            scopes: rc.scopes.clone(),
+            http_timeout: Duration::from_secs(rc.http_timeout_secs),
+        }
+    }
+}
+
+/// Where a provider publishes its metadata (OIDC Discovery 1.0, section 4).
+pub fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
+}
+
 struct Provider {
     client: OidcClient,
     end_session: Option<Url>,
@@ -222,10 +244,7 @@ impl Oidc {
         if let Some(outcome) = self.reach.fresh(self.clock.now()) {
             return outcome;
         }
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            self.settings.issuer.trim_end_matches('/')
-        );
+        let url = discovery_url(&self.settings.issuer);
         if let Some(done) = self.reach.probe(&self.http, url, self.clock.clone()) {
             // A hanging provider must not make the probe hang: past the wait, the last
             // observation answers and the probe records its outcome for the next one.
