@@ -48,6 +48,12 @@ for _ in $(seq 1 50); do
 done
 curl -fsS "http://$BRIDGE/readyz" >/dev/null || { echo "demo: the bridge did not become ready" >&2; exit 1; }
 
+# What an admin runs after a real set-up; here it shows the checks on the demo's own chain
+# (Jitsi's lines are "–": the demo has no Jitsi).
+echo "demo: jitsi-oidc-bridge doctor --admin-user admin"
+BRIDGE_SETUP_ADMIN_PASSWORD=admin target/debug/jitsi-oidc-bridge --config scripts/demo/bridge.toml \
+    doctor --admin-user admin || echo "demo: doctor found a problem (see the ✘ lines above)"
+
 cat <<TXT
 
   ============================================================================

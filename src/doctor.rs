@@ -12,6 +12,7 @@
 //! Prosody makes with the printed settings.
 
 use crate::claims::Identity;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::token::Minter;
@@ -25,17 +26,27 @@ use std::time::Duration;
 
 const GUIDE: &str = "docs/troubleshooting.md";
 
+/// How a check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// Could not be made from here (nothing to compare with, a peer not reachable): said so,
+    /// with what would make it possible, and not counted as a pass in the line's wording.
+    Unchecked,
+}
+
 /// One check's outcome.
 pub struct Check {
-    pub ok: bool,
+    pub verdict: Verdict,
     pub what: String,
-    /// The fix, and where to read more, when it failed.
+    /// The fix, and where to read more, when it failed; what would allow it when unchecked.
     pub fix: String,
 }
 
 fn pass(what: impl Into<String>) -> Check {
     Check {
-        ok: true,
+        verdict: Verdict::Pass,
         what: what.into(),
         fix: String::new(),
     }
@@ -43,9 +54,77 @@ fn pass(what: impl Into<String>) -> Check {
 
 fn fail(what: impl Into<String>, fix: impl Into<String>, section: &str) -> Check {
     Check {
-        ok: false,
+        verdict: Verdict::Fail,
         what: what.into(),
         fix: format!("{} (see {GUIDE}#{section})", fix.into()),
+    }
+}
+
+fn unchecked(what: impl Into<String>, how: impl Into<String>) -> Check {
+    Check {
+        verdict: Verdict::Unchecked,
+        what: what.into(),
+        fix: how.into(),
+    }
+}
+
+/// Largest clock difference accepted. Prosody checks `nbf` and `exp` without leeway and the
+/// bridge allows 60 s on the ID token's times; a few seconds is what NTP-synchronised
+/// machines show, 10 s leaves room for the time a request takes.
+const MAX_SKEW_SECS: i64 = 10;
+
+/// Another machine's clock as seen from here: `theirs` read when `ours` was.
+struct ClockReading {
+    whose: String,
+    skew: i64,
+}
+
+impl ClockReading {
+    fn new(whose: impl Into<String>, ours: u64, theirs: i64) -> Self {
+        Self {
+            whose: whose.into(),
+            skew: i64::try_from(ours).unwrap_or(i64::MAX) - theirs,
+        }
+    }
+
+    /// From an HTTP `Date` header (Keycloak 26 sends none; nginx in front of Jitsi does).
+    fn from_date(whose: &str, ours: u64, headers: &reqwest::header::HeaderMap) -> Option<Self> {
+        let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+        let theirs = chrono::DateTime::parse_from_rfc2822(date).ok()?.timestamp();
+        Some(Self::new(whose, ours, theirs))
+    }
+}
+
+/// One line for all clock readings: Keycloak's clock matters for the ID token's times,
+/// Jitsi's for the `nbf`/`exp` Prosody checks on the bridge's tokens.
+fn clocks(readings: &[ClockReading]) -> Check {
+    if readings.is_empty() {
+        return unchecked(
+            "the clocks were not compared: Keycloak sends no Date header and Jitsi did not answer",
+            "give admin credentials or --test-user, whose tokens carry Keycloak's time",
+        );
+    }
+    let off: Vec<&ClockReading> = readings
+        .iter()
+        .filter(|r| r.skew.abs() > MAX_SKEW_SECS)
+        .collect();
+    let list = |rs: &[&ClockReading]| {
+        rs.iter()
+            .map(|r| format!("{} {:+} s", r.whose, r.skew))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if off.is_empty() {
+        pass(format!(
+            "this machine's clock agrees with {}",
+            list(&readings.iter().collect::<Vec<_>>())
+        ))
+    } else {
+        fail(
+            format!("this machine's clock is off: {}", list(&off)),
+            "synchronise the clocks (NTP); Prosody allows no skew on a token's nbf",
+            "clocks",
+        )
     }
 }
 
@@ -61,7 +140,7 @@ pub async fn run(
     config: &Config,
     admin: Option<&Credentials>,
     user: Option<&TestUser>,
-    now: u64,
+    clock: &dyn Clock,
 ) -> Vec<Check> {
     let http = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -72,27 +151,41 @@ pub async fn run(
         Err(e) => return vec![fail("an HTTP client", e.to_string(), "tools")],
     };
     let mut out = vec![pass("the configuration is valid")];
+    let mut readings = Vec::new();
     out.push(public_url(config, &http).await);
     for rc in std::iter::once(&config.realm).chain(config.tenants.values()) {
-        out.extend(keycloak(rc, config, &http, now).await);
+        out.extend(keycloak(rc, config, &http, clock, &mut readings).await);
     }
     if let Some(creds) = admin {
-        out.extend(keycloak_admin(config, creds).await);
+        out.extend(keycloak_admin(config, creds, clock, &mut readings).await);
     }
     if let Some(u) = user {
-        out.push(test_login(config, u).await);
+        out.push(test_login(config, u, clock, &mut readings).await);
     }
-    out.extend(jitsi(config, &http).await);
-    out.push(sample_token(config, now));
+    out.extend(jitsi(config, &http, clock, &mut readings).await);
+    out.push(clocks(&readings));
+    out.push(sample_token(config, clock.now()));
     out
 }
 
 /// Logs `user` in through Keycloak's own form (code flow, PKCE, nonce, exactly as the bridge
 /// does) and looks at the ID token's claims: what a missing mapper leaves out shows here.
-async fn test_login(config: &Config, user: &TestUser) -> Check {
+async fn test_login(
+    config: &Config,
+    user: &TestUser,
+    clock: &dyn Clock,
+    readings: &mut Vec<ClockReading>,
+) -> Check {
     let what = format!("a test login as {}", user.name);
     match login_claims(config, user).await {
         Ok(claims) => {
+            if let Some(iat) = claims["iat"].as_i64() {
+                readings.push(ClockReading::new(
+                    "Keycloak (the test login's ID token)",
+                    clock.now(),
+                    iat,
+                ));
+            }
             let who = Identity::from_claims(&claims, &config.realm.oidc.client_id);
             let Some(who) = who else {
                 return fail(what, "the ID token has no sub", "no_subject");
@@ -211,13 +304,13 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
 pub fn render(checks: &[Check]) -> (String, bool) {
     let mut text = String::new();
     for c in checks {
-        if c.ok {
-            let _ = writeln!(text, "✔ {}", c.what);
-        } else {
-            let _ = writeln!(text, "✘ {}: {}", c.what, c.fix);
-        }
+        let _ = match c.verdict {
+            Verdict::Pass => writeln!(text, "✔ {}", c.what),
+            Verdict::Fail => writeln!(text, "✘ {}: {}", c.what, c.fix),
+            Verdict::Unchecked => writeln!(text, "– {}: {}", c.what, c.fix),
+        };
     }
-    (text, checks.iter().all(|c| c.ok))
+    (text, checks.iter().all(|c| c.verdict != Verdict::Fail))
 }
 
 async fn public_url(config: &Config, http: &reqwest::Client) -> Check {
@@ -244,7 +337,8 @@ async fn keycloak(
     rc: &crate::config::RealmConfig,
     config: &Config,
     http: &reqwest::Client,
-    now: u64,
+    clock: &dyn Clock,
+    readings: &mut Vec<ClockReading>,
 ) -> Vec<Check> {
     let issuer = &rc.oidc.issuer;
     let mut out = Vec::new();
@@ -268,13 +362,11 @@ async fn keycloak(
             return out;
         }
     };
-    // Keycloak's clock, from its Date header: Prosody allows no skew on nbf.
-    let skew = resp
-        .headers()
-        .get(reqwest::header::DATE)
-        .and_then(|d| d.to_str().ok())
-        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
-        .map(|d| i64::try_from(now).unwrap_or(0) - d.timestamp());
+    readings.extend(ClockReading::from_date(
+        "Keycloak",
+        clock.now(),
+        resp.headers(),
+    ));
     let meta: Value = resp.json().await.unwrap_or_default();
     if meta["issuer"].as_str() == Some(issuer.as_str()) {
         out.push(pass(format!("Keycloak's issuer is exactly {issuer}")));
@@ -284,15 +376,6 @@ async fn keycloak(
             format!("set oidc.issuer to that value (configured: {issuer})"),
             "issuer_mismatch",
         ));
-    }
-    match skew {
-        Some(s) if s.abs() <= 10 => out.push(pass(format!("clocks agree with Keycloak ({s:+} s)"))),
-        Some(s) => out.push(fail(
-            format!("this machine's clock is {s:+} s off Keycloak's"),
-            "synchronise clocks (NTP); Prosody allows no skew",
-            "clocks",
-        )),
-        None => {}
     }
     let jwks = meta["jwks_uri"].as_str().unwrap_or("");
     out.push(match http.get(jwks).send().await {
@@ -345,7 +428,12 @@ async fn keycloak(
     out
 }
 
-async fn keycloak_admin(config: &Config, creds: &Credentials) -> Vec<Check> {
+async fn keycloak_admin(
+    config: &Config,
+    creds: &Credentials,
+    clock: &dyn Clock,
+    readings: &mut Vec<ClockReading>,
+) -> Vec<Check> {
     let targets = match setup::targets(config) {
         Ok(t) => t,
         Err(e) => return vec![fail("the realms", e.to_string(), "tools")],
@@ -363,6 +451,13 @@ async fn keycloak_admin(config: &Config, creds: &Credentials) -> Vec<Check> {
                 continue;
             }
         };
+        if let Some(iat) = admin.issued_at() {
+            readings.push(ClockReading::new(
+                "Keycloak (the admin sign-in)",
+                clock.now(),
+                iat,
+            ));
+        }
         let path = format!(
             "/clients?clientId={}",
             url::form_urlencoded::byte_serialize(t.client_id.as_bytes()).collect::<String>()
@@ -411,7 +506,19 @@ async fn keycloak_admin(config: &Config, creds: &Credentials) -> Vec<Check> {
             .and_then(|v| v.as_array().cloned())
             .unwrap_or_default();
         let missing = setup::missing_mappers(&mappers, &t.client_id);
-        if missing.is_empty() {
+        let short = setup::short_group_mappers(&mappers);
+        for m in &short {
+            out.push(fail(
+                format!(
+                    "client {}: the mapper \"{}\" sends group names without their path",
+                    t.client_id,
+                    m["name"].as_str().unwrap_or("")
+                ),
+                "turn on \"Full group path\" (or run setup-keycloak): otherwise a rule naming /org/staff never matches and one naming staff matches every group called staff",
+                "groups-arrive-without-their-path",
+            ));
+        }
+        if missing.is_empty() && short.is_empty() {
             out.push(pass(format!(
                 "client {}: groups and roles mappers",
                 t.client_id
@@ -432,16 +539,25 @@ async fn keycloak_admin(config: &Config, creds: &Credentials) -> Vec<Check> {
     out
 }
 
-async fn jitsi(config: &Config, http: &reqwest::Client) -> Vec<Check> {
+async fn jitsi(
+    config: &Config,
+    http: &reqwest::Client,
+    clock: &dyn Clock,
+    readings: &mut Vec<ClockReading>,
+) -> Vec<Check> {
     let mut out = Vec::new();
     let base = config.jitsi.target.base.as_str().trim_end_matches('/');
     let url = format!("{base}/config.js");
     let text = match http.get(&url).send().await {
-        Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
+        Ok(r) if r.status().is_success() => {
+            readings.extend(ClockReading::from_date("Jitsi", clock.now(), r.headers()));
+            r.text().await.unwrap_or_default()
+        }
         _ => {
-            out.push(pass(format!(
-                "Jitsi at {base} not reachable from here: its checks skipped"
-            )));
+            out.push(unchecked(
+                format!("Jitsi at {base} does not answer from here"),
+                "its config.js, XMPP domain and key server checks need it; run doctor where Jitsi's URL answers",
+            ));
             return out;
         }
     };

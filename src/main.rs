@@ -293,13 +293,11 @@ fn main() -> ExitCode {
                 eprintln!("doctor: the admin password or client secret cannot be read");
                 return ExitCode::from(2);
             }
-            use jitsi_oidc_bridge::clock::Clock;
-            let now = SystemClock.now();
             let checks = runtime.block_on(jitsi_oidc_bridge::doctor::run(
                 &config,
                 creds.as_ref(),
                 user.as_ref(),
-                now,
+                &SystemClock,
             ));
             let (text, ok) = jitsi_oidc_bridge::doctor::render(&checks);
             #[allow(clippy::print_stdout)] // the checks are the output

@@ -106,6 +106,17 @@ impl Admin {
         })
     }
 
+    /// When Keycloak says it issued the admin token (`iat`): its clock, for `doctor`. The
+    /// payload is read only for that time, never trusted for anything else.
+    pub fn issued_at(&self) -> Option<i64> {
+        use base64::Engine;
+        let payload = self.token.expose_secret().split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?;
+        serde_json::from_slice::<Value>(&bytes).ok()?["iat"].as_i64()
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/admin/realms/{}{path}", self.base, self.realm)
     }

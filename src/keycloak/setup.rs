@@ -269,6 +269,26 @@ pub fn missing_mappers(existing: &[Value], client_id: &str) -> Vec<Value> {
     out
 }
 
+/// The client's group mappers that write bare names (`full.path` off, which is also what an
+/// absent setting means), each as it should be. With bare names `/org/staff` arrives as
+/// `staff`: a rule naming the full path never matches, and a rule naming `staff` (meant as
+/// the top-level group) matches every group of that name anywhere in the tree.
+pub fn short_group_mappers(existing: &[Value]) -> Vec<Value> {
+    existing
+        .iter()
+        .filter(|m| {
+            m["protocolMapper"] == "oidc-group-membership-mapper"
+                && m["config"]["id.token.claim"] == "true"
+                && m["config"]["full.path"] != "true"
+        })
+        .map(|m| {
+            let mut fixed = m.clone();
+            fixed["config"]["full.path"] = json!("true");
+            fixed
+        })
+        .collect()
+}
+
 /// Sets up every realm; `creds` signs in to each realm's Keycloak.
 pub async fn run(
     config: &Config,
@@ -398,6 +418,25 @@ async fn setup_realm(
                     &format!("/clients/{id}/protocol-mappers/models"),
                     &m,
                     "create mappers",
+                )
+                .await?;
+        }
+    }
+    for m in short_group_mappers(&mappers) {
+        say(
+            report,
+            true,
+            format!(
+                "send full group paths from the mapper \"{}\"",
+                m["name"].as_str().unwrap_or("")
+            ),
+        );
+        if let (Some(id), Some(mid), false) = (&id, m["id"].as_str(), opts.dry_run) {
+            admin
+                .put(
+                    &format!("/clients/{id}/protocol-mappers/models/{mid}"),
+                    &m,
+                    "update mappers",
                 )
                 .await?;
         }
@@ -598,6 +637,24 @@ mod tests {
         off[0]["config"]["id.token.claim"] = json!("false");
         assert_eq!(missing_mappers(&off, "jitsi-bridge").len(), 1);
         assert_eq!(missing[0]["config"]["full.path"], "true");
+        assert!(short_group_mappers(&missing).is_empty());
+    }
+
+    #[test]
+    fn bare_group_names_are_turned_into_full_paths() {
+        let mut mappers = missing_mappers(&[], "jitsi-bridge");
+        // Keycloak reads an absent full.path as off.
+        mappers[0]["config"]
+            .as_object_mut()
+            .map(|c| c.remove("full.path"));
+        mappers[0]["id"] = json!("m-1");
+        let fixed = short_group_mappers(&mappers);
+        assert_eq!(fixed.len(), 1);
+        assert_eq!(fixed[0]["config"]["full.path"], "true");
+        assert_eq!(fixed[0]["id"], "m-1");
+        assert_eq!(fixed[0]["config"]["claim.name"], "groups");
+        // Nothing else is a group mapper to fix.
+        assert!(missing_mappers(&mappers, "jitsi-bridge").is_empty());
     }
 
     #[test]

@@ -314,6 +314,8 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
         "its secret are accepted",
         "PKCE S256 and flows as required",
         "groups and roles mappers",
+        // Keycloak sends no Date header: its time comes from the admin token's iat.
+        "✔ this machine's clock agrees with Keycloak (the admin sign-in) ",
         "a sample token passes",
     ] {
         assert!(out.contains(want), "{want}: {out}");
@@ -340,6 +342,57 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
         "{out}"
     );
     assert!(out.contains("troubleshooting.md#exchange_refused"), "{out}");
+    // Without admin credentials nothing carries Keycloak's time: said, not passed.
+    assert!(out.contains("– the clocks were not compared"), "{out}");
+
+    // A groups mapper sending bare names (Full group path off): doctor fails on it,
+    // setup-keycloak shows and makes the fix.
+    let clients = admin_get(&format!("/{realm}/clients?clientId=jitsi-bridge")).await;
+    let id = clients[0]["id"].as_str().unwrap().to_owned();
+    let mappers = admin_get(&format!("/{realm}/clients/{id}/protocol-mappers/models")).await;
+    let mut groups_mapper = mappers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["protocolMapper"] == "oidc-group-membership-mapper")
+        .unwrap()
+        .clone();
+    let mapper_id = groups_mapper["id"].as_str().unwrap().to_owned();
+    groups_mapper["config"]["full.path"] = serde_json::json!("false");
+    let resp = admin(
+        reqwest::Method::PUT,
+        &format!("/{realm}/clients/{id}/protocol-mappers/models/{mapper_id}"),
+        Some(groups_mapper),
+    )
+    .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let (code, out) = doctor(&config, Some(&password));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "✘ client jitsi-bridge: the mapper \"groups\" sends group names without their path"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("troubleshooting.md#groups-arrive-without-their-path"),
+        "{out}"
+    );
+    let (code, out) = setup(&config, &password, &["--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("send full group paths from the mapper \"groups\""),
+        "{out}"
+    );
+    let (code, out) = setup(&config, &password, &[]);
+    assert_eq!(code, 0, "{out}");
+    let fixed = admin_get(&format!(
+        "/{realm}/clients/{id}/protocol-mappers/models/{mapper_id}"
+    ))
+    .await;
+    assert_eq!(fixed["config"]["full.path"], "true");
+    let (code, out) = doctor(&config, Some(&password));
+    assert_eq!(code, 0, "{out}");
 
     // A missing mapper and a wrong redirect URI (seen through the admin API).
     let clients = admin_get(&format!("/{realm}/clients?clientId=jitsi-bridge")).await;
