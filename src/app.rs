@@ -11,7 +11,6 @@ use crate::keycloak::oidc::{Oidc, OidcSettings};
 use crate::login_state::LoginCookies;
 use crate::signing::PublicKey;
 use crate::state::{AppState, Realm, Shared};
-use crate::telemetry;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -269,24 +268,21 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                 StatusCode::GATEWAY_TIMEOUT,
                 timeout,
             ))
-            .layer(axum::middleware::from_fn(headers::limit_uri))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 render_errors,
             ))
             .layer(axum::middleware::from_fn_with_state(
-                config.default_language,
-                crate::http::i18n::choose,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                Arc::new(headers::Policies::new(
-                    &config.branding.img_origins(),
-                    &config.branding.style_origins(),
-                    &form_targets(config),
-                )),
-                headers::security_headers,
-            ))
-            .layer(axum::middleware::from_fn(telemetry::request_span)),
+                Arc::new(crate::http::frame::Frame {
+                    policies: headers::Policies::new(
+                        &config.branding.img_origins(),
+                        &config.branding.style_origins(),
+                        &form_targets(config),
+                    ),
+                    default_language: config.default_language,
+                }),
+                crate::http::frame::frame,
+            )),
         state,
     ))
 }

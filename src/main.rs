@@ -158,6 +158,11 @@ impl AdminArgs {
     }
 }
 
+/// An allocator with per-thread caches: glibc's malloc and free were 12 % of the CPU of
+/// `GET /room` (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let checking = matches!(cli.command, Some(Command::CheckConfig));
@@ -356,7 +361,8 @@ fn explain(
 }
 
 async fn serve(config: Config) -> ExitCode {
-    jitsi_oidc_bridge::telemetry::init(&config.log);
+    // Held to the end of `serve`: its drop writes the lines still queued.
+    let _log = jitsi_oidc_bridge::telemetry::init(&config.log);
     let public_url = config.server.public_url.clone();
     let app = match App::build(config, Arc::new(SystemClock)).await {
         Ok(app) => app,

@@ -6,12 +6,10 @@
 use crate::config::{LogConfig, LogFormat};
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::Response;
 use rand::RngCore;
 use std::io::IsTerminal;
 use std::time::Instant;
-use tracing::Instrument;
 
 /// Target of the audit events (login started / succeeded / refused).
 pub const AUDIT: &str = "bridge::audit";
@@ -26,47 +24,92 @@ impl RequestId {
     }
 }
 
+/// Keeps the log writer thread alive; dropping it writes the lines still queued.
+pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
+
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `log.level`.
-pub fn init(config: &LogConfig) {
+///
+/// Lines are formatted on the request's thread and written by a thread of their own, in
+/// order, several at a time: a `write` per line on a request thread was a fifth of the CPU
+/// of `GET /room` (docs/benchmarks.md). The queue never drops a line: when it is full (at
+/// [`LOG_QUEUE_LINES`]), requests wait for the writer, so no audit event is lost.
+pub fn init(config: &LogConfig) -> LogGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("log-writer")
+        // Flushed after each batch the writer takes from the queue.
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = match config.format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        // The request span once per line (`span`); the list of all spans would repeat it.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
+    guard
 }
 
-/// Gives the request an id (always a fresh one: a client-supplied id is not trusted into
-/// logs), runs it inside a span, and logs one line when it completes.
-pub async fn request_span(mut request: Request, next: Next) -> Response {
-    let id = RequestId::new();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().clone();
-    request.extensions_mut().insert(id.clone());
-    let span = tracing::info_span!("request", request_id = %id.0, %method, route = %route);
-    let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
-    // Per-request lines are debug: at info they cost about a fifth of the throughput of
-    // /room, and the reverse proxy keeps access logs anyway. Errors and audit events are
-    // logged at warn/info elsewhere.
-    span.in_scope(|| {
-        tracing::debug!(
-            status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "served"
+/// Lines the log queue holds before requests wait for the writer.
+pub const LOG_QUEUE_LINES: usize = 64 * 1024;
+
+/// One request's id and span, from its start to its response.
+pub struct Traced {
+    id: RequestId,
+    span: tracing::Span,
+    started: Instant,
+}
+
+impl Traced {
+    /// Gives the request an id (always a fresh one: a client-supplied id is not trusted into
+    /// logs) and the span its log lines carry.
+    pub fn start(request: &mut Request) -> Self {
+        let id = RequestId::new();
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", |p| p.as_str());
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id.0,
+            method = %request.method(),
+            route = %route
         );
-    });
-    if let Ok(value) = HeaderValue::from_str(&id.0) {
-        response.headers_mut().insert("x-request-id", value);
+        request.extensions_mut().insert(id.clone());
+        Self {
+            id,
+            span,
+            started: Instant::now(),
+        }
     }
-    response
+
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Logs the `served` line and sends the id back as `x-request-id`.
+    pub fn finish(self, response: &mut Response) {
+        // Per-request lines are debug: at info they cost about a fifth of the throughput of
+        // /room, and the reverse proxy keeps access logs anyway. Errors and audit events are
+        // logged at warn/info elsewhere.
+        self.span.in_scope(|| {
+            tracing::debug!(
+                status = response.status().as_u16(),
+                latency_ms = self.started.elapsed().as_millis() as u64,
+                "served"
+            );
+        });
+        if let Ok(value) = HeaderValue::from_str(&self.id.0) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+    }
 }

@@ -385,7 +385,11 @@ pub async fn render_errors(State(app): State<AppState>, request: Request, next: 
         .get::<Lang>()
         .copied()
         .unwrap_or_default();
-    let mut response = next.run(request).await;
+    let mut response = if crate::http::headers::uri_too_long(request.uri()) {
+        StatusCode::URI_TOO_LONG.into_response()
+    } else {
+        next.run(request).await
+    };
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;

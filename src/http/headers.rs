@@ -7,11 +7,9 @@
 //! URL out of `Referer` headers, and `no-store` keeps login redirects and pages out of caches.
 
 use crate::http::inline::JitsiWindow;
-use axum::extract::{Request, State};
+
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
+use axum::response::Response;
 
 /// The Content-Security-Policy values: the pages', and the exceptions of the pages of Jitsi's
 /// inline login. Built once from the configuration, which may add the origins of a logo and
@@ -58,12 +56,8 @@ impl Policies {
     }
 }
 
-pub async fn security_headers(
-    State(policies): State<Arc<Policies>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
+/// Sets the security headers of `response` (called by the request frame).
+pub fn apply(policies: &Policies, response: &mut Response) {
     let window = response.extensions().get::<JitsiWindow>().copied();
     let h = response.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
@@ -89,17 +83,18 @@ pub async fn security_headers(
         set(h, header::CACHE_CONTROL, "no-store");
         set(h, header::PRAGMA, "no-cache");
     }
-    response
 }
 
 /// Longest request target accepted. Real meeting links are far shorter; refusing early keeps
 /// oversized input away from parsing and logging.
 pub const MAX_URI_BYTES: usize = 4096;
 
-/// Refuses over-long URLs with 414 (rendered as an error page by the error layer).
-pub async fn limit_uri(request: Request, next: Next) -> Response {
-    if request.uri().to_string().len() > MAX_URI_BYTES {
-        return axum::http::StatusCode::URI_TOO_LONG.into_response();
-    }
-    next.run(request).await
+/// Whether the request target is longer than [`MAX_URI_BYTES`] (the error layer answers
+/// such requests with a 414 page before any handler sees them).
+pub fn uri_too_long(uri: &axum::http::Uri) -> bool {
+    // The length of the URI as sent, without writing it out.
+    let length = uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |p| p.as_str().len());
+    length > MAX_URI_BYTES
 }

@@ -3,10 +3,8 @@
 //! `locales/<lang>/bridge.ftl`, compiled into the binary; a key missing in one language is a
 //! failing test, never an empty page.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header;
-use axum::middleware::Next;
-use axum::response::Response;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
 use std::borrow::Cow;
@@ -125,7 +123,7 @@ impl Tr {
 }
 
 /// Puts the request's [`Lang`] into its extensions, for handlers and the error pages.
-pub async fn choose(State(default): State<Lang>, mut request: Request, next: Next) -> Response {
+pub fn of_request(request: &Request, default: Lang) -> Lang {
     let query_lang = request.uri().query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "lang")
@@ -135,9 +133,7 @@ pub async fn choose(State(default): State<Lang>, mut request: Request, next: Nex
         .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let lang = Lang::negotiate(query_lang.as_deref(), accept, default);
-    request.extensions_mut().insert(lang);
-    next.run(request).await
+    Lang::negotiate(query_lang.as_deref(), accept, default)
 }
 
 #[cfg(test)]

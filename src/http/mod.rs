@@ -3,6 +3,7 @@
 
 pub mod callback;
 pub mod error;
+pub mod frame;
 pub mod headers;
 pub mod health;
 pub mod i18n;
