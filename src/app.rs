@@ -2,7 +2,7 @@
 
 use crate::clock::Clock;
 use crate::config::{Config, RealmConfig};
-use crate::http::error::{AppError, render_errors};
+use crate::http::error::AppError;
 use crate::http::i18n::Lang;
 use crate::http::pages::IndexPage;
 use crate::http::{callback, headers, health, inspector, keys, login, logout};
@@ -248,11 +248,8 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
             .route("/readyz", get(health::readyz));
     }
     let timeout = Duration::from_secs(config.server.request_timeout_secs);
-    // With `Router::layer` the last layer added is the outermost. From the outside in:
-    //   request id + request log line  (every response, including errors, is logged once)
-    //   security headers               (applied to error pages too)
-    //   error pages                    (turn AppError and bare error statuses into pages)
-    //   timeout, concurrency, body size limits
+    // The frame (request id and span, language, URI length, overload limit, timeout, error
+    // pages, security headers; http/frame.rs) around the body size limit around the routes.
     Ok((
         routes
             .fallback(not_found)
@@ -261,25 +258,19 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                 MAX_BODY_BYTES,
             ))
             .layer(axum::middleware::from_fn_with_state(
-                crate::http::shed::Shedder::new(config.server.max_in_flight, &config.base_path()),
-                crate::http::shed::shed,
-            ))
-            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                StatusCode::GATEWAY_TIMEOUT,
-                timeout,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                render_errors,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
                 Arc::new(crate::http::frame::Frame {
+                    app: state.clone(),
                     policies: headers::Policies::new(
                         &config.branding.img_origins(),
                         &config.branding.style_origins(),
                         &form_targets(config),
                     ),
                     default_language: config.default_language,
+                    shedder: crate::http::shed::Shedder::new(
+                        config.server.max_in_flight,
+                        &config.base_path(),
+                    ),
+                    timeout,
                 }),
                 crate::http::frame::frame,
             )),

@@ -245,7 +245,7 @@ impl LoginCookies {
             }
         }
         out.extend(self.give_way(pending, budget, MAX_PENDING - 1));
-        out.push(new.encoded().to_string());
+        out.push(new.to_string());
         out
     }
 
@@ -454,7 +454,7 @@ impl LoginCookies {
             Some(ttl_secs),
         ));
         jar.delta()
-            .map(|c| c.encoded().to_string())
+            .map(ToString::to_string)
             .next()
             .unwrap_or_default()
     }
@@ -490,10 +490,14 @@ impl LoginCookies {
 
     fn removal(&self, name: &str) -> String {
         self.cookie(name.to_owned(), String::new(), Some(0))
-            .encoded()
             .to_string()
     }
 
+    /// A cookie as the bridge sets it. Names are `jb_…` plus base64url, values base64 (sealed)
+    /// or empty: all cookie-octets (RFC 6265, section 4.1.1), so `Set-Cookie` carries them
+    /// as they are, without the percent-encoding that cost a twelfth of `GET /room`
+    /// (docs/benchmarks.md). Cookies set percent-encoded by earlier versions still open:
+    /// incoming cookies are percent-decoded.
     fn cookie(&self, name: String, value: String, max_age: Option<u64>) -> Cookie<'static> {
         let mut c = Cookie::build((name, value))
             .path(self.path.clone())
@@ -569,6 +573,32 @@ mod tests {
 
     fn room(name: &str) -> RoomName {
         RoomName::parse(name).unwrap()
+    }
+
+    #[test]
+    fn cookies_are_set_as_they_are_and_old_percent_encoded_ones_still_open() {
+        let c = cookies();
+        let login = PendingLogin::new(&room("octets"), 1000);
+        let set = c.start(&login, None, 1000);
+        let new = set.last().unwrap();
+        let value = new.split(';').next().unwrap().split_once('=').unwrap().1;
+        // RFC 6265 cookie-octets: no controls, space, DQUOTE, comma, semicolon, backslash.
+        assert!(
+            value
+                .bytes()
+                .all(|b| (0x21..0x7f).contains(&b) && !matches!(b, b'"' | b',' | b';' | b'\\'))
+        );
+        assert!(!value.contains('%'), "{value}");
+        // As an earlier version set it: percent-encoded.
+        let old = Cookie::parse(new.clone()).unwrap().encoded().to_string();
+        let header = old.split(';').next().unwrap().to_owned();
+        assert_ne!(
+            header,
+            new.split(';').next().unwrap(),
+            "the value had characters to encode"
+        );
+        let name = format!("{COOKIE_PREFIX}{}", login.state);
+        assert!(c.open(&name, Some(&header)).is_some());
     }
 
     #[test]

@@ -16,9 +16,8 @@ use crate::login_state::LoginLookup;
 use crate::state::AppState;
 use crate::telemetry::RequestId;
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 /// Everything that can go wrong while serving a request.
@@ -367,29 +366,36 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Renders every error response as a page and logs it once. Error statuses produced without
-/// an [`AppError`] (timeouts, body limits) get a generic page too.
-pub async fn render_errors(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .cloned()
-        .unwrap_or_default();
-    let login_route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .and_then(|p| p.as_str().strip_prefix(app.base.as_str()))
-        .is_some_and(|p| p.starts_with("/room/") || p == "/callback");
-    let request_lang = request
-        .extensions()
-        .get::<Lang>()
-        .copied()
-        .unwrap_or_default();
-    let mut response = if crate::http::headers::uri_too_long(request.uri()) {
-        StatusCode::URI_TOO_LONG.into_response()
-    } else {
-        next.run(request).await
-    };
+/// What the error pages need to know of the request, taken before the handler consumes it.
+pub struct ErrorContext {
+    request_id: RequestId,
+    login_route: bool,
+    lang: Lang,
+}
+
+impl ErrorContext {
+    pub fn of(app: &AppState, request: &Request) -> Self {
+        let extensions = request.extensions();
+        Self {
+            request_id: extensions.get::<RequestId>().cloned().unwrap_or_default(),
+            login_route: extensions
+                .get::<axum::extract::MatchedPath>()
+                .and_then(|p| p.as_str().strip_prefix(app.base.as_str()))
+                .is_some_and(|p| p.starts_with("/room/") || p == "/callback"),
+            lang: extensions.get::<Lang>().copied().unwrap_or_default(),
+        }
+    }
+}
+
+/// Renders every error response as a page and logs it once (called by the request frame).
+/// Error statuses produced without an [`AppError`] (timeouts, body limits, shedding) get a
+/// page of their kind too.
+pub fn render(app: &AppState, context: ErrorContext, mut response: Response) -> Response {
+    let ErrorContext {
+        request_id,
+        login_route,
+        lang: request_lang,
+    } = context;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;

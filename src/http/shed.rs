@@ -6,13 +6,10 @@
 //! sees the overload. The probes are never shed: a busy bridge is alive, and `/readyz` says
 //! whether the identity provider answers.
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Seconds a shed client is asked to wait.
 const RETRY_AFTER_SECS: &str = "2";
@@ -27,8 +24,8 @@ pub struct Shedder {
 }
 
 impl Shedder {
-    pub fn new(max: usize, base: &str) -> Arc<Self> {
-        Arc::new(Self {
+    pub fn new(max: usize, base: &str) -> Self {
+        Self {
             permits: Semaphore::new(max),
             waiting: AtomicUsize::new(0),
             max_waiting: max,
@@ -36,42 +33,41 @@ impl Shedder {
                 .into_iter()
                 .flat_map(|p| [p.to_owned(), format!("{base}{p}")])
                 .collect(),
-        })
+        }
     }
 }
 
-pub async fn shed(State(shedder): State<Arc<Shedder>>, request: Request, next: Next) -> Response {
-    if shedder.probes.iter().any(|p| p == request.uri().path()) {
-        return next.run(request).await;
-    }
-    let permit = match shedder.permits.try_acquire() {
-        Ok(p) => p,
-        Err(_) => {
-            if shedder.waiting.fetch_add(1, Ordering::AcqRel) >= shedder.max_waiting {
-                shedder.waiting.fetch_sub(1, Ordering::AcqRel);
-                metrics::counter!(crate::metrics::REQUESTS_SHED).increment(1);
-                let mut busy = StatusCode::SERVICE_UNAVAILABLE.into_response();
-                busy.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    HeaderValue::from_static(RETRY_AFTER_SECS),
-                );
-                return busy;
-            }
-            // Counted down however the wait ends: a timeout or a client that went away drops
-            // this future in the middle of it.
-            let waiting = Waiting(&shedder.waiting);
-            let acquired = shedder.permits.acquire().await;
-            drop(waiting);
-            match acquired {
-                Ok(p) => p,
-                // The semaphore is never closed; if it were, refusing is the safe answer.
-                Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-            }
+impl Shedder {
+    /// A turn for this request: `Ok(None)` for the probes (never shed), `Ok(Some(permit))`
+    /// when it may run (perhaps after waiting), `Err(503 response)` when it is shed.
+    pub async fn admit(&self, path: &str) -> Result<Option<SemaphorePermit<'_>>, Response> {
+        if self.probes.iter().any(|p| p == path) {
+            return Ok(None);
         }
-    };
-    let response = next.run(request).await;
-    drop(permit);
-    response
+        if let Ok(p) = self.permits.try_acquire() {
+            return Ok(Some(p));
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            metrics::counter!(crate::metrics::REQUESTS_SHED).increment(1);
+            let mut busy = StatusCode::SERVICE_UNAVAILABLE.into_response();
+            busy.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+            return Err(busy);
+        }
+        // Counted down however the wait ends: a timeout or a client that went away drops
+        // this future in the middle of it.
+        let waiting = Waiting(&self.waiting);
+        let acquired = self.permits.acquire().await;
+        drop(waiting);
+        match acquired {
+            Ok(p) => Ok(Some(p)),
+            // The semaphore is never closed; if it were, refusing is the safe answer.
+            Err(_) => Err(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        }
+    }
 }
 
 /// One place in the waiting line, given back when dropped.

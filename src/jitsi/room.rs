@@ -8,7 +8,7 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::fmt;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// Longest name accepted, in characters.
 pub const MAX_CHARS: usize = 128;
@@ -103,10 +103,16 @@ impl RoomName {
         if raw.starts_with(' ') || raw.ends_with(' ') {
             return Err(RoomError::OuterSpace);
         }
-        let backend_safe = backend_safe(raw);
         // NFKC can turn a harmless character into a forbidden one (e.g. U+FF0F fullwidth
-        // solidus into `/`), so the normalised form is checked again.
-        let normalised: String = raw.nfkc().collect();
+        // solidus into `/`), so the normalised form is checked again. Most names are in NFKC
+        // already (all ASCII ones are), which the quick check tells without normalising.
+        let normalised: String = if is_nfkc_quick(raw.chars()) == IsNormalized::Yes {
+            raw.to_owned()
+        } else {
+            raw.nfkc().collect()
+        };
+        let lower = normalised.to_lowercase();
+        let backend_safe = backend_safe(&lower);
         if let Some(c) = normalised.chars().find(|c| FORBIDDEN.contains(c)) {
             return Err(RoomError::Forbidden(c));
         }
@@ -121,7 +127,7 @@ impl RoomName {
         }
         Ok(Self {
             display: raw.to_owned(),
-            normalised: normalised.to_lowercase(),
+            normalised: lower,
             backend_safe,
         })
     }
@@ -154,10 +160,10 @@ impl fmt::Display for RoomName {
     }
 }
 
-/// jitsi-meet `getBackendSafeRoomName` for an already decoded name.
-fn backend_safe(decoded: &str) -> String {
-    let lower = decoded.nfkc().collect::<String>().to_lowercase();
-    utf8_percent_encode(&lower, URI_COMPONENT)
+/// jitsi-meet `getBackendSafeRoomName` for an already decoded name, given in NFKC and
+/// lower case.
+fn backend_safe(lower: &str) -> String {
+    utf8_percent_encode(lower, URI_COMPONENT)
         .to_string()
         .to_lowercase()
 }

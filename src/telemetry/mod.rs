@@ -3,6 +3,8 @@
 //! Request lines carry the method, the *matched route* (`/room/{room}`), the status and the
 //! latency, never the URI: `/callback?code=...` and `/inspect/...?jwt=...` must not reach a log.
 
+pub mod json;
+
 use crate::config::{LogConfig, LogFormat};
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
@@ -48,11 +50,9 @@ pub fn init(config: &LogConfig) -> LogGuard {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(writer);
     let _ = match config.format {
-        // The request span once per line (`span`); the list of all spans would repeat it.
         LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_span_list(false)
+            .fmt_fields(json::JsonFragment)
+            .event_format(json::JsonLines)
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
@@ -80,9 +80,9 @@ impl Traced {
             .map_or("unmatched", |p| p.as_str());
         let span = tracing::info_span!(
             "request",
-            request_id = %id.0,
-            method = %request.method(),
-            route = %route
+            request_id = id.0.as_str(),
+            method = request.method().as_str(),
+            route = route
         );
         request.extensions_mut().insert(id.clone());
         Self {
