@@ -42,6 +42,13 @@ if [[ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]]; then
 fi
 export E2E_AXE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
 
+echo "== Helm, kubernetes-validate, prometheus-operator models (for tests/helm_chart.rs; cached)"
+# Exports HELM_BIN, KUBERNETES_VALIDATE and PROMETHEUS_OPERATOR_MODELS. The first run builds
+# Helm from the Go module proxy (about 2 minutes on 2 cores). Two steps, so that a failed
+# install stops the run: set -e does not look inside eval "$(...)".
+helm_tools="$(scripts/helm-check.sh --install)"
+eval "$helm_tools"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"

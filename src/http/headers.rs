@@ -60,6 +60,8 @@ impl Policies {
 pub fn apply(policies: &Policies, response: &mut Response) {
     let window = response.extensions().get::<JitsiWindow>().copied();
     let h = response.headers_mut();
+    // Room for these eight at once rather than growing the map one insert at a time.
+    h.reserve(8);
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
