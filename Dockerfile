@@ -20,11 +20,17 @@ ARG RUST_VERSION=1
 FROM rust:${RUST_VERSION}-bookworm AS builder
 WORKDIR /src
 
-# Only what the release binary needs: the HTML templates and the stylesheet are compiled in
-# (askama, include_str!), so the runtime image holds nothing but the binary.
+# What the release build reads: the templates, the stylesheet and the translations are
+# compiled in (askama, include_str!, fluent-templates), so the runtime image holds nothing but
+# the binary. The manifest names the e2e test and the benchmark as targets, and cargo wants
+# their files to exist even for `--bin`; .cargo/config.toml carries the allocator's build flag.
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo ./.cargo
 COPY src ./src
 COPY templates ./templates
+COPY locales ./locales
+COPY benches ./benches
+COPY tests ./tests
 
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \

@@ -137,3 +137,103 @@ fn compose_jitsi_settings_match_what_print_jitsi_config_prints() {
         );
     }
 }
+
+/// The paths the builder stage copies (`COPY <src> <dest>` lines before the runtime stage).
+fn builder_copies() -> Vec<String> {
+    DOCKERFILE
+        .split("# ---- runtime")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("COPY "))
+        .filter(|l| !l.starts_with("--from"))
+        .flat_map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words[..words.len() - 1]
+                .iter()
+                .map(|w| w.trim_end_matches('/').to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// No Docker engine here, so the image build is checked in parts: cargo accepts the manifest
+/// with only the copied files (it wants the files of every target it names), and every file
+/// the code reads at compile time is among them.
+#[test]
+fn the_image_build_copies_what_the_build_reads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let copies = builder_copies();
+    let dir = std::env::temp_dir().join(format!("bridge-docker-context-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for c in &copies {
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(root.join(c))
+            .arg(dir.join(c))
+            .status()
+            .unwrap();
+        assert!(status.success(), "COPY {c}: no such file in the repository");
+    }
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--offline",
+            "--no-deps",
+            "--format-version",
+            "1",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo does not accept the copied tree: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What src/ reads while compiling: include_str!/include_bytes! paths, fluent-templates'
+    // locales directory, askama's templates directory.
+    let mut needed = BTreeSet::new();
+    let mut stack = vec![root.join("src")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            // Test-only modules (`tests.rs`) are not part of the release build.
+            if path.file_name().is_some_and(|n| n == "tests.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for marker in ["include_str!(\"", "include_bytes!(\""] {
+                for part in text.split(marker).skip(1) {
+                    let rel = part.split('"').next().unwrap();
+                    let file = path.parent().unwrap().join(rel).canonicalize().unwrap();
+                    let top = file
+                        .strip_prefix(root)
+                        .unwrap()
+                        .components()
+                        .next()
+                        .unwrap();
+                    needed.insert(top.as_os_str().to_string_lossy().into_owned());
+                }
+            }
+            if text.contains("locales: \"./locales\"") {
+                needed.insert("locales".to_owned());
+            }
+            if text.contains("#[template(") {
+                needed.insert("templates".to_owned());
+            }
+        }
+    }
+    for n in needed {
+        assert!(
+            copies.contains(&n),
+            "the Dockerfile does not COPY {n}, which the build reads"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

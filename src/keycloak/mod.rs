@@ -2,6 +2,7 @@
 //! whether it answers right now, and setting up a Keycloak realm through its admin API.
 
 pub mod admin;
+pub mod jwk;
 pub mod oidc;
 pub mod reachability;
 pub mod setup;

@@ -10,14 +10,15 @@
 //! audience/azp, expiry, an asymmetric-only algorithm allowlist, and `at_hash`.
 
 use crate::clock::{Clock, UnixTime};
+use crate::keycloak::jwk::Jwk;
 use crate::keycloak::reachability::Reachability;
 use crate::login_state::PendingLogin;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClientAuthMethod,
-    CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
-    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
-    CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
-    CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType,
+    CoreRevocableToken, CoreRevocationErrorResponse, CoreSubjectIdentifierType,
+    CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
     AccessTokenHash, AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, Client,
@@ -61,7 +62,7 @@ type Metadata = ProviderMetadata<
     CoreGrantType,
     CoreJweContentEncryptionAlgorithm,
     CoreJweKeyManagementAlgorithm,
-    CoreJsonWebKey,
+    Jwk,
     CoreResponseMode,
     CoreResponseType,
     CoreSubjectIdentifierType,
@@ -79,7 +80,7 @@ type OidcClient = Client<
     CoreAuthDisplay,
     CoreGenderClaim,
     CoreJweContentEncryptionAlgorithm,
-    CoreJsonWebKey,
+    Jwk,
     CoreAuthPrompt,
     StandardErrorResponse<CoreErrorResponseType>,
     Tokens,
