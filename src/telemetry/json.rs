@@ -40,10 +40,7 @@ where
             "{{\"timestamp\":\"{now}\",\"level\":\"{}\"",
             meta.level()
         )?;
-        let mut fields = Fields {
-            out: &mut writer,
-            result: Ok(()),
-        };
+        let mut fields = Pairs::new(&mut writer, false);
         event.record(&mut fields);
         fields.result?;
         writer.write_str(",\"target\":")?;
@@ -66,15 +63,24 @@ where
     }
 }
 
-/// Span fields as `"key":value,"key":value`; a later `record` on the span appends.
-struct Fragment<'w> {
-    out: Writer<'w>,
+/// Fields as `"key":value` pairs separated by commas: an event's after its level (so `first`
+/// is false and each pair starts with a comma), a span's as a fragment of their own.
+struct Pairs<W: Write> {
+    out: W,
     first: bool,
     result: fmt::Result,
 }
 
-impl Fragment<'_> {
-    fn pair(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+impl<W: Write> Pairs<W> {
+    fn new(out: W, first: bool) -> Self {
+        Self {
+            out,
+            first,
+            result: Ok(()),
+        }
+    }
+
+    fn pair(&mut self, field: &Field, value: impl FnOnce(&mut W) -> fmt::Result) {
         if self.result.is_err() {
             return;
         }
@@ -90,76 +96,7 @@ impl Fragment<'_> {
     }
 }
 
-impl Visit for Fragment<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.pair(field, |w| string(w, value));
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.pair(field, |w| write!(w, "{value}"));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.pair(field, |w| write!(w, "{value}"));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.pair(field, |w| write!(w, "{value}"));
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.pair(field, |w| string(w, &format!("{value:?}")));
-    }
-}
-
-impl<'w> FormatFields<'w> for JsonFragment {
-    fn format_fields<R: RecordFields>(&self, writer: Writer<'w>, fields: R) -> fmt::Result {
-        let mut v = Fragment {
-            out: writer,
-            first: true,
-            result: Ok(()),
-        };
-        fields.record(&mut v);
-        v.result
-    }
-
-    fn add_fields(
-        &self,
-        current: &'w mut FormattedFields<Self>,
-        fields: &tracing::span::Record<'_>,
-    ) -> fmt::Result {
-        let first = current.is_empty();
-        let mut v = Fragment {
-            out: current.as_writer(),
-            first,
-            result: Ok(()),
-        };
-        fields.record(&mut v);
-        v.result
-    }
-}
-
-/// An event's fields, each as `,"key":value`.
-struct Fields<'a, 'w> {
-    out: &'a mut Writer<'w>,
-    result: fmt::Result,
-}
-
-impl Fields<'_, '_> {
-    fn pair(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
-        if self.result.is_err() {
-            return;
-        }
-        self.result = (|| {
-            self.out.write_char(',')?;
-            string(self.out, field.name())?;
-            self.out.write_char(':')?;
-            value(self.out)
-        })();
-    }
-}
-
-impl Visit for Fields<'_, '_> {
+impl<W: Write> Visit for Pairs<W> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.pair(field, |w| string(w, value));
     }
@@ -179,6 +116,25 @@ impl Visit for Fields<'_, '_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         // `message` and `%value` fields arrive here already formatted by Display.
         self.pair(field, |w| string(w, &format!("{value:?}")));
+    }
+}
+
+impl<'w> FormatFields<'w> for JsonFragment {
+    fn format_fields<R: RecordFields>(&self, writer: Writer<'w>, fields: R) -> fmt::Result {
+        let mut v = Pairs::new(writer, true);
+        fields.record(&mut v);
+        v.result
+    }
+
+    fn add_fields(
+        &self,
+        current: &'w mut FormattedFields<Self>,
+        fields: &tracing::span::Record<'_>,
+    ) -> fmt::Result {
+        let first = current.is_empty();
+        let mut v = Pairs::new(current.as_writer(), first);
+        fields.record(&mut v);
+        v.result
     }
 }
 
