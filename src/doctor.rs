@@ -547,6 +547,14 @@ async fn jitsi(
 ) -> Vec<Check> {
     let mut out = Vec::new();
     let base = config.jitsi.target.base.as_str().trim_end_matches('/');
+    let public = config.server.public_url.as_str().trim_end_matches('/');
+    if base == format!("{public}/inspect") {
+        out.push(unchecked(
+            "jitsi.url is the bridge's own token inspector",
+            "there is no Jitsi to check; point jitsi.url at Jitsi to have it checked",
+        ));
+        return out;
+    }
     let url = format!("{base}/config.js");
     let text = match http.get(&url).send().await {
         Ok(r) if r.status().is_success() => {
@@ -561,7 +569,6 @@ async fn jitsi(
             return out;
         }
     };
-    let public = config.server.public_url.as_str().trim_end_matches('/');
     let auth = format!("{public}/room/{{room}}");
     if text.contains(&auth) {
         out.push(pass("Jitsi's tokenAuthUrl names this bridge"));

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use jitsi_oidc_bridge::App;
 use jitsi_oidc_bridge::clock::SystemClock;
-use jitsi_oidc_bridge::config::{CONFIG_FILE_ENV, Config};
+use jitsi_oidc_bridge::config::{self, CONFIG_FILE_ENV, Config};
 use jitsi_oidc_bridge::keycloak;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,12 +119,15 @@ impl AdminArgs {
             ))
         };
         match (self.admin_user, self.admin_client_id) {
-            (Some(user), None) => secret(self.admin_password_file, "BRIDGE_SETUP_ADMIN_PASSWORD")
-                .map(|password| keycloak::admin::Credentials::User {
-                    realm: self.admin_realm,
-                    user,
-                    password,
-                }),
+            (Some(user), None) => {
+                secret(self.admin_password_file, config::SETUP_ADMIN_PASSWORD_ENV).map(|password| {
+                    keycloak::admin::Credentials::User {
+                        realm: self.admin_realm,
+                        user,
+                        password,
+                    }
+                })
+            }
             (None, Some(client_id)) => {
                 // A service account lives in one realm; with tenants in other realms an admin
                 // user is needed.
@@ -141,12 +144,14 @@ impl AdminArgs {
                     return None;
                 }
                 let realm = first.realm.clone();
-                secret(self.admin_client_secret_file, "BRIDGE_SETUP_CLIENT_SECRET").map(|secret| {
-                    keycloak::admin::Credentials::Client {
-                        realm,
-                        client_id,
-                        secret,
-                    }
+                secret(
+                    self.admin_client_secret_file,
+                    config::SETUP_CLIENT_SECRET_ENV,
+                )
+                .map(|secret| keycloak::admin::Credentials::Client {
+                    realm,
+                    client_id,
+                    secret,
                 })
             }
             _ => None,
@@ -275,7 +280,7 @@ fn main() -> ExitCode {
         } => {
             let password = match test_password_file {
                 Some(f) => std::fs::read_to_string(f).ok(),
-                None => std::env::var("BRIDGE_DOCTOR_TEST_PASSWORD").ok(),
+                None => std::env::var(config::DOCTOR_TEST_PASSWORD_ENV).ok(),
             };
             let user = match (test_user, password) {
                 (Some(name), Some(p)) => Some(jitsi_oidc_bridge::doctor::TestUser {

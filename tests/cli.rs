@@ -93,6 +93,10 @@ fn check_config_refuses_the_example_placeholders_and_accepts_real_secrets_from_e
             "BRIDGE_JITSI__SECRET",
             "fedcba9876543210fedcba9876543210-shared",
         )
+        // The secrets of setup-keycloak and doctor share the prefix without being keys.
+        .env("BRIDGE_SETUP_ADMIN_PASSWORD", "admin-password")
+        .env("BRIDGE_SETUP_CLIENT_SECRET", "admin-client-secret")
+        .env("BRIDGE_DOCTOR_TEST_PASSWORD", "test-password")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

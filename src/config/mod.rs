@@ -32,6 +32,11 @@ use reader::Reader;
 pub const ENV_PREFIX: &str = "BRIDGE_";
 /// Environment variable naming the config file when `--config` is not given.
 pub const CONFIG_FILE_ENV: &str = "BRIDGE_CONFIG";
+/// Secrets for `setup-keycloak` and `doctor` (the admin password, the admin client's secret,
+/// the test user's password), read by those commands, never configuration keys.
+pub const SETUP_ADMIN_PASSWORD_ENV: &str = "BRIDGE_SETUP_ADMIN_PASSWORD";
+pub const SETUP_CLIENT_SECRET_ENV: &str = "BRIDGE_SETUP_CLIENT_SECRET";
+pub const DOCTOR_TEST_PASSWORD_ENV: &str = "BRIDGE_DOCTOR_TEST_PASSWORD";
 /// Shortest accepted shared secret or cookie key, in bytes (HS256 wants at least 256 bits).
 pub const MIN_SECRET_BYTES: usize = 32;
 /// The secrets `config.example.toml` ships with: a copied file must not run with them.
@@ -316,7 +321,13 @@ impl Config {
             check_syntax(&text, &path.display().to_string())?;
             figment = figment.merge(Toml::string(&text));
         }
-        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]));
+        // The variables of the commands share the prefix; they are not configuration keys.
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&[
+            "config",
+            "setup_admin_password",
+            "setup_client_secret",
+            "doctor_test_password",
+        ]));
         Self::read_figment(&figment, setup)
     }
 
