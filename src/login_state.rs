@@ -495,7 +495,7 @@ impl LoginCookies {
 
     /// A cookie as the bridge sets it. Names are `jb_…` plus base64url, values base64 (sealed)
     /// or empty: all cookie-octets (RFC 6265, section 4.1.1), so `Set-Cookie` carries them
-    /// as they are, without the percent-encoding that cost a twelfth of `GET /room`
+    /// as they are, without the percent-encoding that cost 7 % of `GET /room`
     /// (docs/benchmarks.md). Cookies set percent-encoded by earlier versions still open:
     /// incoming cookies are percent-decoded.
     fn cookie(&self, name: String, value: String, max_age: Option<u64>) -> Cookie<'static> {

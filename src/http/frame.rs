@@ -4,8 +4,9 @@
 //! and `x-request-id`.
 //!
 //! One middleware instead of a stack of them: each axum `from_fn` or tower layer costs a boxed
-//! future and a clone of the rest of the stack per request, and the six of them were about a
-//! fifth of the CPU of `GET /room` (docs/benchmarks.md). The parts stay in their own modules.
+//! future and a clone of the rest of the stack per request; folding six into one cut the
+//! instructions per `GET /room` by 6.5 % (docs/benchmarks.md). The parts stay in their own
+//! modules.
 
 use crate::http::error::{self, ErrorContext};
 use crate::http::headers::{self, Policies};

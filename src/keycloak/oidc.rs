@@ -304,7 +304,7 @@ impl Oidc {
     pub async fn authorize_url(&self, login: &PendingLogin) -> Result<Url, OidcError> {
         let provider = self.provider().await?;
         // Built from the endpoint prepared at discovery rather than through the generic
-        // OAuth 2 request builder, which was a tenth of the CPU of `GET /room`
+        // OAuth 2 request builder, which was 8 % of the instructions of `GET /room`
         // (docs/benchmarks.md); the parameters are those of RFC 6749 4.1.1, RFC 7636 4.3
         // (S256 only) and OIDC Core 3.1.2.1.
         let challenge = s256_challenge(&login.pkce_verifier);

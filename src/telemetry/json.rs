@@ -4,8 +4,8 @@
 //!
 //! Written here rather than with tracing-subscriber's `json()`: that format stores a span's
 //! fields as JSON text and parses it back into a value for every line, and builds each line
-//! through `serde_json` values; with the audit line of every login start this was a quarter
-//! of the CPU of `GET /room` (docs/benchmarks.md). Here span fields are kept as a ready JSON
+//! through `serde_json` values; with the audit line of every login start this was 22 % of the
+//! instructions per `GET /room` (docs/benchmarks.md). Here span fields are kept as a ready JSON
 //! fragment and copied into each line as they are.
 
 use std::fmt::{self, Write};

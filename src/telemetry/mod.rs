@@ -32,8 +32,8 @@ pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `log.level`.
 ///
 /// Lines are formatted on the request's thread and written by a thread of their own, in
-/// order, several at a time: a `write` per line on a request thread was a fifth of the CPU
-/// of `GET /room` (docs/benchmarks.md). The queue never drops a line: when it is full (at
+/// order, several at a time: a `write` per line on a request thread was 7 % of the CPU of
+/// `GET /room` (docs/benchmarks.md). The queue never drops a line: when it is full (at
 /// [`LOG_QUEUE_LINES`]), requests wait for the writer, so no audit event is lost.
 pub fn init(config: &LogConfig) -> LogGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
