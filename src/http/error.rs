@@ -367,17 +367,17 @@ impl IntoResponse for AppError {
 }
 
 /// What the error pages need to know of the request, taken before the handler consumes it.
-pub struct ErrorContext {
-    request_id: RequestId,
+pub struct ErrorContext<'a> {
+    request_id: &'a str,
     login_route: bool,
     lang: Lang,
 }
 
-impl ErrorContext {
-    pub fn of(app: &AppState, request: &Request) -> Self {
+impl<'a> ErrorContext<'a> {
+    pub fn of(app: &AppState, request: &Request, request_id: &'a RequestId) -> Self {
         let extensions = request.extensions();
         Self {
-            request_id: extensions.get::<RequestId>().cloned().unwrap_or_default(),
+            request_id: &request_id.0,
             login_route: extensions
                 .get::<axum::extract::MatchedPath>()
                 .and_then(|p| p.as_str().strip_prefix(app.base.as_str()))
@@ -390,7 +390,7 @@ impl ErrorContext {
 /// Renders every error response as a page and logs it once (called by the request frame).
 /// Error statuses produced without an [`AppError`] (timeouts, body limits, shedding) get a
 /// page of their kind too.
-pub fn render(app: &AppState, context: ErrorContext, mut response: Response) -> Response {
+pub fn render(app: &AppState, context: ErrorContext<'_>, mut response: Response) -> Response {
     let ErrorContext {
         request_id,
         login_route,
@@ -454,12 +454,12 @@ pub fn render(app: &AppState, context: ErrorContext, mut response: Response) -> 
         logout: info.denied.then(|| format!("{}/logout", app.base)),
         guest: guest_link.as_deref(),
         admin: &info.admin,
-        request_id: &request_id.0,
+        request_id,
         meta: lang.t_with("request-id", &[("status", status.as_u16().to_string())]),
     };
     let body = page
         .render()
-        .unwrap_or_else(|_| format!("{title} (request id {})", request_id.0));
+        .unwrap_or_else(|_| format!("{title} (request id {request_id})"));
     let (mut parts, _) = response.into_parts();
     parts.headers.insert(
         header::CONTENT_TYPE,

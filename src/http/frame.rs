@@ -36,10 +36,10 @@ pub struct Frame {
 pub async fn frame(State(frame): State<Arc<Frame>>, mut request: Request, next: Next) -> Response {
     let lang = i18n::of_request(&request, frame.default_language);
     request.extensions_mut().insert(lang);
-    let traced = telemetry::Traced::start(&mut request);
+    let traced = telemetry::Traced::start(&request);
     let span = traced.span().clone();
     let mut response = async {
-        let context = ErrorContext::of(&frame.app, &request);
+        let context = ErrorContext::of(&frame.app, &request, traced.id());
         let response = if headers::uri_too_long(request.uri()) {
             StatusCode::URI_TOO_LONG.into_response()
         } else {

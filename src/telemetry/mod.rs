@@ -73,7 +73,7 @@ pub struct Traced {
 impl Traced {
     /// Gives the request an id (always a fresh one: a client-supplied id is not trusted into
     /// logs) and the span its log lines carry.
-    pub fn start(request: &mut Request) -> Self {
+    pub fn start(request: &Request) -> Self {
         let id = RequestId::new();
         let route = request
             .extensions()
@@ -85,12 +85,16 @@ impl Traced {
             method = request.method().as_str(),
             route = route
         );
-        request.extensions_mut().insert(id.clone());
         Self {
             id,
             span,
             started: Instant::now(),
         }
+    }
+
+    /// The id, for the error pages.
+    pub fn id(&self) -> &RequestId {
+        &self.id
     }
 
     pub fn span(&self) -> &tracing::Span {

@@ -5,6 +5,7 @@
 
 use crate::helpers::*;
 use crate::verifier::verify_like_prosody;
+use std::ffi::OsStr;
 use std::process::Command;
 
 /// `scripts/keycloak.sh` starts Keycloak with this bootstrap admin.
@@ -232,14 +233,12 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     // doctor logs the test user in through Keycloak's form and sees the claims.
     let sam_password = config.parent().unwrap().join("sam-password");
     std::fs::write(&sam_password, "sam-password").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
-        .arg("--config")
-        .arg(&config)
-        .args(["doctor", "--test-user", "sam", "--test-password-file"])
-        .arg(&sam_password)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let test_login = ["--test-user", "sam", "--test-password-file"]
+        .map(OsStr::new)
+        .into_iter()
+        .chain([sam_password.as_os_str()])
+        .collect::<Vec<_>>();
+    let (_, out) = doctor_with(&config, &test_login);
     assert!(
         out.contains("✘ a test login as sam: the ID token carries no client roles"),
         "sam has no client role yet: {out}"
@@ -252,14 +251,7 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
         Some(serde_json::json!([role])),
     )
     .await;
-    let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
-        .arg("--config")
-        .arg(&config)
-        .args(["doctor", "--test-user", "sam", "--test-password-file"])
-        .arg(&sam_password)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (_, out) = doctor_with(&config, &test_login);
     assert!(
         out.contains("✔ a test login as sam: the ID token carries groups [\"/moderators\"], client roles [\"moderator\"]"),
         "{out}"
@@ -269,13 +261,20 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
 }
 
 fn doctor(config: &std::path::Path, password: Option<&std::path::Path>) -> (i32, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"));
-    cmd.arg("--config").arg(config).arg("doctor");
-    if let Some(p) = password {
-        cmd.args(["--admin-user", ADMIN.0, "--admin-password-file"])
-            .arg(p);
+    let args = ["--admin-user", ADMIN.0, "--admin-password-file"].map(OsStr::new);
+    match password {
+        Some(p) => doctor_with(config, &[&args[..], &[p.as_os_str()]].concat()),
+        None => doctor_with(config, &[]),
     }
-    let out = cmd
+}
+
+/// `doctor` with `args`: its exit status and standard output.
+fn doctor_with(config: &std::path::Path, args: &[&OsStr]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
+        .arg("--config")
+        .arg(config)
+        .arg("doctor")
+        .args(args)
         .env_remove("BRIDGE_SETUP_ADMIN_PASSWORD")
         .output()
         .unwrap();
