@@ -4,6 +4,7 @@
 //! latency, never the URI: `/callback?code=...` and `/inspect/...?jwt=...` must not reach a log.
 
 pub mod json;
+pub mod writer;
 
 use crate::config::{LogConfig, LogFormat};
 use axum::extract::{MatchedPath, Request};
@@ -26,25 +27,17 @@ impl RequestId {
     }
 }
 
-/// Keeps the log writer thread alive; dropping it writes the lines still queued.
-pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
+pub use writer::LogGuard;
 
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `log.level`.
 ///
-/// Lines are formatted on the request's thread and written by a thread of their own, in
-/// order, several at a time: a `write` per line on a request thread was 7 % of the CPU of
-/// `GET /room` (docs/benchmarks.md). The queue never drops a line: when it is full (at
-/// [`LOG_QUEUE_LINES`]), requests wait for the writer, so no audit event is lost.
+/// Lines are formatted on the request's thread and written in batches by a thread of their
+/// own ([`writer`]); none is ever dropped.
 pub fn init(config: &LogConfig) -> LogGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .thread_name("log-writer")
-        // Flushed after each batch the writer takes from the queue.
-        .finish(std::io::BufWriter::new(std::io::stderr()));
+    let (writer, guard) = writer::batched(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
@@ -58,10 +51,6 @@ pub fn init(config: &LogConfig) -> LogGuard {
     };
     guard
 }
-
-/// Lines the log queue holds before requests wait for the writer. Each slot is allocated
-/// up front (about 40 bytes): 8 192 is seconds of the busiest login traffic and 0.3 MiB.
-pub const LOG_QUEUE_LINES: usize = 8 * 1024;
 
 /// One request's id and span, from its start to its response.
 pub struct Traced {
