@@ -140,8 +140,14 @@ impl App {
             header_timeout_secs = self.limits.header_timeout.as_secs(),
             "accepting connections"
         );
-        let result =
-            crate::http::serve::serve(self.listener, self.router, self.limits, shutdown).await;
+        // The accept loop runs on a worker thread, not on the thread that started the
+        // runtime: a connection accepted there is spawned onto that worker's own queue; from
+        // outside the workers every new connection went through the shared queue and woke
+        // a worker (docs/benchmarks.md).
+        let serving = crate::http::serve::serve(self.listener, self.router, self.limits, shutdown);
+        let result = tokio::spawn(serving)
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         if let Some(task) = metrics {
             task.abort();
         }
