@@ -288,7 +288,10 @@ mod tests {
         // About 1 000 lines arrive per clock period here: without the early wake-up a
         // request would have written a full buffer first.
         let written = sink.bytes.lock().unwrap().len();
-        assert!(written < MAX_PENDING, "the writer, not a request, wrote them");
+        assert!(
+            written < MAX_PENDING,
+            "the writer, not a request, wrote them"
+        );
     }
 
     #[test]
