@@ -321,13 +321,16 @@ impl Config {
             check_syntax(&text, &path.display().to_string())?;
             figment = figment.merge(Toml::string(&text));
         }
-        // The variables of the commands share the prefix; they are not configuration keys.
-        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&[
-            "config",
-            "setup_admin_password",
-            "setup_client_secret",
-            "doctor_test_password",
-        ]));
+        // The variables of the commands share the prefix; they are not configuration keys
+        // (figment compares the names without regard to case).
+        let commands = [
+            CONFIG_FILE_ENV,
+            SETUP_ADMIN_PASSWORD_ENV,
+            SETUP_CLIENT_SECRET_ENV,
+            DOCTOR_TEST_PASSWORD_ENV,
+        ]
+        .map(|name| name.trim_start_matches(ENV_PREFIX));
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&commands));
         Self::read_figment(&figment, setup)
     }
 
