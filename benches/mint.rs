@@ -10,12 +10,12 @@
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use criterion::{Criterion, criterion_group, criterion_main};
-use jitsi_oidc_bridge::claims::Identity;
 use jitsi_oidc_bridge::jitsi::room::RoomName;
+use jitsi_oidc_bridge::jitsi::signing::{KeyFile, Signer, SigningAlgorithm};
 use jitsi_oidc_bridge::jitsi::token::{Minter, TokenSettings};
-use jitsi_oidc_bridge::login_state::{LoginCookies, PendingLogin};
-use jitsi_oidc_bridge::rules::{Decision, Role};
-use jitsi_oidc_bridge::signing::{KeyFile, Signer, SigningAlgorithm};
+use jitsi_oidc_bridge::policy::claims::Identity;
+use jitsi_oidc_bridge::policy::rules::{Decision, Role};
+use jitsi_oidc_bridge::session::login_state::{LoginCookies, PendingLogin};
 use secrecy::{ExposeSecret, SecretString};
 use std::hint::black_box;
 use std::time::Duration;

@@ -11,14 +11,14 @@
 //! RS256 the key server serves the current key. Finally a sample token passes the checks
 //! Prosody makes with the printed settings.
 
-use crate::claims::Identity;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::token::Minter;
 use crate::keycloak::admin::{Admin, Credentials};
 use crate::keycloak::setup;
-use crate::rules::{Decision, Role};
+use crate::policy::claims::Identity;
+use crate::policy::rules::{Decision, Role};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::fmt::Write;
@@ -191,7 +191,7 @@ async fn test_login(
                 return fail(what, "the ID token has no sub", "no_subject");
             };
             // Only what the configuration asks about matters.
-            let whos: Vec<&crate::rules::Who> = std::iter::once(&config.realm.moderators)
+            let whos: Vec<&crate::policy::rules::Who> = std::iter::once(&config.realm.moderators)
                 .chain(config.tenants.values().map(|r| &r.moderators))
                 .chain(std::iter::once(&config.policy.access.who))
                 .chain(config.policy.rules.iter().map(|r| &r.who))
@@ -233,7 +233,7 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
     )
     .map_err(|e| e.to_string())?;
     let room = RoomName::parse("doctor-check").map_err(|e| e.to_string())?;
-    let login = crate::login_state::PendingLogin::new(&room, clock.now());
+    let login = crate::session::login_state::PendingLogin::new(&room, clock.now());
     let authorize = oidc
         .authorize_url(&login)
         .await
@@ -608,7 +608,10 @@ async fn jitsi(
         ));
     }
     if let Some(kid) = &config.realm.signer.kid {
-        let key = format!("{public}/asap/{}", crate::signing::asap_file_name(kid));
+        let key = format!(
+            "{public}/asap/{}",
+            crate::jitsi::signing::asap_file_name(kid)
+        );
         out.push(match http.get(&key).send().await {
             Ok(r) if r.status().is_success() => {
                 pass(format!("the key server serves the current key {kid}"))

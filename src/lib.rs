@@ -1,27 +1,23 @@
 //! jitsi-oidc-bridge: log in to Jitsi Meet rooms through Keycloak.
 //!
-//! The pure core (`jitsi` for rooms, tenants, state, tokens and printed settings; `claims`,
-//! `rules`, `login_state`) knows nothing of HTTP; `keycloak` wraps the OIDC library; `http` holds
-//! the thin handlers, pages and the error type; `app` wires everything and owns the
-//! middleware stack.
+//! The pure core knows nothing of HTTP: `jitsi` (rooms, tenants, Jitsi's state parameter,
+//! tokens and their signing keys, printed settings), `policy` (claims, rules, explain) and
+//! `session` (sealed pending logins, replay set). `keycloak` wraps the OIDC library and the
+//! admin API; `http` holds the thin handlers, pages and the one error type; `config` loads and
+//! validates the settings; `telemetry` logs; `app` wires everything.
 
 pub mod app;
-pub mod claims;
 pub mod clock;
-pub mod compact;
 pub mod config;
 pub mod doctor;
-pub mod explain;
 pub mod http;
 pub mod jitsi;
 pub mod keycloak;
-pub mod login_state;
 pub mod metrics;
+pub mod policy;
 #[cfg(test)]
 mod proptests;
-pub mod replay;
-pub mod rules;
-pub mod signing;
+pub mod session;
 pub mod state;
 pub mod telemetry;
 

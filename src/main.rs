@@ -342,8 +342,8 @@ fn explain(
         eprintln!("cannot read {}: {e}", claims.display());
         return ExitCode::from(2);
     }
-    let result = jitsi_oidc_bridge::explain::read_claims(&input).and_then(|c| {
-        jitsi_oidc_bridge::explain::explain(config, &c, room, tenant, SystemClock.now())
+    let result = jitsi_oidc_bridge::policy::explain::read_claims(&input).and_then(|c| {
+        jitsi_oidc_bridge::policy::explain::explain(config, &c, room, tenant, SystemClock.now())
     });
     match result {
         Ok(found) => {

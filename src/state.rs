@@ -2,12 +2,12 @@
 
 use crate::clock::Clock;
 use crate::jitsi::room_url::JitsiTarget;
+use crate::jitsi::signing::PublicKey;
 use crate::jitsi::tenant::Tenant;
 use crate::jitsi::token::Minter;
 use crate::keycloak::oidc::Oidc;
-use crate::login_state::LoginCookies;
-use crate::rules::{ModeratorPolicy, Policy};
-use crate::signing::PublicKey;
+use crate::policy::rules::{ModeratorPolicy, Policy};
+use crate::session::login_state::LoginCookies;
 use std::collections::HashMap;
 use std::sync::Arc;
 use url::Url;

@@ -9,12 +9,12 @@
 mod jitsi_model;
 
 use jitsi_model::{Joiner, Prosody};
-use jitsi_oidc_bridge::claims::Identity;
 use jitsi_oidc_bridge::config::Config;
 use jitsi_oidc_bridge::jitsi::room::RoomName;
 use jitsi_oidc_bridge::jitsi::tenant::Tenant;
 use jitsi_oidc_bridge::jitsi::token::Minter;
-use jitsi_oidc_bridge::rules::{Decision, Role};
+use jitsi_oidc_bridge::policy::claims::Identity;
+use jitsi_oidc_bridge::policy::rules::{Decision, Role};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
 use std::process::Command;

@@ -5,10 +5,10 @@
 //! [`SecretString`]s that never print.
 
 use crate::jitsi::room_url::{JitsiTarget, TokenPlacement};
+use crate::jitsi::signing::{KeyFile, Signer, SigningAlgorithm};
 use crate::jitsi::tenant::Tenant;
 use crate::jitsi::token::TokenSettings;
-use crate::rules::{Access, JITSI_FEATURES, ModeratorPolicy, Policy, Rule, Who};
-use crate::signing::{KeyFile, Signer, SigningAlgorithm};
+use crate::policy::rules::{Access, JITSI_FEATURES, ModeratorPolicy, Policy, Rule, Who};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use figment::value::{Dict, Value};

@@ -63,7 +63,7 @@ impl Reader<'_> {
             None => BTreeMap::new(),
         };
         // Prosody finds keys by kid alone, so one kid must mean one key across all realms.
-        let mut by_kid: BTreeMap<&str, &crate::signing::PublicKey> = BTreeMap::new();
+        let mut by_kid: BTreeMap<&str, &crate::jitsi::signing::PublicKey> = BTreeMap::new();
         let all_keys = default_realm
             .iter()
             .chain(tenants.values())

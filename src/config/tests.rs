@@ -140,8 +140,8 @@ mod loading {
     fn rs256_with_rotating_keys() {
         let dir = temp_dir("rs256");
         let (new, old) = (dir.join("new.pem"), dir.join("old.pem"));
-        std::fs::write(&new, crate::signing::test_keys::rsa_pem()).unwrap();
-        std::fs::write(&old, crate::signing::test_keys::rsa_pem()).unwrap();
+        std::fs::write(&new, crate::jitsi::signing::test_keys::rsa_pem()).unwrap();
+        std::fs::write(&old, crate::jitsi::signing::test_keys::rsa_pem()).unwrap();
         let text = VALID.replace(
             r#"secret = "fedcba9876543210fedcba9876543210""#,
             &format!(

@@ -1,7 +1,6 @@
 //! `GET /callback`: Keycloak sends the browser back here. One linear function; each check is
 //! named, none can be switched off, and any failure ends the login with its own page.
 
-use crate::claims::Identity;
 use crate::http::error::{AppError, Retry};
 use crate::http::i18n::Lang;
 use crate::http::login::redirect;
@@ -9,7 +8,8 @@ use crate::http::pages::ReturnToAppPage;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::room_url::Destination;
 use crate::jitsi::tenant::Tenant;
-use crate::rules::{self, Verdict};
+use crate::policy::claims::Identity;
+use crate::policy::rules::{self, Verdict};
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
 use askama::Template;

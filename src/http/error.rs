@@ -12,7 +12,7 @@ use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state::StateError;
 use crate::jitsi::tenant::{Tenant, TenantError};
 use crate::keycloak::oidc::OidcError;
-use crate::login_state::LoginLookup;
+use crate::session::login_state::LoginLookup;
 use crate::state::AppState;
 use crate::telemetry::RequestId;
 use askama::Template;
@@ -500,7 +500,7 @@ fn generic(status: StatusCode) -> ErrorInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::login_state::LoginLookup;
+    use crate::session::login_state::LoginLookup;
 
     /// Every failure a login route can produce is exported from the start.
     #[test]

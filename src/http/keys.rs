@@ -5,7 +5,7 @@
 //! `GET /jwks.json` serves all keys as a JWKS for `cache_keys_url`.
 
 use crate::http::error::AppError;
-use crate::signing::jwks;
+use crate::jitsi::signing::jwks;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header;

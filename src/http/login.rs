@@ -7,7 +7,7 @@ use crate::http::initiator::Initiator;
 use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state as jitsi_state;
 use crate::jitsi::tenant::Tenant;
-use crate::login_state::PendingLogin;
+use crate::session::login_state::PendingLogin;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
 use axum::extract::rejection::PathRejection;

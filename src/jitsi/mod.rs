@@ -5,6 +5,7 @@
 pub mod room;
 pub mod room_url;
 pub mod settings;
+pub mod signing;
 pub mod state;
 pub mod tenant;
 pub mod token;

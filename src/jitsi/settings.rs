@@ -13,7 +13,7 @@
 //!   the room name and a token for `acme/roadmap` opens `globex/roadmap` and `/roadmap` too.
 
 use crate::config::{Config, RealmConfig};
-use crate::signing::SigningAlgorithm;
+use crate::jitsi::signing::SigningAlgorithm;
 use secrecy::ExposeSecret;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -373,10 +373,10 @@ pub fn env_lines(rendered: &str) -> std::collections::BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::claims::Identity;
     use crate::jitsi::room::RoomName;
     use crate::jitsi::token::Minter;
-    use crate::rules::{Decision, Role};
+    use crate::policy::claims::Identity;
+    use crate::policy::rules::{Decision, Role};
 
     const CONFIG: &str = r#"
         [server]
@@ -448,7 +448,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bridge-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let key = dir.join("k.pem");
-        std::fs::write(&key, crate::signing::test_keys::rsa_pem()).unwrap();
+        std::fs::write(&key, crate::jitsi::signing::test_keys::rsa_pem()).unwrap();
         let rs = CONFIG.replace(
             "algorithm = \"HS512\"\n        secret = \"fedcba9876543210fedcba9876543210-hs512\"",
             &format!("algorithm = \"RS256\"\nsigning_keys = [{{ kid = \"k1\", private_key_file = {:?} }}]", key.display().to_string()),

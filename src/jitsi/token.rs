@@ -6,12 +6,12 @@
 //! back-dated because Prosody allows no clock skew, and `context.user` fields as strings and
 //! booleans only (a `null` breaks lib-jitsi-meet).
 
-use crate::claims::Identity;
 use crate::clock::UnixTime;
 use crate::jitsi::room::RoomName;
+use crate::jitsi::signing::Signer;
 use crate::jitsi::tenant::Tenant;
-use crate::rules::{Decision, Role};
-use crate::signing::Signer;
+use crate::policy::claims::Identity;
+use crate::policy::rules::{Decision, Role};
 use jsonwebtoken::Header;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -194,7 +194,7 @@ impl Minter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signing::SigningAlgorithm;
+    use crate::jitsi::signing::SigningAlgorithm;
     use base64::Engine;
     use secrecy::ExposeSecret;
     use serde_json::{Value, json};

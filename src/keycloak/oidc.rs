@@ -12,7 +12,7 @@
 use crate::clock::{Clock, UnixTime};
 use crate::keycloak::jwk::Jwk;
 use crate::keycloak::reachability::Reachability;
-use crate::login_state::PendingLogin;
+use crate::session::login_state::PendingLogin;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClientAuthMethod,
     CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJweContentEncryptionAlgorithm,

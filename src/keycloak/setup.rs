@@ -99,7 +99,7 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
 fn names(
     config: &Config,
     rc: &RealmConfig,
-    pick: impl Fn(&crate::rules::Who) -> &Vec<String>,
+    pick: impl Fn(&crate::policy::rules::Who) -> &Vec<String>,
 ) -> Vec<String> {
     let mut set = BTreeSet::new();
     for list in std::iter::once(pick(&rc.moderators))

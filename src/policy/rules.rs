@@ -18,9 +18,9 @@
 //! verified addresses, case-insensitively. Room patterns use `*` and `?` and are matched
 //! against the room name in Jitsi's normalised form (NFKC, lower case, not encoded).
 
-use crate::claims::Identity;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::tenant::Tenant;
+use crate::policy::claims::Identity;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use wildmatch::WildMatch;

@@ -2,13 +2,13 @@
 //! decided each part. Works offline on ID-token claims (JSON) or a raw ID token, whose
 //! signature is NOT checked here: the output is an explanation, never a usable token.
 
-use crate::claims::Identity;
 use crate::clock::UnixTime;
 use crate::config::Config;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::tenant::Tenant;
 use crate::jitsi::token::claims_for;
-use crate::rules::{self, Verdict};
+use crate::policy::claims::Identity;
+use crate::policy::rules::{self, Verdict};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::fmt::Write;

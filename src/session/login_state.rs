@@ -13,12 +13,12 @@
 //!   login's lifetime.
 
 use crate::clock::UnixTime;
-use crate::compact;
 use crate::http::i18n::Lang;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::state::{ClientKind, Override, StateInfo};
 use crate::jitsi::tenant::Tenant;
-use crate::replay::{Full, UsedStates};
+use crate::session::compact;
+use crate::session::replay::{Full, UsedStates};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::{Cookie, CookieJar, Key, SameSite};
