@@ -19,9 +19,10 @@ use crate::jitsi::state::{ClientKind, Override, StateInfo};
 use crate::jitsi::tenant::Tenant;
 use crate::session::compact;
 use crate::session::replay::{Full, UsedStates};
+use crate::session::seal::Sealer;
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cookie::{Cookie, CookieJar, Key, SameSite};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use cookie::{Cookie, Key, SameSite};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -162,7 +163,7 @@ pub enum LoginLookup {
 
 /// Seals and opens pending-login cookies.
 pub struct LoginCookies {
-    key: Key,
+    sealer: Sealer,
     ttl_secs: u64,
     secure: bool,
     /// `Path` of every cookie: `/` with the `__Host-` prefix, else where the bridge is served.
@@ -201,7 +202,8 @@ impl LoginCookies {
             return Err(ShortKey);
         }
         Ok(Self {
-            key: Key::derive_from(master),
+            // The `cookie` crate's key derivation: cookies sealed by earlier versions open.
+            sealer: Sealer::new(&Key::derive_from(master)).map_err(|_| ShortKey)?,
             ttl_secs,
             secure,
             path: if secure || base.is_empty() {
@@ -225,28 +227,24 @@ impl LoginCookies {
         let mut out = Vec::new();
         let name = self.full(&format!("{COOKIE_PREFIX}{}", login.state));
         let value = serde_json::to_string(login).unwrap_or_default();
-        let mut jar = CookieJar::new();
-        jar.private_mut(&self.key)
-            .add(self.cookie(name, value, Some(self.ttl_secs)));
-        let Some(new) = jar.delta().next().cloned() else {
-            return out;
-        };
+        let sealed = self.seal_value(&name, &value);
         // What the browser sends of the bridge's other cookies stays; pending logins give way,
         // oldest first, to the count limit and to the size budget of the whole header.
         let budget = MAX_COOKIES_BYTES
             .saturating_sub(self.others_size(cookie_header, &[]))
-            .saturating_sub(sent_size(new.name(), new.value()));
+            .saturating_sub(sent_size(&name, &sealed));
         let mut pending: Vec<(UnixTime, String, usize)> = Vec::new();
-        for (name, opened, size) in self.all(cookie_header) {
-            match opened {
+        for c in self.listed(cookie_header) {
+            let size = sent_size(c.name(), c.value());
+            match self.open_login(&c) {
                 Some(p) if now < p.created.saturating_add(self.ttl_secs) => {
-                    pending.push((p.created, name, size))
+                    pending.push((p.created, c.name().to_owned(), size))
                 }
-                _ => out.push(self.removal(&name)),
+                _ => out.push(self.removal(c.name())),
             }
         }
         out.extend(self.give_way(pending, budget, MAX_PENDING - 1));
-        out.push(new.to_string());
+        out.push(self.cookie(name, sealed, Some(self.ttl_secs)).to_string());
         out
     }
 
@@ -292,13 +290,19 @@ impl LoginCookies {
         let others = self.others_size(cookie_header, &incoming_names);
         let finished_name = self.full(&format!("{COOKIE_PREFIX}{finished}"));
         let pending: Vec<(UnixTime, String, usize)> = self
-            .all(cookie_header)
+            .listed(cookie_header)
             .into_iter()
-            .filter(|(name, _, _)| *name != finished_name)
-            .filter_map(|(name, opened, size)| {
-                opened
+            .filter(|c| c.name() != finished_name)
+            .filter_map(|c| {
+                self.open_login(&c)
                     .filter(|p| now < p.created.saturating_add(self.ttl_secs))
-                    .map(|p| (p.created, name, size))
+                    .map(|p| {
+                        (
+                            p.created,
+                            c.name().to_owned(),
+                            sent_size(c.name(), c.value()),
+                        )
+                    })
             })
             .collect();
         let budget = MAX_COOKIES_BYTES.saturating_sub(others + incoming_size);
@@ -334,11 +338,13 @@ impl LoginCookies {
             return Err(LoginLookup::Unknown);
         }
         let name = self.full(&format!("{COOKIE_PREFIX}{state}"));
+        // Only this login's cookie is opened; the browser's other pending logins are not
+        // this callback's business.
         let login = self
-            .all(cookie_header)
-            .into_iter()
-            .find(|(n, _, _)| *n == name)
-            .and_then(|(_, opened, _)| opened)
+            .listed(cookie_header)
+            .iter()
+            .find(|c| c.name() == name)
+            .and_then(|c| self.open_login(c))
             .ok_or(LoginLookup::Unknown)?;
         // The name is authenticated as associated data, so this only fails on a key reuse bug.
         if login.state != state {
@@ -413,19 +419,8 @@ impl LoginCookies {
                 tenant: tenant.map(|t| t.as_str().to_owned()),
             };
             let value = serde_json::to_string(&session).unwrap_or_default();
-            let mut jar = CookieJar::new();
-            jar.private_mut(&self.key)
-                .add(Cookie::new(HINT_NAME, value));
             // URL-safe: Jitsi appends it to `tokenLogoutUrl` as it is.
-            jar.get(HINT_NAME)
-                .map(|c| {
-                    c.value()
-                        .replace('+', "-")
-                        .replace('/', "_")
-                        .trim_end_matches('=')
-                        .to_owned()
-                })
-                .unwrap_or_default()
+            URL_SAFE_NO_PAD.encode(self.sealer.seal(HINT_NAME, value.as_bytes()))
         };
         let hint = seal(Some(compact::pack(id_token.expose_secret())));
         // Within the URI limit with room to spare; without the token, the logout falls back
@@ -439,44 +434,37 @@ impl LoginCookies {
 
     /// What [`Self::seal_hint`] sealed, if `hint` is authentic.
     pub fn open_hint(&self, hint: &str) -> Option<(SecretString, Option<String>)> {
-        let mut standard = hint.replace('-', "+").replace('_', "/");
-        while standard.len() % 4 != 0 {
-            standard.push('=');
-        }
-        let mut jar = CookieJar::new();
-        jar.add_original(Cookie::new(HINT_NAME, standard));
-        let opened = jar.private(&self.key).get(HINT_NAME)?;
-        let s: Session = serde_json::from_str(opened.value()).ok()?;
+        let opened = self
+            .sealer
+            .open(HINT_NAME, URL_SAFE_NO_PAD.decode(hint).ok()?)?;
+        let s: Session = serde_json::from_str(&opened).ok()?;
         let token = compact::unpack(&s.id_token?)?;
         Some((SecretString::from(token), s.tenant))
     }
 
     /// `Set-Cookie` for an encrypted and authenticated cookie `name` holding `value`.
     pub fn seal(&self, name: &str, value: &str, ttl_secs: u64) -> String {
-        let mut jar = CookieJar::new();
-        jar.private_mut(&self.key).add(self.cookie(
-            self.full(name),
-            value.to_owned(),
-            Some(ttl_secs),
-        ));
-        jar.delta()
-            .map(ToString::to_string)
-            .next()
-            .unwrap_or_default()
+        let name = self.full(name);
+        let sealed = self.seal_value(&name, value);
+        self.cookie(name, sealed, Some(ttl_secs)).to_string()
+    }
+
+    /// A cookie value: `value` sealed under the cookie's full `name`, base64 as the `cookie`
+    /// crate's private jar writes it.
+    fn seal_value(&self, name: &str, value: &str) -> String {
+        STANDARD.encode(self.sealer.seal(name, value.as_bytes()))
+    }
+
+    /// What [`Self::seal_value`] sealed, if authentic.
+    fn open_value(&self, name: &str, value: &str) -> Option<String> {
+        self.sealer.open(name, STANDARD.decode(value).ok()?)
     }
 
     /// The value of the sealed cookie `name`, if present and authentic.
     pub fn open(&self, name: &str, cookie_header: Option<&str>) -> Option<String> {
         let name = self.full(name);
-        let mut jar = CookieJar::new();
-        for c in named(cookie_header?, &name) {
-            if c.name() == name {
-                jar.add_original(c.into_owned());
-            }
-        }
-        jar.private(&self.key)
-            .get(&name)
-            .map(|c| c.value().to_owned())
+        let c = named(cookie_header?, &name).find(|c| c.name() == name)?;
+        self.open_value(&name, c.value())
     }
 
     /// `Set-Cookie` that deletes the session cookie.
@@ -520,31 +508,21 @@ impl LoginCookies {
         c
     }
 
-    /// Every pending-login cookie in the request, each with its opened content (None when it
-    /// cannot be decrypted or parsed: tampered, or sealed with another key).
-    fn all(&self, cookie_header: Option<&str>) -> Vec<(String, Option<PendingLogin>, usize)> {
+    /// The pending-login cookies in the request (at most a few times [`MAX_PENDING`]; a
+    /// header crammed with more is not worth opening).
+    fn listed(&self, cookie_header: Option<&str>) -> Vec<Cookie<'static>> {
         let Some(header) = cookie_header else {
             return Vec::new();
         };
-        let mut jar = CookieJar::new();
-        let mut names = Vec::new();
         let prefix = self.full(COOKIE_PREFIX);
-        for c in named(header, &prefix) {
-            if names.len() < 4 * MAX_PENDING {
-                names.push((c.name().to_owned(), sent_size(c.name(), c.value())));
-                jar.add_original(c.into_owned());
-            }
-        }
-        let private = jar.private(&self.key);
-        names
-            .into_iter()
-            .map(|(name, size)| {
-                let opened = private
-                    .get(&name)
-                    .and_then(|c| serde_json::from_str::<PendingLogin>(c.value()).ok());
-                (name, opened, size)
-            })
-            .collect()
+        named(header, &prefix).take(4 * MAX_PENDING).collect()
+    }
+
+    /// A pending-login cookie's content; `None` when it cannot be decrypted or parsed
+    /// (tampered, or sealed with another key).
+    fn open_login(&self, c: &Cookie<'_>) -> Option<PendingLogin> {
+        let json = self.open_value(c.name(), c.value())?;
+        serde_json::from_str(&json).ok()
     }
 }
 
