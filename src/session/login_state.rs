@@ -510,7 +510,7 @@ impl LoginCookies {
 
     /// The pending-login cookies in the request (at most a few times [`MAX_PENDING`]; a
     /// header crammed with more is not worth opening).
-    fn listed(&self, cookie_header: Option<&str>) -> Vec<Cookie<'static>> {
+    fn listed<'h>(&self, cookie_header: Option<&'h str>) -> Vec<Cookie<'h>> {
         let Some(header) = cookie_header else {
             return Vec::new();
         };
@@ -530,7 +530,10 @@ impl LoginCookies {
 /// shares the host name, other applications') are skipped before any parsing, and only a
 /// value with a `%` (set percent-encoded by an earlier version) is decoded: decoding every
 /// byte of every cookie of the header was 4 % of the CPU of a login.
-fn named<'h>(header: &'h str, prefix: &'h str) -> impl Iterator<Item = Cookie<'static>> + 'h {
+fn named<'h, 'p>(
+    header: &'h str,
+    prefix: &'p str,
+) -> impl Iterator<Item = Cookie<'h>> + use<'h, 'p> {
     header.split(';').filter_map(move |pair| {
         let pair = pair.trim();
         let name = pair
@@ -540,10 +543,11 @@ fn named<'h>(header: &'h str, prefix: &'h str) -> impl Iterator<Item = Cookie<'s
         if !name.starts_with(prefix) {
             return None;
         }
+        // Borrowed from the header: a session cookie is kilobytes, copied only when decoded.
         let parsed = if pair.contains('%') {
-            Cookie::parse_encoded(pair.to_owned())
+            Cookie::parse_encoded(pair)
         } else {
-            Cookie::parse(pair.to_owned())
+            Cookie::parse(pair)
         };
         parsed.ok()
     })
