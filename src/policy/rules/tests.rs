@@ -1,0 +1,384 @@
+use super::*;
+
+fn own(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn id(groups: &[&str], realm: &[&str], client: &[&str]) -> Identity {
+    Identity {
+        subject: "u".into(),
+        groups: own(groups),
+        realm_roles: own(realm),
+        client_roles: own(client),
+        has_groups: !groups.is_empty(),
+        has_realm_roles: !realm.is_empty(),
+        has_client_roles: !client.is_empty(),
+        ..Identity::default()
+    }
+}
+
+fn who(groups: &[&str], realm: &[&str], client: &[&str]) -> Who {
+    Who {
+        groups: own(groups),
+        realm_roles: own(realm),
+        client_roles: own(client),
+        email_domains: vec![],
+    }
+}
+
+fn room(r: &str) -> RoomName {
+    RoomName::parse(r).unwrap()
+}
+
+#[test]
+fn moderators_by_group_role_and_client_role() {
+    use Role::*;
+    let cases = [
+        (
+            who(&["moderators"], &[], &[]),
+            id(&["moderators"], &[], &[]),
+            Moderator,
+        ),
+        (
+            who(&["moderators"], &[], &[]),
+            id(&["/moderators"], &[], &[]),
+            Moderator,
+        ),
+        (
+            who(&["moderators"], &[], &[]),
+            id(&["/org/moderators"], &[], &[]),
+            Member,
+        ),
+        (
+            who(&["/org/moderators"], &[], &[]),
+            id(&["/org/moderators"], &[], &[]),
+            Moderator,
+        ),
+        (
+            who(&["/org/moderators"], &[], &[]),
+            id(&["moderators"], &[], &[]),
+            Member,
+        ),
+        (
+            who(&["Moderators"], &[], &[]),
+            id(&["moderators"], &[], &[]),
+            Member,
+        ),
+        (
+            who(&[], &["moderator"], &[]),
+            id(&[], &["moderator"], &[]),
+            Moderator,
+        ),
+        (
+            who(&[], &["moderator"], &[]),
+            id(&[], &[], &["moderator"]),
+            Member,
+        ),
+        (
+            who(&[], &[], &["moderator"]),
+            id(&[], &[], &["moderator"]),
+            Moderator,
+        ),
+        (
+            who(&[], &[], &[]),
+            id(&["moderators"], &["moderator"], &["moderator"]),
+            Member,
+        ),
+        (who(&["staff"], &["x"], &["y"]), id(&[], &[], &[]), Member),
+        (who(&[""], &[], &[]), id(&["/"], &[], &[]), Member),
+    ];
+    for (i, (p, user, want)) in cases.into_iter().enumerate() {
+        assert_eq!(p.role_of(&user), want, "case {i}");
+    }
+}
+
+#[test]
+fn email_domains_match_only_verified_addresses() {
+    let domains = Who {
+        email_domains: own(&["example.org"]),
+        ..Who::default()
+    };
+    let mut user = Identity {
+        subject: "u".into(),
+        email: Some("Ann@Example.ORG".into()),
+        ..Identity::default()
+    };
+    assert_eq!(domains.matched_by(&user), None, "unverified");
+    user.email_verified = true;
+    assert_eq!(
+        domains.matched_by(&user).as_deref(),
+        Some("verified e-mail domain example.org")
+    );
+    user.email = Some("ann@evil-example.org".into());
+    assert_eq!(domains.matched_by(&user), None);
+}
+
+fn school() -> Policy {
+    Policy {
+        access: Access::default(),
+        rules: vec![
+            Rule {
+                name: "teachers".into(),
+                rooms: own(&["class-*"]),
+                who: who(&[], &["teacher"], &[]),
+                allow: true,
+                moderator: Some(true),
+                ..Rule::default()
+            },
+            Rule {
+                name: "students".into(),
+                rooms: own(&["class-*"]),
+                who: who(&[], &["student"], &[]),
+                allow: true,
+                moderator: Some(false),
+                features: BTreeMap::from([
+                    ("recording".into(), false),
+                    ("screen-sharing".into(), false),
+                ]),
+                token_ttl_secs: Some(3600),
+                ..Rule::default()
+            },
+            Rule {
+                name: "classes are closed".into(),
+                rooms: own(&["class-*"]),
+                allow: false,
+                reason: Some("Only teachers and students".into()),
+                ..Rule::default()
+            },
+            Rule {
+                name: "staff".into(),
+                rooms: own(&["staff-*", "büro"]),
+                who: who(&["staff"], &[], &[]),
+                allow: true,
+                lobby_bypass: Some(true),
+                group: Some("staff".into()),
+                ..Rule::default()
+            },
+            Rule {
+                name: "staff only".into(),
+                rooms: own(&["staff-*", "büro"]),
+                allow: false,
+                reason: Some("Staff rooms are for staff".into()),
+                ..Rule::default()
+            },
+        ],
+        show_reasons: true,
+    }
+}
+
+#[test]
+fn first_matching_rule_decides() {
+    let p = school();
+    let mods = who(&["moderators"], &[], &[]);
+    let cases: &[(&str, Identity, bool, Role)] = &[
+        (
+            "class-7a",
+            id(&[], &["teacher"], &[]),
+            true,
+            Role::Moderator,
+        ),
+        (
+            "Class-7A",
+            id(&["moderators"], &["student"], &[]),
+            true,
+            Role::Member,
+        ),
+        (
+            "class-7a",
+            id(&["moderators"], &[], &[]),
+            false,
+            Role::Member,
+        ),
+        ("staff-room", id(&["/staff"], &[], &[]), true, Role::Member),
+        (
+            "staff-room",
+            id(&["staff", "moderators"], &[], &[]),
+            true,
+            Role::Moderator,
+        ),
+        (
+            "STAFF-ROOM",
+            id(&["/org/staff"], &[], &[]),
+            false,
+            Role::Member,
+        ),
+        ("Büro", id(&["staff"], &[], &[]), true, Role::Member),
+        ("BÜRO", id(&[], &[], &[]), false, Role::Member),
+        ("lobby", id(&[], &[], &[]), true, Role::Member),
+        (
+            "lobby",
+            id(&["moderators"], &[], &[]),
+            true,
+            Role::Moderator,
+        ),
+    ];
+    for (r, user, allowed, role) in cases {
+        let d = decide(&p, &mods, user, &room(r), None);
+        assert_eq!(
+            d.verdict == Verdict::Allow,
+            *allowed,
+            "{r} {user:?}\n{}",
+            d.explain()
+        );
+        assert_eq!(d.role, *role, "{r}");
+    }
+    let student = decide(
+        &p,
+        &mods,
+        &id(&[], &["student"], &[]),
+        &room("class-1"),
+        None,
+    );
+    assert_eq!(student.features.get("recording"), Some(&false));
+    assert_eq!(student.token_ttl_secs, Some(3600));
+    let staff = decide(&p, &mods, &id(&["staff"], &[], &[]), &room("staff-x"), None);
+    assert!(staff.lobby_bypass);
+    assert_eq!(staff.group.as_deref(), Some("staff"));
+    // No groups claim at all: the "staff" rule cannot be decided, so the login is refused
+    // there, naming the missing mapper, instead of falling through to later rules.
+    let denied = decide(&p, &mods, &id(&[], &[], &[]), &room("staff-x"), None);
+    assert_eq!(
+        denied.verdict,
+        Verdict::Deny {
+            reason: None,
+            by: "staff (needs a claim the ID token does not carry)".into(),
+            missing: vec![MissingClaim::Groups]
+        }
+    );
+}
+
+#[test]
+fn access_limits_come_first() {
+    let p = Policy {
+        access: Access {
+            who: Who {
+                groups: own(&["staff"]),
+                email_domains: own(&["example.org"]),
+                ..Who::default()
+            },
+            require_verified_email: true,
+            reason: Some("Members only".into()),
+        },
+        rules: vec![Rule {
+            name: "open".into(),
+            allow: true,
+            ..Rule::default()
+        }],
+        show_reasons: false,
+    };
+    let mods = Who::default();
+    let mut user = id(&["staff"], &[], &[]);
+    assert!(
+        matches!(decide(&p, &mods, &user, &room("x"), None).verdict, Verdict::Deny { ref by, .. } if by.contains("require_verified_email"))
+    );
+    user.email = Some("a@example.net".into());
+    user.email_verified = true;
+    assert_eq!(
+        decide(&p, &mods, &user, &room("x"), None).verdict,
+        Verdict::Allow
+    );
+    let outsider = Identity {
+        subject: "o".into(),
+        email: Some("o@example.net".into()),
+        email_verified: true,
+        ..Identity::default()
+    };
+    let d = decide(&p, &mods, &outsider, &room("x"), None);
+    assert!(
+        matches!(d.verdict, Verdict::Deny { ref missing, .. } if missing == &vec![MissingClaim::Groups])
+    );
+    let by_domain = Identity {
+        subject: "d".into(),
+        email: Some("d@EXAMPLE.org".into()),
+        email_verified: true,
+        ..Identity::default()
+    };
+    assert_eq!(
+        decide(&p, &mods, &by_domain, &room("x"), None).verdict,
+        Verdict::Allow
+    );
+}
+
+#[test]
+fn tenants_and_explanations() {
+    let p = Policy {
+        rules: vec![Rule {
+            name: "acme hosts".into(),
+            tenants: own(&["acme"]),
+            who: who(&[], &["host"], &[]),
+            allow: true,
+            moderator: Some(true),
+            ..Rule::default()
+        }],
+        ..Policy::default()
+    };
+    let host = id(&[], &["host"], &[]);
+    let acme = Tenant::parse("ACME").unwrap();
+    assert_eq!(
+        decide(&p, &Who::default(), &host, &room("x"), Some(&acme)).role,
+        Role::Moderator
+    );
+    assert_eq!(
+        decide(&p, &Who::default(), &host, &room("x"), None).role,
+        Role::Member
+    );
+    let text = decide(&p, &Who::default(), &host, &room("x"), Some(&acme)).explain();
+    assert!(
+        text.contains("moderator") && text.contains("acme hosts"),
+        "{text}"
+    );
+    // Same input, same decision.
+    assert_eq!(
+        decide(&p, &Who::default(), &host, &room("x"), Some(&acme)),
+        decide(&p, &Who::default(), &host, &room("x"), Some(&acme))
+    );
+}
+
+#[test]
+fn empty_groups_and_case() {
+    let p = Policy {
+        rules: vec![Rule {
+            name: "r".into(),
+            who: who(&["Staff"], &[], &[]),
+            allow: false,
+            ..Rule::default()
+        }],
+        ..Policy::default()
+    };
+    assert_eq!(
+        decide(
+            &p,
+            &Who::default(),
+            &id(&["staff"], &[], &[]),
+            &room("x"),
+            None
+        )
+        .verdict,
+        Verdict::Allow
+    );
+    assert!(matches!(
+        decide(
+            &p,
+            &Who::default(),
+            &id(&["Staff"], &[], &[]),
+            &room("x"),
+            None
+        )
+        .verdict,
+        Verdict::Deny { .. }
+    ));
+    // A deny rule about groups and a token without any groups claim: fails closed.
+    assert!(matches!(
+        decide(&p, &Who::default(), &id(&[], &[], &[]), &room("x"), None).verdict,
+        Verdict::Deny { ref missing, .. } if missing == &vec![MissingClaim::Groups]
+    ));
+    // An empty list is not a missing claim.
+    let empty = Identity {
+        has_groups: true,
+        ..id(&[], &[], &[])
+    };
+    assert_eq!(
+        decide(&p, &Who::default(), &empty, &room("x"), None).verdict,
+        Verdict::Allow
+    );
+}
