@@ -1,176 +1,20 @@
-//! `jitsi-oidc-bridge doctor`: checks the whole chain of a live deployment, one line per check
-//! (✔ or ✘ with the fix and the troubleshooting section that explains it). The exit status is
-//! 1 when any check fails.
-//!
-//! Keycloak: discovery with the issuer exactly as configured, the keys, the client secret
-//! (a token-endpoint call with a made-up code: `invalid_grant` means the secret was accepted,
-//! `invalid_client` that it was not), and with admin credentials the client's settings and
-//! mappers (the plan `setup-keycloak` would carry out must be empty). The bridge: its public
-//! URL answers, the clocks agree. Jitsi, when its URL answers: `config.js` names this bridge
-//! in `tokenAuthUrl` and `tokenLogoutUrl`, and the XMPP domain is the token's `sub`; with
-//! RS256 the key server serves the current key. Finally a sample token passes the checks
-//! Prosody makes with the printed settings.
+//! The Keycloak checks: discovery, keys and client secret per realm, the client's settings
+//! through the admin API, and a test login through Keycloak's own form.
 
+use super::{Check, ClockReading, TestUser, fail, pass};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jitsi::room::RoomName;
-use crate::jitsi::token::Minter;
 use crate::keycloak::admin::{Admin, Credentials};
 use crate::keycloak::setup;
 use crate::policy::claims::Identity;
-use crate::policy::rules::{Decision, Role};
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use std::fmt::Write;
 use std::time::Duration;
-
-const GUIDE: &str = "docs/troubleshooting.md";
-
-/// How a check ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    Fail,
-    /// Could not be made from here (nothing to compare with, a peer not reachable): said so,
-    /// with what would make it possible, and not counted as a pass in the line's wording.
-    Unchecked,
-}
-
-/// One check's outcome.
-pub struct Check {
-    pub verdict: Verdict,
-    pub what: String,
-    /// The fix, and where to read more, when it failed; what would allow it when unchecked.
-    pub fix: String,
-}
-
-fn pass(what: impl Into<String>) -> Check {
-    Check {
-        verdict: Verdict::Pass,
-        what: what.into(),
-        fix: String::new(),
-    }
-}
-
-fn fail(what: impl Into<String>, fix: impl Into<String>, section: &str) -> Check {
-    Check {
-        verdict: Verdict::Fail,
-        what: what.into(),
-        fix: format!("{} (see {GUIDE}#{section})", fix.into()),
-    }
-}
-
-fn unchecked(what: impl Into<String>, how: impl Into<String>) -> Check {
-    Check {
-        verdict: Verdict::Unchecked,
-        what: what.into(),
-        fix: how.into(),
-    }
-}
-
-/// Largest clock difference accepted. Prosody checks `nbf` and `exp` without leeway and the
-/// bridge allows 60 s on the ID token's times; a few seconds is what NTP-synchronised
-/// machines show, 10 s leaves room for the time a request takes.
-const MAX_SKEW_SECS: i64 = 10;
-
-/// Another machine's clock as seen from here: `theirs` read when `ours` was.
-struct ClockReading {
-    whose: String,
-    skew: i64,
-}
-
-impl ClockReading {
-    fn new(whose: impl Into<String>, ours: u64, theirs: i64) -> Self {
-        Self {
-            whose: whose.into(),
-            skew: i64::try_from(ours).unwrap_or(i64::MAX) - theirs,
-        }
-    }
-
-    /// From an HTTP `Date` header (Keycloak 26 sends none; nginx in front of Jitsi does).
-    fn from_date(whose: &str, ours: u64, headers: &reqwest::header::HeaderMap) -> Option<Self> {
-        let date = headers.get(reqwest::header::DATE)?.to_str().ok()?;
-        let theirs = chrono::DateTime::parse_from_rfc2822(date).ok()?.timestamp();
-        Some(Self::new(whose, ours, theirs))
-    }
-}
-
-/// One line for all clock readings: Keycloak's clock matters for the ID token's times,
-/// Jitsi's for the `nbf`/`exp` Prosody checks on the bridge's tokens.
-fn clocks(readings: &[ClockReading]) -> Check {
-    if readings.is_empty() {
-        return unchecked(
-            "the clocks were not compared: Keycloak sends no Date header and Jitsi did not answer",
-            "give admin credentials or --test-user, whose tokens carry Keycloak's time",
-        );
-    }
-    let off: Vec<&ClockReading> = readings
-        .iter()
-        .filter(|r| r.skew.abs() > MAX_SKEW_SECS)
-        .collect();
-    let list = |rs: &[&ClockReading]| {
-        rs.iter()
-            .map(|r| format!("{} {:+} s", r.whose, r.skew))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if off.is_empty() {
-        pass(format!(
-            "this machine's clock agrees with {}",
-            list(&readings.iter().collect::<Vec<_>>())
-        ))
-    } else {
-        fail(
-            format!("this machine's clock is off: {}", list(&off)),
-            "synchronise the clocks (NTP); Prosody allows no skew on a token's nbf",
-            "clocks",
-        )
-    }
-}
-
-/// A test user whose login `doctor` goes through, as a browser would.
-pub struct TestUser {
-    pub name: String,
-    pub password: secrecy::SecretString,
-}
-
-/// Runs every check; `admin` adds the checks that need Keycloak's admin API, `user` a real
-/// login through Keycloak's form and the claims it brings.
-pub async fn run(
-    config: &Config,
-    admin: Option<&Credentials>,
-    user: Option<&TestUser>,
-    clock: &dyn Clock,
-) -> Vec<Check> {
-    let http = match reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return vec![fail("an HTTP client", e.to_string(), "tools")],
-    };
-    let mut out = vec![pass("the configuration is valid")];
-    let mut readings = Vec::new();
-    out.push(public_url(config, &http).await);
-    for rc in std::iter::once(&config.realm).chain(config.tenants.values()) {
-        out.extend(keycloak(rc, config, &http, clock, &mut readings).await);
-    }
-    if let Some(creds) = admin {
-        out.extend(keycloak_admin(config, creds, clock, &mut readings).await);
-    }
-    if let Some(u) = user {
-        out.push(test_login(config, u, clock, &mut readings).await);
-    }
-    out.extend(jitsi(config, &http, clock, &mut readings).await);
-    out.push(clocks(&readings));
-    out.push(sample_token(config, clock.now()));
-    out
-}
 
 /// Logs `user` in through Keycloak's own form (code flow, PKCE, nonce, exactly as the bridge
 /// does) and looks at the ID token's claims: what a missing mapper leaves out shows here.
-async fn test_login(
+pub(super) async fn test_login(
     config: &Config,
     user: &TestUser,
     clock: &dyn Clock,
@@ -300,40 +144,7 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
     Ok(verified.claims)
 }
 
-/// The lines to print, and whether all passed.
-pub fn render(checks: &[Check]) -> (String, bool) {
-    let mut text = String::new();
-    for c in checks {
-        let _ = match c.verdict {
-            Verdict::Pass => writeln!(text, "✔ {}", c.what),
-            Verdict::Fail => writeln!(text, "✘ {}: {}", c.what, c.fix),
-            Verdict::Unchecked => writeln!(text, "– {}: {}", c.what, c.fix),
-        };
-    }
-    (text, checks.iter().all(|c| c.verdict != Verdict::Fail))
-}
-
-async fn public_url(config: &Config, http: &reqwest::Client) -> Check {
-    let url = format!(
-        "{}/healthz",
-        config.server.public_url.as_str().trim_end_matches('/')
-    );
-    match http.get(&url).send().await {
-        Ok(r) if r.status().is_success() => pass(format!("{url} answers")),
-        Ok(r) => fail(
-            format!("{url} answers {}", r.status()),
-            "the reverse proxy must pass the bridge's paths on to it",
-            "tools",
-        ),
-        Err(e) => fail(
-            format!("{url} does not answer"),
-            format!("start the bridge, or fix DNS/proxy for server.public_url ({e})"),
-            "tools",
-        ),
-    }
-}
-
-async fn keycloak(
+pub(super) async fn keycloak(
     rc: &crate::config::RealmConfig,
     config: &Config,
     http: &reqwest::Client,
@@ -428,7 +239,7 @@ async fn keycloak(
     out
 }
 
-async fn keycloak_admin(
+pub(super) async fn keycloak_admin(
     config: &Config,
     creds: &Credentials,
     clock: &dyn Clock,
@@ -537,119 +348,4 @@ async fn keycloak_admin(
         }
     }
     out
-}
-
-async fn jitsi(
-    config: &Config,
-    http: &reqwest::Client,
-    clock: &dyn Clock,
-    readings: &mut Vec<ClockReading>,
-) -> Vec<Check> {
-    let mut out = Vec::new();
-    let base = config.jitsi.target.base.as_str().trim_end_matches('/');
-    let public = config.server.public_url.as_str().trim_end_matches('/');
-    if base == format!("{public}/inspect") {
-        out.push(unchecked(
-            "jitsi.url is the bridge's own token inspector",
-            "there is no Jitsi to check; point jitsi.url at Jitsi to have it checked",
-        ));
-        return out;
-    }
-    let url = format!("{base}/config.js");
-    let text = match http.get(&url).send().await {
-        Ok(r) if r.status().is_success() => {
-            readings.extend(ClockReading::from_date("Jitsi", clock.now(), r.headers()));
-            r.text().await.unwrap_or_default()
-        }
-        _ => {
-            out.push(unchecked(
-                format!("Jitsi at {base} does not answer from here"),
-                "its config.js, XMPP domain and key server checks need it; run doctor where Jitsi's URL answers",
-            ));
-            return out;
-        }
-    };
-    let auth = format!("{public}/room/{{room}}");
-    if text.contains(&auth) {
-        out.push(pass("Jitsi's tokenAuthUrl names this bridge"));
-    } else {
-        out.push(fail(
-            "Jitsi's config.js does not name this bridge in tokenAuthUrl",
-            format!("set TOKEN_AUTH_URL={auth}?state={{state}} (print-jitsi-config)"),
-            "problems-on-the-jitsi-side",
-        ));
-    }
-    if text.contains(&format!("{public}/logout")) {
-        out.push(pass("Jitsi's tokenLogoutUrl names this bridge"));
-    } else {
-        out.push(fail(
-            "Jitsi's config.js has no tokenLogoutUrl for this bridge",
-            format!("add config.tokenLogoutUrl = '{public}/logout'; to custom-config.js"),
-            "jitsi-shows-no-logout-button",
-        ));
-    }
-    let domain = &config.realm.token.subject;
-    // docker-jitsi-meet writes `config.hosts.domain = 'meet.jitsi';`, Debian `domain: '…'`.
-    let names_domain = [
-        format!("domain = '{domain}'"),
-        format!("domain: '{domain}'"),
-    ]
-    .iter()
-    .any(|d| text.contains(d.as_str()));
-    if names_domain {
-        out.push(pass(format!(
-            "Jitsi's XMPP domain is {domain}, the token's sub"
-        )));
-    } else {
-        out.push(fail(
-            format!("Jitsi's config.js does not name the XMPP domain {domain}"),
-            "set jitsi.subject to Jitsi's XMPP domain (hosts.domain)",
-            "room-and-token-mismatched",
-        ));
-    }
-    if let Some(kid) = &config.realm.signer.kid {
-        let key = format!(
-            "{public}/asap/{}",
-            crate::jitsi::signing::asap_file_name(kid)
-        );
-        out.push(match http.get(&key).send().await {
-            Ok(r) if r.status().is_success() => {
-                pass(format!("the key server serves the current key {kid}"))
-            }
-            _ => fail(
-                format!("the key server does not serve {key}"),
-                "the reverse proxy must pass /asap/ to the bridge",
-                "rs256-key-server",
-            ),
-        });
-    }
-    out
-}
-
-fn sample_token(config: &Config, now: u64) -> Check {
-    let minter = Minter::new(config.realm.token.clone(), config.realm.signer.clone());
-    let who = Identity {
-        subject: "doctor".into(),
-        ..Identity::default()
-    };
-    let Ok(room) = RoomName::parse("doctor-check") else {
-        return fail("a sample token", "internal", "internal");
-    };
-    let claims = minter.claims_for(&who, &Decision::plain(Role::Member), &room, None, now);
-    match minter
-        .sign(&claims)
-        .map(|t| minter.verify(t.expose_secret(), now))
-    {
-        Ok(Ok(_)) => pass("a sample token passes the bridge's own verifier"),
-        Ok(Err(e)) => fail(
-            format!("a sample token fails verification ({e})"),
-            "check jitsi.* keys",
-            "invalid-signature",
-        ),
-        Err(e) => fail(
-            format!("a sample token cannot be signed ({e})"),
-            "check jitsi.* keys",
-            "invalid-signature",
-        ),
-    }
 }
