@@ -3,12 +3,12 @@
 use crate::clock::Clock;
 use crate::config::{Config, RealmConfig};
 use crate::http::error::AppError;
-use crate::http::i18n::Lang;
 use crate::http::pages::IndexPage;
 use crate::http::{callback, headers, health, inspector, keys, login, logout};
 use crate::jitsi::signing::PublicKey;
 use crate::jitsi::token::Minter;
 use crate::keycloak::oidc::{Oidc, OidcSettings};
+use crate::lang::Lang;
 use crate::session::login_state::LoginCookies;
 use crate::state::{AppState, Realm, Shared};
 use askama::Template;

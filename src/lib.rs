@@ -4,7 +4,8 @@
 //! tokens and their signing keys, printed settings), `policy` (claims, rules, explain) and
 //! `session` (sealed pending logins, replay set). `keycloak` wraps the OIDC library and the
 //! admin API; `http` holds the thin handlers, pages and the one error type; `config` loads and
-//! validates the settings; `telemetry` logs; `app` wires everything.
+//! validates the settings; `lang` holds the page languages and texts; `telemetry` logs; `app`
+//! wires everything.
 
 pub mod app;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod doctor;
 pub mod http;
 pub mod jitsi;
 pub mod keycloak;
+pub mod lang;
 pub mod metrics;
 pub mod policy;
 #[cfg(test)]

@@ -56,10 +56,10 @@ pub struct Shared {
 
 impl Shared {
     /// The layout of the pages in `lang`.
-    pub fn chrome(&self, lang: crate::http::i18n::Lang) -> crate::http::pages::Chrome<'_> {
+    pub fn chrome(&self, lang: crate::lang::Lang) -> crate::http::pages::Chrome<'_> {
         crate::http::pages::Chrome {
             base: &self.base,
-            t: crate::http::i18n::Tr(lang),
+            t: crate::lang::Tr(lang),
             brand: &self.branding,
         }
     }

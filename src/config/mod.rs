@@ -68,7 +68,7 @@ pub struct Config {
     pub logout_redirect_url: Option<Url>,
     pub guests_enabled: bool,
     /// Language of the pages when neither `?lang=` nor the browser names one the bridge has.
-    pub default_language: crate::http::i18n::Lang,
+    pub default_language: crate::lang::Lang,
     pub branding: branding::Branding,
     pub log: LogConfig,
 }

@@ -90,14 +90,14 @@ impl Reader<'_> {
             .get::<String>("ui.default_language", "en".into())
             .as_str()
             .to_owned();
-        let default_language = match crate::http::i18n::Lang::parse(&default_language) {
+        let default_language = match crate::lang::Lang::parse(&default_language) {
             Some(l) => l,
             None => {
                 r.problem(
                     "ui.default_language",
                     "must be one of \"en\", \"de\", \"fr\"".into(),
                 );
-                crate::http::i18n::Lang::En
+                crate::lang::Lang::En
             }
         };
         let branding = r.branding();

@@ -2,12 +2,12 @@
 //! named, none can be switched off, and any failure ends the login with its own page.
 
 use crate::http::error::{AppError, Retry};
-use crate::http::i18n::Lang;
 use crate::http::login::redirect;
 use crate::http::pages::ReturnToAppPage;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::room_url::Destination;
 use crate::jitsi::tenant::Tenant;
+use crate::lang::Lang;
 use crate::policy::claims::Identity;
 use crate::policy::rules::{self, Verdict};
 use crate::state::AppState;

@@ -5,13 +5,13 @@
 //! request id, writes the single log line and renders the askama error page. Users see a fixed,
 //! plain-language message per variant; causes go to the log only.
 
-use crate::http::i18n::Lang;
 use crate::http::inline::Popup;
 use crate::http::pages::ErrorPage;
 use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state::StateError;
 use crate::jitsi::tenant::{Tenant, TenantError};
 use crate::keycloak::oidc::OidcError;
+use crate::lang::Lang;
 use crate::session::login_state::LoginLookup;
 use crate::state::AppState;
 use crate::telemetry::RequestId;

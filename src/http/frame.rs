@@ -10,8 +10,9 @@
 
 use crate::http::error::{self, ErrorContext};
 use crate::http::headers::{self, Policies};
-use crate::http::i18n::{self, Lang};
+use crate::http::i18n;
 use crate::http::shed::Shedder;
+use crate::lang::Lang;
 use crate::state::AppState;
 use crate::telemetry;
 use axum::extract::{Request, State};

@@ -13,8 +13,8 @@
 //! Keycloak's single sign-on instead.
 
 use crate::http::error::AppError;
-use crate::http::i18n::Lang;
 use crate::http::pages::{InlineDonePage, PostMessage};
+use crate::lang::Lang;
 use crate::state::AppState;
 use askama::Template;
 use axum::http::header;

@@ -6,9 +6,9 @@
 
 use crate::http::callback::EXPLAIN_COOKIE;
 use crate::http::error::AppError;
-use crate::http::i18n::Lang;
 use crate::http::pages::WhyRow;
 use crate::http::pages::{ClaimRow, InspectPage};
+use crate::lang::Lang;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};

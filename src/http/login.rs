@@ -2,11 +2,11 @@
 //! `?state={state}`: start a Keycloak login for a room.
 
 use crate::http::error::{AppError, Retry};
-use crate::http::i18n::Lang;
 use crate::http::initiator::Initiator;
 use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state as jitsi_state;
 use crate::jitsi::tenant::Tenant;
+use crate::lang::Lang;
 use crate::session::login_state::PendingLogin;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;

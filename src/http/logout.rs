@@ -11,12 +11,12 @@
 //! own page, which tells the Jitsi window `{type: 'logout-success'}`.
 
 use crate::http::error::AppError;
-use crate::http::i18n::Lang;
 use crate::http::initiator::Initiator;
 use crate::http::inline;
 use crate::http::login::{query_param, redirect};
 use crate::http::pages::{LoggedOutPage, LogoutConfirmPage};
 use crate::jitsi::tenant::Tenant;
+use crate::lang::Lang;
 use crate::state::AppState;
 use crate::telemetry::AUDIT;
 use askama::Template;

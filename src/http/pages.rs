@@ -3,7 +3,7 @@
 //! login also the bridge's own `inline.js`, which reads its data from an attribute.
 
 use crate::config::branding::Branding;
-use crate::http::i18n::Tr;
+use crate::lang::Tr;
 use askama::Template;
 
 /// What every page's layout needs: where the bridge is served, the language, the brand.

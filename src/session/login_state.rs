@@ -13,10 +13,10 @@
 //!   login's lifetime.
 
 use crate::clock::UnixTime;
-use crate::http::i18n::Lang;
 use crate::jitsi::room::RoomName;
 use crate::jitsi::state::{ClientKind, Override, StateInfo};
 use crate::jitsi::tenant::Tenant;
+use crate::lang::Lang;
 use crate::session::compact;
 use crate::session::replay::{Full, UsedStates};
 use crate::session::seal::Sealer;

@@ -1,0 +1,91 @@
+use super::*;
+
+fn target() -> Target {
+    Target {
+        name: "default".into(),
+        base: "https://sso.example.org".into(),
+        realm: "jitsi".into(),
+        client_id: "jitsi-bridge".into(),
+        redirect_uri: "https://bridge.example.org/callback".into(),
+        post_logout: vec!["https://bridge.example.org/logged-out".into()],
+        client_roles: vec!["moderator".into()],
+        groups: vec!["moderators".into()],
+        secret_file: None,
+    }
+}
+
+#[test]
+fn a_matching_client_needs_nothing() {
+    let t = target();
+    let mut client = new_client(&t);
+    client["id"] = json!("x");
+    let (_, changes, conflicts) = plan_client(&client, &t, false);
+    assert!(
+        changes.is_empty() && conflicts.is_empty(),
+        "{changes:?} {conflicts:?}"
+    );
+}
+
+#[test]
+fn drift_is_tightened_and_loosening_is_left_to_the_admin() {
+    let t = target();
+    let mut client = new_client(&t);
+    client["redirectUris"] = json!(["https://other.example.org/*"]);
+    client["attributes"]["pkce.code.challenge.method"] = json!("plain");
+    client["directAccessGrantsEnabled"] = json!(true);
+    let (updated, changes, conflicts) = plan_client(&client, &t, false);
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(updated["attributes"]["pkce.code.challenge.method"], "S256");
+    // The other site's URI stays: setup never narrows what someone else set up.
+    assert_eq!(
+        updated["redirectUris"],
+        json!([
+            "https://other.example.org/*",
+            "https://bridge.example.org/callback"
+        ])
+    );
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(updated["directAccessGrantsEnabled"], true, "left alone");
+    let (updated, _, conflicts) = plan_client(&client, &t, true);
+    assert!(conflicts.is_empty());
+    assert_eq!(updated["directAccessGrantsEnabled"], false);
+}
+
+#[test]
+fn mappers_are_added_once() {
+    let missing = missing_mappers(&[], "jitsi-bridge");
+    assert_eq!(missing.len(), 3);
+    assert!(missing_mappers(&missing, "jitsi-bridge").is_empty());
+    // A groups mapper that does not write into the ID token does not count.
+    let mut off = missing.clone();
+    off[0]["config"]["id.token.claim"] = json!("false");
+    assert_eq!(missing_mappers(&off, "jitsi-bridge").len(), 1);
+    assert_eq!(missing[0]["config"]["full.path"], "true");
+    assert!(short_group_mappers(&missing).is_empty());
+}
+
+#[test]
+fn bare_group_names_are_turned_into_full_paths() {
+    let mut mappers = missing_mappers(&[], "jitsi-bridge");
+    // Keycloak reads an absent full.path as off.
+    mappers[0]["config"]
+        .as_object_mut()
+        .map(|c| c.remove("full.path"));
+    mappers[0]["id"] = json!("m-1");
+    let fixed = short_group_mappers(&mappers);
+    assert_eq!(fixed.len(), 1);
+    assert_eq!(fixed[0]["config"]["full.path"], "true");
+    assert_eq!(fixed[0]["id"], "m-1");
+    assert_eq!(fixed[0]["config"]["claim.name"], "groups");
+    // Nothing else is a group mapper to fix.
+    assert!(missing_mappers(&mappers, "jitsi-bridge").is_empty());
+}
+
+#[test]
+fn issuers_split_into_base_and_realm() {
+    assert_eq!(
+        split_issuer("https://sso.example.org/auth/realms/jitsi"),
+        Some(("https://sso.example.org/auth".into(), "jitsi".into()))
+    );
+    assert_eq!(split_issuer("https://accounts.google.com"), None);
+}
