@@ -370,3 +370,37 @@ fn cookie_attributes() {
 fn short_keys_are_refused() {
     assert!(LoginCookies::new(&SecretString::from("short"), 600, true, "").is_err());
 }
+
+/// A logout hint and a session cookie as versions before `session::seal` made them (the
+/// `cookie` crate's private jar; the hint made URL-safe by character replacement) still open.
+#[test]
+fn hints_and_sessions_sealed_by_the_private_jar_still_open() {
+    let master = "k".repeat(32);
+    let key = Key::derive_from(master.as_bytes());
+    let mut jar = cookie::CookieJar::new();
+    let session = r#"{"id_token":"eyJ.id.token","tenant":"acme"}"#;
+    jar.private_mut(&key).add(Cookie::new(HINT_NAME, session));
+    jar.private_mut(&key).add(Cookie::new(
+        format!("{HOST_PREFIX}{SESSION_COOKIE}"),
+        session,
+    ));
+    let sealed = jar.get(HINT_NAME).unwrap().value().to_owned();
+    let hint = sealed
+        .replace('+', "-")
+        .replace('/', "_")
+        .trim_end_matches('=')
+        .to_owned();
+    let c = cookies();
+    let (token, tenant) = c.open_hint(&hint).unwrap();
+    assert_eq!(token.expose_secret(), "eyJ.id.token");
+    assert_eq!(tenant.as_deref(), Some("acme"));
+    let session_cookie = jar
+        .get(&format!("{HOST_PREFIX}{SESSION_COOKIE}"))
+        .unwrap()
+        .value()
+        .to_owned();
+    let header = format!("other=1; {HOST_PREFIX}{SESSION_COOKIE}={session_cookie}");
+    let (token, tenant) = c.session(Some(&header)).unwrap();
+    assert_eq!(token.expose_secret(), "eyJ.id.token");
+    assert_eq!(tenant.as_deref(), Some("acme"));
+}
