@@ -13,7 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jitsi_oidc_bridge::jitsi::room::RoomName;
 use jitsi_oidc_bridge::jitsi::signing::{KeyFile, Signer, SigningAlgorithm};
 use jitsi_oidc_bridge::jitsi::token::{Minter, TokenSettings};
-use jitsi_oidc_bridge::policy::claims::Identity;
+use jitsi_oidc_bridge::policy::claims::{Identity, Shape, Shapes};
 use jitsi_oidc_bridge::policy::rules::{Decision, Role};
 use jitsi_oidc_bridge::session::login_state::{LoginCookies, PendingLogin};
 use secrecy::{ExposeSecret, SecretString};
@@ -44,8 +44,12 @@ fn alice() -> Identity {
         picture: Some("https://img.example.test/avatars/alice.png".into()),
         groups: vec!["moderators".into()],
         realm_roles: vec!["moderator".into()],
-        has_groups: true,
-        has_realm_roles: true,
+        shapes: Shapes {
+            groups: Shape::Present,
+            realm_roles: Shape::Present,
+            email: Shape::Present,
+            ..Shapes::default()
+        },
         ..Identity::default()
     }
 }

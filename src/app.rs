@@ -171,6 +171,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
             client_id: rc.oidc.client_id.clone(),
             minter: Minter::new(rc.token.clone(), rc.signer.clone()),
             moderators: rc.moderators.clone(),
+            absent_means_empty: rc.oidc.absent_means_empty,
         }))
     };
     let default_realm = realm("default", &config.realm)?;

@@ -115,7 +115,7 @@ pub fn enable(algorithms: &[&'static str]) {
     for alg in algorithms {
         metrics::counter!(TOKENS_MINTED, "alg" => *alg).increment(0);
     }
-    for claim in crate::policy::rules::MissingClaim::ALL {
+    for claim in crate::policy::claims::Claim::ALL {
         metrics::counter!(LOGINS_MISSING_CLAIM, "claim" => claim.name()).increment(0);
     }
     for listener in ["public", "metrics"] {

@@ -24,6 +24,7 @@ pub struct Realm {
     pub client_id: String,
     pub minter: Minter,
     pub moderators: ModeratorPolicy,
+    pub absent_means_empty: crate::policy::claims::AbsentMeansEmpty,
 }
 
 pub struct Shared {

@@ -225,8 +225,14 @@ fn who_moderates_is_printed_as_a_coherent_set() {
     assert!(p.text.contains("wait in the lobby"));
 
     // No guests: no waiting room, and no WAIT_FOR_HOST_* that would do nothing.
+    // Token moderators carry lobby_bypass; core token_affiliation does nothing for a user an
+    // active lobby holds, so jitsi-contrib's token_lobby_bypass lets them in.
     let p = print(&format!("{BASE}{MODERATORS}"), "set-b");
-    assert_eq!(p.env["XMPP_MUC_MODULES"], "token_affiliation");
+    assert_eq!(
+        p.env["XMPP_MUC_MODULES"],
+        "token_affiliation,token_lobby_bypass"
+    );
+    assert!(p.text.contains("token_lobby_bypass"), "{}", p.text);
     assert!(!p.env.keys().any(|k| k.starts_with("WAIT_FOR_HOST")));
     assert!(!p.env.contains_key("XMPP_MODULES"));
 
@@ -234,6 +240,17 @@ fn who_moderates_is_printed_as_a_coherent_set() {
     let rule = "[[rules]]\nrooms = [\"board-*\"]\ngroups = [\"board\"]\nmoderator = true\n";
     let p = print(&format!("{BASE}{rule}"), "set-b-rule");
     assert_eq!(p.env["JICOFO_ENABLE_AUTH"], "0");
+
+    // A rule that sets the room's lobby needs token_security_ondemand.
+    let rule = "[[rules]]\nrooms = [\"board-*\"]\nroom_lobby = true\nsecurity_bypass = true\n";
+    let p = print(&format!("{BASE}{rule}"), "set-b-lobby");
+    assert!(
+        p.env["XMPP_MUC_MODULES"]
+            .split(',')
+            .any(|m| m == "token_security_ondemand"),
+        "{}",
+        p.text
+    );
 
     // Nobody named: Jicofo's gate, every token user moderates.
     let p = print(BASE, "set-a");

@@ -8,7 +8,10 @@ use crate::jitsi::room_url::{JitsiTarget, TokenPlacement};
 use crate::jitsi::signing::{KeyFile, Signer, SigningAlgorithm};
 use crate::jitsi::tenant::Tenant;
 use crate::jitsi::token::TokenSettings;
-use crate::policy::rules::{Access, JITSI_FEATURES, ModeratorPolicy, Policy, Rule, Who};
+use crate::policy::claims::{AbsentMeansEmpty, Claim};
+use crate::policy::rules::{
+    Access, JITSI_FEATURES, ModeratorPolicy, PROSODY_FEATURES, Policy, Rule, Who, is_known_feature,
+};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use figment::value::{Dict, Value};
@@ -22,6 +25,7 @@ use url::{Host, Url};
 
 pub mod branding;
 mod reader;
+mod rules;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -112,6 +116,14 @@ struct RuleConfig {
     #[serde(default)]
     lobby_bypass: Option<bool>,
     #[serde(default)]
+    hidden_from_recorder: Option<bool>,
+    #[serde(default)]
+    security_bypass: Option<bool>,
+    #[serde(default)]
+    visitor: Option<bool>,
+    #[serde(default)]
+    room_lobby: Option<bool>,
+    #[serde(default)]
     group: Option<String>,
     #[serde(default)]
     token_ttl_secs: Option<u64>,
@@ -159,6 +171,8 @@ pub struct OidcConfig {
     /// Where the secret is read from, when from a file (`setup-keycloak` writes it there).
     pub client_secret_file: Option<PathBuf>,
     pub scopes: Vec<String>,
+    /// Claims whose absence means "empty": the operator knows their mapper is there.
+    pub absent_means_empty: AbsentMeansEmpty,
     pub http_timeout_secs: u64,
 }
 
@@ -168,6 +182,7 @@ impl fmt::Debug for OidcConfig {
             .field("issuer", &self.issuer.as_str())
             .field("client_id", &self.client_id)
             .field("scopes", &self.scopes)
+            .field("absent_means_empty", &self.absent_means_empty)
             .field("http_timeout_secs", &self.http_timeout_secs)
             .finish_non_exhaustive()
     }

@@ -200,6 +200,10 @@ impl Reader<'_> {
             Some(b) if inherit(r, "oidc.scopes") => b.oidc.scopes.clone(),
             _ => r.scopes(&k("oidc.scopes")),
         };
+        let absent_means_empty = match base {
+            Some(b) if inherit(r, "oidc.absent_means_empty") => b.oidc.absent_means_empty,
+            _ => r.absent_claims(&k("oidc.absent_means_empty")),
+        };
         let http_timeout_secs = match base {
             Some(b) => b.oidc.http_timeout_secs,
             None => r.ranged("oidc.http_timeout_secs", 10, 1..=120),
@@ -282,6 +286,7 @@ impl Reader<'_> {
                 client_secret: client_secret?,
                 client_secret_file,
                 scopes,
+                absent_means_empty,
                 http_timeout_secs,
             },
             token: TokenSettings {
@@ -331,157 +336,6 @@ impl Reader<'_> {
             }
         }
         out
-    }
-
-    /// `[access]` and `[[rules]]`.
-    pub(super) fn policy(&mut self) -> Policy {
-        let access = Access {
-            who: Who {
-                groups: self.names("access.groups"),
-                realm_roles: self.names("access.realm_roles"),
-                client_roles: self.names("access.client_roles"),
-                email_domains: self.domains("access.email_domains"),
-            },
-            require_verified_email: self.get("access.require_verified_email", false),
-            reason: self.opt("access.reason"),
-        };
-        let show_reasons = self.get("access.show_reasons", true);
-        let raw: Vec<RuleConfig> = self.opt("rules").unwrap_or_default();
-        let mut rules = Vec::new();
-        for (i, rc) in raw.into_iter().enumerate() {
-            let key = format!("rules[{i}]");
-            rules.push(self.rule(&key, rc));
-        }
-        Policy {
-            access,
-            rules,
-            show_reasons,
-        }
-    }
-
-    pub(super) fn rule(&mut self, key: &str, rc: RuleConfig) -> Rule {
-        let problem = |this: &mut Self, field: &str, message: String| {
-            this.problem(&format!("{key}.{field}"), message)
-        };
-        for p in &rc.rooms {
-            if p.is_empty()
-                || p.chars().count() > 128
-                || p.contains(['/', '\\'])
-                || p.chars().any(char::is_control)
-            {
-                problem(
-                    self,
-                    "rooms",
-                    format!(
-                        "{p:?} is not a room pattern (1-128 characters, * and ? as wildcards, no /)"
-                    ),
-                );
-            }
-        }
-        let mut tenants = Vec::new();
-        for t in &rc.tenants {
-            match Tenant::parse(t) {
-                Ok(t) => tenants.push(t.canonical()),
-                Err(e) => problem(self, "tenants", format!("{t:?}: {e}")),
-            }
-        }
-        for name in rc.features.keys() {
-            if !JITSI_FEATURES.contains(&name.as_str()) {
-                problem(
-                    self,
-                    "features",
-                    format!(
-                        "{name:?} is not a Jitsi feature (known: {})",
-                        JITSI_FEATURES.join(", ")
-                    ),
-                );
-            }
-        }
-        if let Some(ttl) = rc.token_ttl_secs {
-            if !(60..=86_400).contains(&ttl) {
-                problem(
-                    self,
-                    "token_ttl_secs",
-                    "must be between 60 and 86400".into(),
-                );
-            }
-        }
-        if let Some(g) = &rc.group {
-            if g.is_empty() || g.len() > 256 || g.chars().any(char::is_control) {
-                problem(
-                    self,
-                    "group",
-                    "must be 1 to 256 printable characters".into(),
-                );
-            }
-        }
-        let sets_effects = rc.moderator.is_some()
-            || !rc.features.is_empty()
-            || rc.lobby_bypass.is_some()
-            || rc.group.is_some()
-            || rc.token_ttl_secs.is_some();
-        if !rc.allow && sets_effects {
-            problem(self, "allow", "a rule with allow = false denies; it cannot also set moderator, features, lobby_bypass, group or token_ttl_secs".into());
-        }
-        for (field, names) in [
-            ("groups", &rc.groups),
-            ("realm_roles", &rc.realm_roles),
-            ("client_roles", &rc.client_roles),
-        ] {
-            if names.iter().any(|n| n.trim().is_empty()) {
-                problem(self, field, "contains an empty name".into());
-            }
-        }
-        let email_domains = rc
-            .email_domains
-            .iter()
-            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
-            .collect::<Vec<_>>();
-        if email_domains
-            .iter()
-            .any(|d| d.is_empty() || !d.contains('.') || d.contains('@'))
-        {
-            problem(
-                self,
-                "email_domains",
-                "entries must be domains like example.org".into(),
-            );
-        }
-        Rule {
-            name: rc.name.unwrap_or_else(|| key.to_owned()),
-            rooms: rc.rooms.iter().map(|p| p.to_lowercase()).collect(),
-            tenants,
-            who: Who {
-                groups: rc.groups,
-                realm_roles: rc.realm_roles,
-                client_roles: rc.client_roles,
-                email_domains,
-            },
-            require_verified_email: rc.require_verified_email,
-            allow: rc.allow,
-            moderator: rc.moderator,
-            features: rc.features,
-            lobby_bypass: rc.lobby_bypass,
-            group: rc.group,
-            token_ttl_secs: rc.token_ttl_secs,
-            reason: rc.reason,
-        }
-    }
-
-    /// E-mail domains: lower case, without a leading `@`.
-    pub(super) fn domains(&mut self, key: &str) -> Vec<String> {
-        let raw: Vec<String> = self.get(key, Vec::new());
-        let domains: Vec<String> = raw
-            .iter()
-            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
-            .collect();
-        if domains
-            .iter()
-            .any(|d| d.is_empty() || !d.contains('.') || d.contains('@'))
-        {
-            self.problem(key, "entries must be domains like example.org".into());
-        }
-        domains
     }
 
     pub(super) fn scopes(&mut self, key: &str) -> Vec<String> {

@@ -308,6 +308,54 @@ secret = "fedcba"#,
         );
     }
 
+    /// The Jitsi of 2026-08 (Prosody's own features, user flags, jitsi-contrib's lobby
+    /// plugins) and the claims declared empty when absent.
+    #[test]
+    fn jitsi_2026_rule_keys_and_claims_declared_empty() {
+        let good = format!(
+            "{VALID}\n[[rules]]\nrooms = [\"town-*\"]\n\
+             features = {{ name-readonly = true, live-translation-subscribe = false, recording = true }}\n\
+             hidden_from_recorder = true\nvisitor = true\nroom_lobby = false\nsecurity_bypass = true\nlobby_bypass = false\n"
+        )
+        .replace(
+            "client_secret = \"s3cret\"",
+            "client_secret = \"s3cret\"\nabsent_means_empty = [\"groups\", \"email\"]",
+        );
+        let c = Config::from_toml(&good).unwrap();
+        let r = &c.policy.rules[0];
+        assert_eq!(r.features.get("name-readonly"), Some(&true));
+        assert_eq!(
+            (
+                r.hidden_from_recorder,
+                r.visitor,
+                r.room_lobby,
+                r.security_bypass,
+                r.lobby_bypass
+            ),
+            (Some(true), Some(true), Some(false), Some(true), Some(false))
+        );
+        let declared = c.realm.oidc.absent_means_empty;
+        assert!(declared.contains(Claim::Groups) && declared.contains(Claim::Email));
+        assert!(!declared.contains(Claim::ClientRoles));
+
+        let bad = format!(
+            "{VALID}\n[[rules]]\nallow = false\nvisitor = true\n[[rules]]\nfeatures = {{ name_readonly = true }}\n"
+        )
+        .replace(
+            "client_secret = \"s3cret\"",
+            "client_secret = \"s3cret\"\nabsent_means_empty = [\"roles\"]",
+        );
+        let err = Config::from_toml(&bad).unwrap_err();
+        let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
+        for want in [
+            "oidc.absent_means_empty",
+            "rules[0].allow",
+            "rules[1].features",
+        ] {
+            assert!(keys.contains(&want), "{want} missing from {err}");
+        }
+    }
+
     #[test]
     fn env_names() {
         assert_eq!(env_name("jitsi.secret_file"), "BRIDGE_JITSI__SECRET_FILE");

@@ -120,6 +120,28 @@ impl Reader<'_> {
 
     /// An absolute http(s) URL with a host, without credentials, query or fragment. Plain
     /// http is accepted only for loopback hosts (local demos and tests).
+    /// `oidc.absent_means_empty`: claim names the rules know.
+    pub(super) fn absent_claims(&mut self, key: &str) -> AbsentMeansEmpty {
+        let raw: Vec<String> = self.get(key, Vec::new());
+        let mut claims = Vec::new();
+        for name in &raw {
+            match Claim::from_name(name) {
+                Some(c) => claims.push(c),
+                None => {
+                    let known: Vec<&str> = Claim::ALL.iter().map(|c| c.name()).collect();
+                    self.problem(
+                        key,
+                        format!(
+                            "{name:?} is not a claim the rules read (known: {})",
+                            known.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        AbsentMeansEmpty::of(claims)
+    }
+
     pub(super) fn web_url(&mut self, key: &str, text: &str) -> Option<Url> {
         self.checked_url(key, text, false)
     }

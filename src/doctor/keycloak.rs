@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::jitsi::room::RoomName;
 use crate::keycloak::admin::{Admin, Credentials};
 use crate::keycloak::setup;
-use crate::policy::claims::Identity;
+use crate::policy::claims::{Claim, Identity, Shape};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::time::Duration;
@@ -40,15 +40,40 @@ pub(super) async fn test_login(
                 .chain(std::iter::once(&config.policy.access.who))
                 .chain(config.policy.rules.iter().map(|r| &r.who))
                 .collect();
+            // A claim declared empty when absent is checked against the client's mappers
+            // (admin checks), not against one user who may simply have none.
+            let declared = config.realm.oidc.absent_means_empty;
             let mut missing = Vec::new();
-            if whos.iter().any(|w| !w.groups.is_empty()) && !who.has_groups {
-                missing.push("groups");
+            for (claim, asked, what) in [
+                (
+                    Claim::Groups,
+                    whos.iter().any(|w| !w.groups.is_empty()),
+                    "groups",
+                ),
+                (
+                    Claim::RealmRoles,
+                    whos.iter().any(|w| !w.realm_roles.is_empty()),
+                    "realm roles",
+                ),
+                (
+                    Claim::ClientRoles,
+                    whos.iter().any(|w| !w.client_roles.is_empty()),
+                    "client roles",
+                ),
+            ] {
+                if asked && who.shapes.of(claim) == Shape::Absent && !declared.contains(claim) {
+                    missing.push(what);
+                }
             }
-            if whos.iter().any(|w| !w.realm_roles.is_empty()) && !who.has_realm_roles {
-                missing.push("realm roles");
-            }
-            if whos.iter().any(|w| !w.client_roles.is_empty()) && !who.has_client_roles {
-                missing.push("client roles");
+            if let Some((claim, seen)) = who.wrong_types().next() {
+                return fail(
+                    format!(
+                        "{what}: the ID token's \"{}\" claim is {seen}",
+                        claim.in_token()
+                    ),
+                    "turn on \"Multivalued\" in its mapper: rules match only a list of strings",
+                    "denied-needs-a-claim-the-id-token-does-not-carry",
+                );
             }
             if missing.is_empty() {
                 pass(format!(
@@ -335,7 +360,7 @@ pub(super) async fn keycloak_admin(
                 t.client_id
             )));
         }
-        for m in missing {
+        for m in &missing {
             out.push(fail(
                 format!(
                     "client {}: no \"{}\" mapper",
@@ -346,6 +371,56 @@ pub(super) async fn keycloak_admin(
                 "denied-needs-a-claim-the-id-token-does-not-carry",
             ));
         }
+        out.extend(declared_empty(&admin, id, &t, &missing).await);
+    }
+    out
+}
+
+/// `oidc.absent_means_empty` is true only when the client really has the claim's mapper (or,
+/// for `email`, gets the email scope): otherwise a deny rule would read "no mapper" as "none".
+async fn declared_empty(
+    admin: &Admin,
+    client: &str,
+    t: &setup::Target,
+    missing: &[Value],
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    for claim in t.absent_means_empty.iter() {
+        let there = match setup::MAPPED_CLAIMS.iter().find(|(c, _)| *c == claim) {
+            Some((_, kind)) => !missing.iter().any(|m| m["protocolMapper"] == *kind),
+            None => {
+                // Keycloak applies a default client scope always, an optional one when
+                // the login asks for it.
+                let has_email = |kind: &'static str| async move {
+                    admin
+                        .get(
+                            &format!("/clients/{client}/{kind}-client-scopes"),
+                            "read client scopes",
+                        )
+                        .await
+                        .ok()
+                        .and_then(|v| v.as_array().cloned())
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|s| s["name"] == "email")
+                };
+                has_email("default").await || (t.requests_email && has_email("optional").await)
+            }
+        };
+        let what = format!(
+            "client {}: oidc.absent_means_empty names {}",
+            t.client_id,
+            claim.name()
+        );
+        out.push(if there {
+            pass(format!("{what}, and its mapper is there"))
+        } else {
+            fail(
+                format!("{what}, but the client has no mapper for it"),
+                "add the mapper (setup-keycloak), or take the claim out of oidc.absent_means_empty: deny rules would otherwise read a missing mapper as \"the user has none\"",
+                "denied-needs-a-claim-the-id-token-does-not-carry",
+            )
+        });
     }
     out
 }

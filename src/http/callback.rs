@@ -1,7 +1,7 @@
 //! `GET /callback`: Keycloak sends the browser back here. One linear function; each check is
 //! named, none can be switched off, and any failure ends the login with its own page.
 
-use crate::http::error::{AppError, Retry};
+use crate::http::error::{AppError, DenialCause, Retry};
 use crate::http::login::redirect;
 use crate::http::pages::ReturnToAppPage;
 use crate::jitsi::room::RoomName;
@@ -143,37 +143,30 @@ async fn run(
         Identity::from_claims(&verified.claims, &realm.client_id).ok_or(AppError::NoSubject)?;
 
     // 5. The rules: may this user enter, and with which rights?
-    let decision = rules::decide(&app.policy, &realm.moderators, &who, &room, tenant.as_ref());
-    if let Verdict::Deny {
-        reason,
-        by,
-        missing,
-    } = &decision.verdict
-    {
-        let advice: Vec<&str> = missing.iter().map(|m| m.advice()).collect();
-        metrics::counter!(crate::metrics::LOGINS_DENIED).increment(1);
-        for m in missing {
-            metrics::counter!(crate::metrics::LOGINS_MISSING_CLAIM, "claim" => m.name())
-                .increment(1);
-        }
+    for (claim, seen) in who.wrong_types() {
+        // Never matches a grant, and leaves a deny undecided: the mapper needs fixing.
         tracing::warn!(
-            target: AUDIT,
-            event = "login_denied",
+            event = "claim_wrong_type",
             realm = %realm.name,
-            sub = %who.subject,
-            username = who.username.as_deref().unwrap_or(""),
-            room = room.backend_safe(),
-            tenant = tenant.as_ref().map(Tenant::as_str).unwrap_or(""),
-            by = %by,
-            reason = reason.as_deref().unwrap_or(""),
-            missing_mappers = %advice.join("; "),
+            claim = claim.in_token(),
+            seen,
         );
-        return Err(AppError::Denied {
-            reason: reason.clone().filter(|_| app.policy.show_reasons),
-            advice: advice.into_iter().map(str::to_owned).collect(),
-            rule: by.clone(),
-            retry: retry(),
-        });
+    }
+    let rules_of_realm = rules::RealmRules {
+        moderators: &realm.moderators,
+        absent_means_empty: realm.absent_means_empty,
+    };
+    let decision = rules::decide(&app.policy, rules_of_realm, &who, &room, tenant.as_ref());
+    if let Verdict::Deny { .. } = &decision.verdict {
+        return Err(refused(
+            app,
+            realm,
+            &who,
+            &room,
+            tenant.as_ref(),
+            decision.verdict,
+            retry(),
+        ));
     }
     let role = decision.role;
 
@@ -293,6 +286,72 @@ fn sanitize_code(code: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .take(64)
         .collect()
+}
+
+/// The audit line, the metrics and the page for a login the rules refuse.
+fn refused(
+    app: &AppState,
+    realm: &crate::state::Realm,
+    who: &Identity,
+    room: &RoomName,
+    tenant: Option<&Tenant>,
+    verdict: Verdict,
+    retry: Option<Box<Retry>>,
+) -> AppError {
+    let Verdict::Deny {
+        reason,
+        by,
+        undecided,
+        notes,
+    } = verdict
+    else {
+        return AppError::Internal("refused() called for an allowed login".into());
+    };
+    let advice: Vec<String> = notes
+        .iter()
+        .map(|n| n.advice())
+        .filter(|a| !a.is_empty())
+        .collect();
+    metrics::counter!(crate::metrics::LOGINS_DENIED).increment(1);
+    for n in notes.iter().filter(|n| n.absent()) {
+        metrics::counter!(crate::metrics::LOGINS_MISSING_CLAIM, "claim" => n.claim.name())
+            .increment(1);
+    }
+    let undecidable: Vec<String> = notes
+        .iter()
+        .filter(|n| n.undecidable())
+        .map(|n| format!("{}: {}", n.claim.name(), n.describe()))
+        .collect();
+    tracing::warn!(
+        target: AUDIT,
+        event = "login_denied",
+        realm = %realm.name,
+        sub = %who.subject,
+        username = who.username.as_deref().unwrap_or(""),
+        room = room.backend_safe(),
+        tenant = tenant.map(Tenant::as_str).unwrap_or(""),
+        by = %by,
+        reason = reason.as_deref().unwrap_or(""),
+        undecided = %undecidable.join("; "),
+        missing_mappers = %advice.join("; "),
+    );
+    let cause = if !undecided {
+        DenialCause::Rule
+    } else if notes
+        .iter()
+        .any(|n| n.undecidable() && n.claim == crate::policy::claims::Claim::Email)
+    {
+        DenialCause::EmailNotVerified
+    } else {
+        DenialCause::Undecided
+    };
+    AppError::Denied {
+        reason: reason.filter(|_| app.policy.show_reasons),
+        advice,
+        rule: by,
+        cause,
+        retry,
+    }
 }
 
 #[cfg(test)]

@@ -53,9 +53,11 @@ pub enum AppError {
     Denied {
         /// The rule's reason, when it may be shown.
         reason: Option<String>,
-        /// Which Keycloak mappers seem to be missing, for the admin.
+        /// What the administrator can change (missing mappers, unreadable claims).
         advice: Vec<String>,
         rule: String,
+        /// A rule's verdict, or a deny rule that could not be decided.
+        cause: DenialCause,
         /// The room, to try again with another account.
         retry: Option<Box<Retry>>,
     },
@@ -119,6 +121,17 @@ const OPERATOR_ERROR_CODES: &[&str] = &[
     "invalid_scope",
     "server_error",
 ];
+
+/// Why the rules refused, as far as the user's message is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenialCause {
+    /// A rule (or `[access]`) decided.
+    Rule,
+    /// A deny rule could not be decided from the ID token's claims.
+    Undecided,
+    /// A deny rule by e-mail domain, and the address is absent or not verified.
+    EmailNotVerified,
+}
 
 /// What the error page and the log line need, carried from the handler to the middleware.
 #[derive(Debug, Clone)]
@@ -228,6 +241,14 @@ impl AppError {
         let mut message = Msg::new(key);
         match self {
             AppError::BadRoom(e) => message.detail = Some(room_reason(e)),
+            AppError::Denied {
+                cause: DenialCause::Undecided,
+                ..
+            } => message.key = "err-denied-undecided",
+            AppError::Denied {
+                cause: DenialCause::EmailNotVerified,
+                ..
+            } => message.key = "err-denied-unverified-email",
             AppError::Denied {
                 reason: Some(r), ..
             } => {

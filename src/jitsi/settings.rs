@@ -31,6 +31,14 @@ pub struct JitsiCase {
     pub guests: bool,
     /// `[tenants.<name>]` sections exist.
     pub tenants: bool,
+    /// Some tokens carry `context.user.lobby_bypass` (moderators always do): jitsi-contrib's
+    /// `token_lobby_bypass` lets them past an active lobby. Without it core Prosody's
+    /// `token_affiliation` does nothing for a user the lobby holds, so a token moderator
+    /// would wait behind their own lobby.
+    pub lobby_bypass: bool,
+    /// Some rule turns a room's lobby on or off or sets `security_bypass`: jitsi-contrib's
+    /// `token_security_ondemand` reads them.
+    pub security_ondemand: bool,
 }
 
 impl JitsiCase {
@@ -43,11 +51,34 @@ impl JitsiCase {
                 .rules
                 .iter()
                 .any(|r| r.moderator == Some(true));
+        let rules = &config.policy.rules;
         Self {
             roles_from_token: names_moderators,
             guests: config.guests_enabled,
             tenants: !config.tenants.is_empty(),
+            lobby_bypass: names_moderators || rules.iter().any(|r| r.lobby_bypass == Some(true)),
+            security_ondemand: rules
+                .iter()
+                .any(|r| r.room_lobby.is_some() || r.security_bypass == Some(true)),
         }
+    }
+
+    /// The MUC modules of the conference component the tokens need, in load order.
+    fn muc_modules(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.roles_from_token {
+            out.push("token_affiliation");
+            if self.guests {
+                out.push("muc_wait_for_host");
+            }
+        }
+        if self.lobby_bypass {
+            out.push("token_lobby_bypass");
+        }
+        if self.security_ondemand {
+            out.push("token_security_ondemand");
+        }
+        out
     }
 
     fn describe(&self, config: &Config) -> String {
@@ -93,6 +124,16 @@ impl JitsiCase {
                      #   without a token to the bridge at once."
                 );
             }
+        }
+        if self.lobby_bypass || self.security_ondemand {
+            let _ = writeln!(
+                out,
+                "# - Lobby: tokens carry lobby_bypass (moderators, and whom rules name) or rules set\n\
+                 #   the room's lobby: jitsi-contrib's prosody-plugins (token_lobby_bypass,\n\
+                 #   token_security_ondemand) read them. docker-jitsi-meet's Prosody image fetches\n\
+                 #   that collection (or mount a plugin into /prosody-plugins-custom); on Debian\n\
+                 #   install them from github.com/jitsi-contrib/prosody-plugins."
+            );
         }
         let tenants = if self.tenants {
             format!("configured: {}", tenant_names(config))
@@ -191,16 +232,15 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
     } else {
         let _ = writeln!(out, "ENABLE_GUESTS=0");
     }
+    let muc_modules = case.muc_modules();
+    if !muc_modules.is_empty() {
+        let _ = writeln!(out, "XMPP_MUC_MODULES={}", muc_modules.join(","));
+    }
     if case.roles_from_token {
-        let mut muc_modules = vec!["token_affiliation"];
-        if case.guests {
-            muc_modules.push("muc_wait_for_host");
-        }
         let _ = writeln!(
             out,
             "# Moderators from the token: Jicofo's authentication off, no automatic owners.\n\
-             JICOFO_ENABLE_AUTH=0\nENABLE_AUTO_OWNER=0\nXMPP_MUC_MODULES={}",
-            muc_modules.join(",")
+             JICOFO_ENABLE_AUTH=0\nENABLE_AUTO_OWNER=0"
         );
         if case.guests {
             let _ = writeln!(
@@ -284,13 +324,10 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
             "VirtualHost \"guest.{host}\"\n    authentication = \"anonymous\"\n    c2s_require_encryption = false"
         );
     }
-    let mut muc_modules = vec!["\"token_verification\""];
-    if case.roles_from_token {
-        muc_modules.push("\"token_affiliation\"");
-        if case.guests {
-            muc_modules.push("\"muc_wait_for_host\"");
-        }
-    }
+    let muc_modules: Vec<String> = std::iter::once("token_verification")
+        .chain(case.muc_modules())
+        .map(|m| format!("\"{m}\""))
+        .collect();
     let _ = writeln!(
         out,
         "Component \"conference.{host}\" \"muc\"\n    modules_enabled = {{ {} }} -- add to the list",

@@ -1,13 +1,17 @@
 //! Jitsi's `{state}` parameter: what jitsi-meet tells the bridge when it sends a user to
 //! `tokenAuthUrl` (`react/features/authentication/functions.any.ts`, `_getTokenAuthState`).
 //!
-//! It is a JSON object with `room` (the address-bar path segment, still percent-encoded by the
-//! web client, as typed by the apps), `roomSafe` (Jitsi's backend-safe form), `tenant`, flat `config.*` / `interfaceConfig.*`
+//! It is a JSON object with `refreshToken` (left by an earlier inline login), `room` (the
+//! address-bar path segment, still percent-encoded by the web client, as typed by the apps),
+//! `roomSafe` (Jitsi's backend-safe form), `tenant`, flat `config.*` / `interfaceConfig.*`
 //! / `iceServers.*` keys holding already JSON-parsed values, and `electron` / `ios` / `android`
 //! flags. Parsed strictly: wrong types, oversized input and a `room` / `roomSafe` / `tenant`
-//! that disagree with the request path are refused. `config.*` and `interfaceConfig.*` values
-//! are carried back to Jitsi as hash parameters (jitsi-meet applies its own whitelist to them);
-//! `iceServers.*` and `refreshToken` are never carried back.
+//! that disagree with the request path are refused. A short list of `config.*` values
+//! ([`CARRIED_SETTINGS`]) is carried back to Jitsi as hash parameters (jitsi-meet applies its
+//! own whitelist to them as well), under the names old and new Jitsi versions use; `iceServers.*`
+//! (they would route the call's media through servers of the link's choosing) and
+//! `refreshToken` (a credential: it must not end up in a Jitsi URL, its history and its logs)
+//! are never carried back.
 
 use crate::jitsi::room::RoomName;
 use crate::jitsi::tenant::Tenant;
@@ -15,21 +19,31 @@ use serde_json::{Map, Value};
 
 /// The settings carried back to Jitsi at all: how the user starts, never what the meeting
 /// does. Jitsi applies its own whitelist as well; this one is short on purpose.
+///
+/// Audio-only start is listed under both of its names. jitsi-meet renamed `startAudioOnly` to
+/// `startLowBandwidthMode` (jitsi/jitsi-meet PR #17623, July 2026, marked breaking for
+/// integrators): a newer `_getTokenAuthState` sends only the new name, and the new
+/// `react/features/base/config/configWhitelist.ts` no longer accepts the old one from the URL.
+/// Older Jitsi, and docker-jitsi-meet's `START_AUDIO_ONLY`, still know only the old name. Each
+/// name is handed back as it came, so a Jitsi gets back the name it sent.
 pub const CARRIED_SETTINGS: &[&str] = &[
     "config.startWithAudioMuted",
     "config.startWithVideoMuted",
     "config.startAudioOnly",
+    "config.startLowBandwidthMode",
     "config.prejoinConfig.enabled",
     "config.subject",
     "config.defaultLanguage",
 ];
 
 /// What a link not known to come from Jitsi may still ask for: only choices that keep the user
-/// private (start muted, without camera, audio only).
+/// private (start muted, without camera, audio only under either name). Each only takes
+/// something away, so another site gains nothing by asking for it.
 const PRIVATE_CHOICES: &[&str] = &[
     "config.startWithAudioMuted",
     "config.startWithVideoMuted",
     "config.startAudioOnly",
+    "config.startLowBandwidthMode",
 ];
 
 /// Longest accepted `state`, in bytes of JSON.
@@ -280,6 +294,70 @@ mod tests {
         assert_eq!(
             parse(state, &room("Café"), None),
             Err(StateError::RoomMismatch)
+        );
+    }
+
+    /// The state exactly as jitsi-meet 2026-08's `_getTokenAuthState` builds it
+    /// (`react/features/authentication/functions.any.ts`), byte for byte as `JSON.stringify`
+    /// writes it: `refreshToken` from an earlier inline login, `room`, `roomSafe`, `tenant`, the
+    /// start settings that are on (audio-only start under its name since jitsi-meet PR #17623,
+    /// `startLowBandwidthMode`), the pre-join skip, then the page's hash parameters.
+    const JITSI_MEET_2026_08_STATE: &str = r#"{"refreshToken":"eyJhbGciOiJIUzUxMiJ9.e30.c2ln","room":"Caf%C3%A9%20Z%C3%BCrich","roomSafe":"caf%c3%a9%20z%c3%bcrich","tenant":"acme","config.startWithAudioMuted":true,"config.startLowBandwidthMode":true,"config.prejoinConfig.enabled":false,"config.subject":"Weekly"}"#;
+
+    fn keys(overrides: &[Override]) -> Vec<&str> {
+        overrides.iter().map(|o| o.key.as_str()).collect()
+    }
+
+    #[test]
+    fn parses_the_state_of_jitsi_meet_2026_08() {
+        let info = parse(JITSI_MEET_2026_08_STATE, &room("Café Zürich"), None).unwrap();
+        assert_eq!(info.tenant.unwrap().as_str(), "acme");
+        assert_eq!(info.client, ClientKind::Browser);
+        assert_eq!(
+            keys(&info.overrides),
+            [
+                "config.prejoinConfig.enabled",
+                "config.startLowBandwidthMode",
+                "config.startWithAudioMuted",
+                "config.subject",
+            ]
+        );
+        assert_eq!(info.overrides[1].value, json!(true));
+        assert_eq!(info.overrides[3].value, json!("Weekly"));
+    }
+
+    #[test]
+    fn low_bandwidth_mode_comes_back_from_any_initiator_and_the_refresh_token_never() {
+        let info = parse(JITSI_MEET_2026_08_STATE, &room("Café Zürich"), None).unwrap();
+        // A trusted initiator (Jitsi, the bridge, the user's own hand) keeps the list as parsed.
+        let trusted = info.overrides.clone();
+        let untrusted = for_untrusted_initiator(info.overrides);
+        assert_eq!(
+            keys(&untrusted),
+            ["config.startLowBandwidthMode", "config.startWithAudioMuted"]
+        );
+        for kept in [&trusted, &untrusted] {
+            assert!(kept.contains(&Override {
+                key: "config.startLowBandwidthMode".into(),
+                value: json!(true),
+            }));
+            assert!(
+                kept.iter().all(
+                    |o| !o.key.contains("refreshToken") && !o.value.to_string().contains("eyJ")
+                ),
+                "{kept:?}"
+            );
+        }
+        // An older Jitsi's name still passes; switching the mode off is not a private choice.
+        let older = r#"{"config.startAudioOnly":true,"config.startLowBandwidthMode":false}"#;
+        let info = parse(older, &room("x"), None).unwrap();
+        assert_eq!(
+            keys(&info.overrides),
+            ["config.startAudioOnly", "config.startLowBandwidthMode"]
+        );
+        assert_eq!(
+            keys(&for_untrusted_initiator(info.overrides)),
+            ["config.startAudioOnly"]
         );
     }
 

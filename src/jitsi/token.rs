@@ -52,6 +52,9 @@ pub struct Context {
     /// moderators use everything).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub features: Option<BTreeMap<String, bool>>,
+    /// `context.room`: only present when a rule turns the room's lobby on or off.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub room: Option<RoomContext>,
     /// `context.group`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub group: Option<String>,
@@ -72,10 +75,34 @@ pub struct User {
     pub moderator: bool,
     /// `owner` or `member`, read by Prosody's `token_affiliation` module.
     pub affiliation: String,
-    /// Read by the jitsi-contrib `token_lobby_bypass` Prosody plugin (`== true`); only
-    /// present when a rule grants it.
+    /// Read by the jitsi-contrib `token_lobby_bypass` Prosody plugin from `context.user`
+    /// (`== true`, a boolean; `mod_token_lobby_bypass.lua`); only present when granted:
+    /// moderators by default, and whom a rule names.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lobby_bypass: Option<bool>,
+    /// Read by jitsi-contrib's `token_security_ondemand` (`== true`): past the lobby and the
+    /// room password.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub security_bypass: Option<bool>,
+    /// jitsi-meet's web client keeps this user out of recordings and transcriptions
+    /// (`base/jwt/middleware.any.ts`, true or "true").
+    #[serde(
+        rename = "hidden-from-recorder",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub hidden_from_recorder: Option<bool>,
+    /// `"visitor"`: the user prefers to join a large meeting as a visitor (jitsi-meet's web
+    /// client, `base/jwt/middleware.any.ts`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub role: Option<String>,
+}
+
+/// `context.room`, as jitsi-contrib's `token_security_ondemand` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomContext {
+    /// `true` creates a persistent lobby for the room, `false` removes it.
+    pub lobby: bool,
 }
 
 /// Builds the claims for one user entering one room at `now`.
@@ -111,8 +138,12 @@ pub fn claims_for(
                 moderator,
                 affiliation: if moderator { "owner" } else { "member" }.to_owned(),
                 lobby_bypass: decision.lobby_bypass.then_some(true),
+                security_bypass: decision.security_bypass.then_some(true),
+                hidden_from_recorder: decision.hidden_from_recorder.then_some(true),
+                role: decision.visitor.then(|| "visitor".to_owned()),
             },
             features: (!features.is_empty()).then_some(features),
+            room: decision.room_lobby.map(|lobby| RoomContext { lobby }),
             group: decision.group.clone(),
             tenant: tenant.map(Tenant::canonical),
         },
@@ -259,7 +290,8 @@ mod tests {
                 "iat": 1_800_000_000u64, "nbf": 1_799_999_970u64, "exp": 1_800_000_900u64,
                 "context": {"user": {
                     "id": "3f1c2d", "name": "Alice Moderator", "email": "alice@example.test",
-                    "avatar": "https://img.example/a.png", "moderator": true, "affiliation": "owner"
+                    "avatar": "https://img.example/a.png", "moderator": true, "affiliation": "owner",
+                    "lobby_bypass": true
                 }}
             })
         );
@@ -310,8 +342,12 @@ mod tests {
         let minter = Minter::new(settings(), hs256());
         let room = RoomName::parse("class-1").unwrap();
         let decision = Decision {
-            features: BTreeMap::from([("recording".into(), false)]),
+            features: BTreeMap::from([("recording".into(), false), ("name-readonly".into(), true)]),
             lobby_bypass: true,
+            security_bypass: true,
+            hidden_from_recorder: true,
+            visitor: true,
+            room_lobby: Some(false),
             group: Some("teachers".into()),
             token_ttl_secs: Some(3600),
             ..Decision::plain(Role::Moderator)
@@ -321,9 +357,17 @@ mod tests {
         assert_eq!(c.exp, 4600);
         assert_eq!(c.sub, "school");
         let body = serde_json::to_value(&c.context).unwrap();
-        assert_eq!(body["features"], json!({"recording": false}));
+        assert_eq!(
+            body["features"],
+            json!({"name-readonly": true, "recording": false})
+        );
         assert_eq!(body["group"], "teachers");
         assert_eq!(body["user"]["lobby_bypass"], true);
+        // Where jitsi-contrib's plugins and jitsi-meet read them, with the types they compare.
+        assert_eq!(body["user"]["security_bypass"], true);
+        assert_eq!(body["user"]["hidden-from-recorder"], true);
+        assert_eq!(body["user"]["role"], "visitor");
+        assert_eq!(body["room"], json!({"lobby": false}));
         assert_eq!(body["tenant"], "school");
     }
 

@@ -11,6 +11,7 @@
 
 use crate::config::{Config, RealmConfig};
 use crate::keycloak::admin::{Admin, AdminError, Credentials};
+use crate::policy::claims::AbsentMeansEmpty;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -38,6 +39,10 @@ pub struct Target {
     pub client_roles: Vec<String>,
     pub groups: Vec<String>,
     pub secret_file: Option<PathBuf>,
+    /// `oidc.absent_means_empty` of the realm.
+    pub absent_means_empty: AbsentMeansEmpty,
+    /// `oidc.scopes` asks for `email` (an optional client scope then applies).
+    pub requests_email: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +96,8 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
             client_roles: names(config, rc, |w| &w.client_roles),
             groups: names(config, rc, |w| &w.groups),
             secret_file: rc.oidc.client_secret_file.clone(),
+            absent_means_empty: rc.oidc.absent_means_empty,
+            requests_email: rc.oidc.scopes.iter().any(|s| s == "email"),
         });
     }
     Ok(out)
@@ -225,70 +232,6 @@ pub fn plan_client(existing: &Value, t: &Target, force: bool) -> (Value, Vec<Str
     (updated, changes, conflicts)
 }
 
-/// The mappers the bridge reads, missing from `existing`.
-pub fn missing_mappers(existing: &[Value], client_id: &str) -> Vec<Value> {
-    // Present means: of that kind, writing into the ID token (the bridge reads nothing else),
-    // and for client roles, of this client.
-    let has = |kind: &str| {
-        existing.iter().any(|m| {
-            m["protocolMapper"] == kind
-                && m["config"]["id.token.claim"] == "true"
-                && (kind != "oidc-usermodel-client-role-mapper"
-                    || m["config"]["usermodel.clientRoleMapping.clientId"] == client_id)
-        })
-    };
-    let claim = |extra: Value| {
-        let mut config = json!({
-            "id.token.claim": "true",
-            "access.token.claim": "true",
-            "userinfo.token.claim": "true",
-            "introspection.token.claim": "true",
-        });
-        if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
-            c.extend(e.clone());
-        }
-        config
-    };
-    let mut out = Vec::new();
-    if !has("oidc-group-membership-mapper") {
-        out.push(json!({"name": "groups", "protocol": "openid-connect",
-            "protocolMapper": "oidc-group-membership-mapper",
-            "config": claim(json!({"claim.name": "groups", "full.path": "true"}))}));
-    }
-    if !has("oidc-usermodel-realm-role-mapper") {
-        out.push(json!({"name": "realm roles", "protocol": "openid-connect",
-            "protocolMapper": "oidc-usermodel-realm-role-mapper",
-            "config": claim(json!({"claim.name": "roles", "multivalued": "true", "jsonType.label": "String"}))}));
-    }
-    if !has("oidc-usermodel-client-role-mapper") {
-        out.push(json!({"name": "client roles", "protocol": "openid-connect",
-            "protocolMapper": "oidc-usermodel-client-role-mapper",
-            "config": claim(json!({"claim.name": "resource_access.${client_id}.roles", "multivalued": "true",
-                "jsonType.label": "String", "usermodel.clientRoleMapping.clientId": client_id}))}));
-    }
-    out
-}
-
-/// The client's group mappers that write bare names (`full.path` off, which is also what an
-/// absent setting means), each as it should be. With bare names `/org/staff` arrives as
-/// `staff`: a rule naming the full path never matches, and a rule naming `staff` (meant as
-/// the top-level group) matches every group of that name anywhere in the tree.
-pub fn short_group_mappers(existing: &[Value]) -> Vec<Value> {
-    existing
-        .iter()
-        .filter(|m| {
-            m["protocolMapper"] == "oidc-group-membership-mapper"
-                && m["config"]["id.token.claim"] == "true"
-                && m["config"]["full.path"] != "true"
-        })
-        .map(|m| {
-            let mut fixed = m.clone();
-            fixed["config"]["full.path"] = json!("true");
-            fixed
-        })
-        .collect()
-}
-
 /// Sets up every realm; `creds` signs in to each realm's Keycloak.
 pub async fn run(
     config: &Config,
@@ -403,7 +346,12 @@ async fn setup_realm(
             .unwrap_or_default(),
         None => Vec::new(),
     };
-    for m in missing_mappers(&mappers, &t.client_id) {
+    let added = missing_mappers(&mappers, &t.client_id);
+    if let (false, Some(hint)) = (added.is_empty(), declare_hint(t)) {
+        // Not a change of Keycloak's: a line for the operator's configuration.
+        report.lines.push(format!("= {prefix}: {hint}"));
+    }
+    for m in added {
         say(
             report,
             true,
@@ -571,6 +519,9 @@ fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+mod mappers;
+pub use mappers::{MAPPED_CLAIMS, declare_hint, missing_mappers, short_group_mappers};
 
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,132 @@
 //! Works on the token's JSON payload so it stays independent of the OIDC library and can be fed
 //! claims from a file (tests, tooling). Keycloak puts groups, realm roles and client roles in
 //! different places depending on the mappers an admin configured; every known place is read.
+//!
+//! Each claim the rules can ask about is read together with how it arrived ([`Shape`]):
+//! Keycloak leaves a claim out both when its mapper is missing and when the list would be
+//! empty (a user in no group, keycloak#22340), so "absent" is kept apart from "empty", and a
+//! value of the wrong type (a string where a list belongs) is kept apart from both. What the
+//! rules make of each shape is decided in [`crate::policy::who`].
 
 use serde_json::Value;
 use url::Url;
+
+/// A claim the rules can ask about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Claim {
+    Groups,
+    RealmRoles,
+    ClientRoles,
+    /// `email` with `email_verified`.
+    Email,
+}
+
+impl Claim {
+    pub const ALL: [Claim; 4] = [
+        Claim::Groups,
+        Claim::RealmRoles,
+        Claim::ClientRoles,
+        Claim::Email,
+    ];
+
+    /// The name in `oidc.absent_means_empty`, metrics and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Claim::Groups => "groups",
+            Claim::RealmRoles => "realm_roles",
+            Claim::ClientRoles => "client_roles",
+            Claim::Email => "email",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// Where the claim sits in the ID token, as an admin would look for it.
+    pub fn in_token(self) -> &'static str {
+        match self {
+            Claim::Groups => "groups",
+            Claim::RealmRoles => "realm_access.roles / roles",
+            Claim::ClientRoles => "resource_access.<client_id>.roles",
+            Claim::Email => "email",
+        }
+    }
+
+    /// The Keycloak mapper that puts this claim into the ID token.
+    pub fn mapper_advice(self) -> &'static str {
+        match self {
+            Claim::Groups => {
+                "add a \"Group Membership\" mapper (token claim name \"groups\", Full group path on, Add to ID token on) to the client"
+            }
+            Claim::RealmRoles => {
+                "add a \"User Realm Role\" mapper (token claim name \"roles\", multivalued, Add to ID token on) to the client"
+            }
+            Claim::ClientRoles => {
+                "add a \"User Client Role\" mapper (token claim name \"resource_access.${client_id}.roles\", multivalued, Add to ID token on) to the client"
+            }
+            Claim::Email => {
+                "request the \"email\" scope (oidc.scopes) so Keycloak sends the address"
+            }
+        }
+    }
+}
+
+/// The claims for which an absent claim means "empty" (`oidc.absent_means_empty`): the
+/// operator knows the mapper is there, so Keycloak left the claim out only because the list
+/// (or the address) is empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AbsentMeansEmpty(u8);
+
+impl AbsentMeansEmpty {
+    pub fn of(claims: impl IntoIterator<Item = Claim>) -> Self {
+        Self(claims.into_iter().fold(0, |bits, c| bits | Self::bit(c)))
+    }
+
+    pub fn contains(self, claim: Claim) -> bool {
+        self.0 & Self::bit(claim) != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Claim> {
+        Claim::ALL.into_iter().filter(move |c| self.contains(*c))
+    }
+
+    fn bit(claim: Claim) -> u8 {
+        1 << claim as u8
+    }
+}
+
+/// How a claim arrived in the ID token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Shape {
+    /// There, with the expected type (a list of strings; a string for `email`).
+    Present,
+    /// Not in the token at all (or, for `email`, an empty string).
+    #[default]
+    Absent,
+    /// There, with another type: what was seen ("a string", "an object", ...).
+    WrongType(&'static str),
+}
+
+/// How each claim the rules ask about arrived (by default: none of them did).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shapes {
+    pub groups: Shape,
+    pub realm_roles: Shape,
+    pub client_roles: Shape,
+    pub email: Shape,
+}
+
+impl Shapes {
+    pub fn of(&self, claim: Claim) -> Shape {
+        match claim {
+            Claim::Groups => self.groups,
+            Claim::RealmRoles => self.realm_roles,
+            Claim::ClientRoles => self.client_roles,
+            Claim::Email => self.email,
+        }
+    }
+}
 
 /// Who logged in, as far as the Jitsi token is concerned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,15 +141,14 @@ pub struct Identity {
     pub email_verified: bool,
     /// `picture`, only when it is an absolute http(s) URL.
     pub picture: Option<String>,
-    /// Keycloak groups as the group-membership mapper wrote them (`staff` or `/org/staff`).
+    /// Keycloak groups as the group-membership mapper wrote them (`staff` or `/org/staff`);
+    /// empty unless the claim is a list of strings.
     pub groups: Vec<String>,
     pub realm_roles: Vec<String>,
     /// Roles of this bridge's own client (`resource_access.<client_id>.roles`).
     pub client_roles: Vec<String>,
-    /// Whether the token carried these claims at all (a missing mapper leaves them out).
-    pub has_groups: bool,
-    pub has_realm_roles: bool,
-    pub has_client_roles: bool,
+    /// How each of those claims arrived.
+    pub shapes: Shapes,
 }
 
 /// Where Keycloak mappers put realm roles: the access-token default and the common
@@ -41,34 +163,53 @@ impl Identity {
         if subject.is_empty() {
             return None;
         }
+        // Realm roles may sit in two places; each is read on its own, and a wrong type in
+        // either makes the whole claim "wrong type" for the rules (a deny cannot be decided
+        // while one of the places is unreadable).
         let mut realm_roles = Vec::new();
+        let mut realm_shape = Shape::Absent;
         for path in REALM_ROLE_PATHS {
-            for role in strings(lookup(claims, path)) {
+            let (roles, shape) = list(lookup(claims, path));
+            for role in roles {
                 if !realm_roles.contains(&role) {
                     realm_roles.push(role);
                 }
             }
+            realm_shape = match (realm_shape, shape) {
+                (Shape::WrongType(t), _) | (_, Shape::WrongType(t)) => Shape::WrongType(t),
+                (Shape::Present, _) | (_, Shape::Present) => Shape::Present,
+                _ => Shape::Absent,
+            };
         }
         let client_roles_claim = claims
             .get("resource_access")
             .and_then(|r| r.get(client_id))
             .and_then(|c| c.get("roles"));
-        let client_roles = strings(client_roles_claim);
-        let has_realm_roles = REALM_ROLE_PATHS.iter().any(|p| lookup(claims, p).is_some());
+        let (client_roles, client_shape) = list(client_roles_claim);
+        let (groups, groups_shape) = list(claims.get("groups"));
+        let (email, email_shape) = match claims.get("email") {
+            None | Some(Value::Null) => (None, Shape::Absent),
+            Some(Value::String(e)) if e.is_empty() => (None, Shape::Absent),
+            Some(Value::String(e)) => (Some(e.clone()), Shape::Present),
+            Some(other) => (None, Shape::WrongType(type_of(other))),
+        };
         let name = string(claims.get("name")).filter(|n| !n.trim().is_empty());
         Some(Self {
             subject,
             username: string(claims.get("preferred_username")),
             name,
-            email: string(claims.get("email")).filter(|e| !e.is_empty()),
+            email,
             email_verified: claims.get("email_verified").and_then(Value::as_bool) == Some(true),
             picture: string(claims.get("picture")).filter(|p| is_web_url(p)),
-            groups: strings(claims.get("groups")),
+            groups,
             realm_roles,
             client_roles,
-            has_groups: claims.get("groups").is_some(),
-            has_realm_roles,
-            has_client_roles: client_roles_claim.is_some(),
+            shapes: Shapes {
+                groups: groups_shape,
+                realm_roles: realm_shape,
+                client_roles: client_shape,
+                email: email_shape,
+            },
         })
     }
 
@@ -85,6 +226,16 @@ impl Identity {
     pub fn verified_email(&self) -> Option<&str> {
         self.email.as_deref().filter(|_| self.email_verified)
     }
+
+    /// The claims that arrived with the wrong type, with what was seen.
+    pub fn wrong_types(&self) -> impl Iterator<Item = (Claim, &'static str)> + '_ {
+        Claim::ALL
+            .into_iter()
+            .filter_map(|c| match self.shapes.of(c) {
+                Shape::WrongType(seen) => Some((c, seen)),
+                _ => None,
+            })
+    }
 }
 
 fn lookup<'a>(claims: &'a Value, dotted: &str) -> Option<&'a Value> {
@@ -95,15 +246,37 @@ fn string(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_owned)
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+/// A list-of-strings claim. Anything else is the wrong type and yields no values: a single
+/// string (a mapper with "multivalued" off), an object, a number, or a list with anything
+/// but strings in it. A JSON `null` counts as absent (nothing was sent).
+fn list(v: Option<&Value>) -> (Vec<String>, Shape) {
     match v {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::String(one)) => vec![one.clone()],
-        _ => Vec::new(),
+        None | Some(Value::Null) => (Vec::new(), Shape::Absent),
+        Some(Value::Array(items)) => {
+            let strings: Option<Vec<String>> = items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect();
+            match strings {
+                Some(s) => (s, Shape::Present),
+                None => (
+                    Vec::new(),
+                    Shape::WrongType("a list with items that are not strings"),
+                ),
+            }
+        }
+        Some(other) => (Vec::new(), Shape::WrongType(type_of(other))),
+    }
+}
+
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -144,6 +317,33 @@ mod tests {
             ["participant", "offline_access", "moderator"]
         );
         assert_eq!(id.client_roles, ["host"]);
+        assert!(
+            Claim::ALL
+                .iter()
+                .all(|c| id.shapes.of(*c) == Shape::Present)
+        );
+        assert_eq!(id.wrong_types().count(), 0);
+    }
+
+    /// The claims Keycloak 26 puts into the ID token of a user in no group, with no role of
+    /// the client and no address: it leaves `groups`, `resource_access` and `email` out
+    /// instead of sending them empty (keycloak#22340).
+    #[test]
+    fn keycloak_leaves_empty_claims_out() {
+        let claims = json!({
+            "exp": 1_765_000_300, "iat": 1_765_000_000, "auth_time": 1_765_000_000,
+            "jti": "onrtac:3f7c", "iss": "http://127.0.0.1:8080/realms/jitsi",
+            "aud": "jitsi-bridge", "sub": "8a1e-uuid", "typ": "ID", "azp": "jitsi-bridge",
+            "nonce": "n", "sid": "s", "at_hash": "h", "acr": "1",
+            "email_verified": false, "roles": ["default-roles-jitsi"],
+            "preferred_username": "frank", "name": "Frank", "given_name": "Frank"
+        });
+        let id = Identity::from_claims(&claims, "jitsi-bridge").unwrap();
+        assert_eq!(id.shapes.groups, Shape::Absent);
+        assert_eq!(id.shapes.client_roles, Shape::Absent);
+        assert_eq!(id.shapes.email, Shape::Absent);
+        assert_eq!(id.shapes.realm_roles, Shape::Present);
+        assert!(id.groups.is_empty() && id.client_roles.is_empty());
     }
 
     #[test]
@@ -184,16 +384,45 @@ mod tests {
     }
 
     #[test]
-    fn ignores_unusable_values() {
+    fn claims_of_the_wrong_type_yield_nothing_and_say_what_was_seen() {
         let claims = json!({
             "sub": "u", "picture": "javascript:alert(1)", "groups": [1, "ok", null],
-            "roles": "single", "resource_access": {"c": {"roles": {"not": "a list"}}}
+            "roles": "single", "realm_access": {"roles": ["kept"]},
+            "resource_access": {"c": {"roles": {"not": "a list"}}}, "email": 7
         });
         let id = Identity::from_claims(&claims, "c").unwrap();
         assert_eq!(id.picture, None);
-        assert_eq!(id.groups, ["ok"]);
-        assert_eq!(id.realm_roles, ["single"]);
+        assert!(id.groups.is_empty());
+        // The readable place still counts for grants; the unreadable one marks the claim.
+        assert_eq!(id.realm_roles, ["kept"]);
         assert!(id.client_roles.is_empty());
+        assert_eq!(id.email, None);
+        assert_eq!(
+            id.wrong_types().collect::<Vec<_>>(),
+            [
+                (Claim::Groups, "a list with items that are not strings"),
+                (Claim::RealmRoles, "a string"),
+                (Claim::ClientRoles, "an object"),
+                (Claim::Email, "a number"),
+            ]
+        );
+        let null =
+            Identity::from_claims(&json!({"sub": "u", "groups": null, "email": ""}), "c").unwrap();
+        assert_eq!(null.shapes.groups, Shape::Absent);
+        assert_eq!(null.shapes.email, Shape::Absent);
+    }
+
+    #[test]
+    fn absent_means_empty_is_a_set_of_claims() {
+        let set = AbsentMeansEmpty::of([Claim::Groups, Claim::Email]);
+        assert!(set.contains(Claim::Groups) && set.contains(Claim::Email));
+        assert!(!set.contains(Claim::ClientRoles));
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [Claim::Groups, Claim::Email]
+        );
+        assert_eq!(Claim::from_name("realm_roles"), Some(Claim::RealmRoles));
+        assert_eq!(Claim::from_name("roles"), None);
     }
 
     #[test]

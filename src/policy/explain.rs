@@ -57,13 +57,11 @@ pub fn explain(
         .unwrap_or(&config.realm);
     let who =
         Identity::from_claims(claims, &realm.oidc.client_id).ok_or("the claims have no \"sub\"")?;
-    let decision = rules::decide(
-        &config.policy,
-        &realm.moderators,
-        &who,
-        &room,
-        tenant.as_ref(),
-    );
+    let realm_rules = rules::RealmRules {
+        moderators: &realm.moderators,
+        absent_means_empty: realm.oidc.absent_means_empty,
+    };
+    let decision = rules::decide(&config.policy, realm_rules, &who, &room, tenant.as_ref());
     let mut out = String::new();
     let _ = writeln!(out, "user     {} ({})", who.display_name(), who.subject);
     let _ = writeln!(
@@ -82,18 +80,19 @@ pub fn explain(
     out.push_str(&decision.explain());
     match &decision.verdict {
         Verdict::Deny {
-            reason, missing, ..
+            reason,
+            undecided,
+            notes,
+            ..
         } => {
-            let _ = writeln!(
-                out,
-                "\nNo token: access denied{}",
-                reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            );
-            for m in missing {
-                let _ = writeln!(out, "hint: {}", m.advice());
+            let why = match reason {
+                _ if *undecided => " (a deny rule cannot be decided from these claims)".into(),
+                Some(r) => format!(" ({r})"),
+                None => String::new(),
+            };
+            let _ = writeln!(out, "\nNo token: access denied{why}");
+            for advice in notes.iter().map(|n| n.advice()).filter(|a| !a.is_empty()) {
+                let _ = writeln!(out, "hint: {advice}");
             }
         }
         Verdict::Allow => {
@@ -155,18 +154,61 @@ mod tests {
         assert!(text.contains("[moderators]: group moderators"), "{text}");
         assert!(text.contains("\"recording\": true"), "{text}");
         let outsider = json!({"sub": "u2"});
-        // No groups claim at all: the staff rule cannot be decided, so no token.
+        // No groups claim at all: the staff rule only gives, so it does not match, and the
+        // catch-all denies; the absent claim is named as the likely cause.
         let found = explain(&config, &outsider, "staff-meeting", None, 1000).unwrap();
         assert!(!found.allowed);
         let text = found.text;
-        assert!(text.contains("No token: access denied"), "{text}");
         assert!(
-            text.contains("staff rooms (needs a claim the ID token does not carry)"),
+            text.contains("No token: access denied (Staff only)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("staff rooms: no \"groups\" claim: treated as empty"),
             "{text}"
         );
         assert!(
             text.contains("Group Membership"),
             "hint about the missing mapper: {text}"
+        );
+    }
+
+    /// A deny rule by group and a user in no group: undecided, then admitted once the realm
+    /// declares the absent claim empty.
+    #[test]
+    fn explains_undecided_denials_and_claims_declared_empty() {
+        let deny = format!(
+            "{CONFIG}\n[[rules]]\nname = \"no outsiders\"\ngroups = [\"/outsiders\"]\nallow = false\n"
+        );
+        let frank = json!({"sub": "u3", "preferred_username": "frank"});
+        let config = Config::from_toml(&deny).unwrap();
+        let found = explain(&config, &frank, "town-hall", None, 1000).unwrap();
+        assert!(!found.allowed);
+        assert!(
+            found
+                .text
+                .contains("no outsiders (cannot decide: no \"groups\" claim)"),
+            "{}",
+            found.text
+        );
+        assert!(
+            found.text.contains("a deny rule cannot be decided"),
+            "{}",
+            found.text
+        );
+        let declared = deny.replace(
+            "client_secret = \"s3cret\"",
+            "client_secret = \"s3cret\"\nabsent_means_empty = [\"groups\"]",
+        );
+        let config = Config::from_toml(&declared).unwrap();
+        let found = explain(&config, &frank, "town-hall", None, 1000).unwrap();
+        assert!(found.allowed, "{}", found.text);
+        assert!(
+            found
+                .text
+                .contains("no outsiders: no \"groups\" claim: empty (oidc.absent_means_empty)"),
+            "{}",
+            found.text
         );
     }
 

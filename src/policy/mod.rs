@@ -3,5 +3,7 @@
 //! decision (`explain`). Pure: no HTTP, no I/O, time passed in.
 
 pub mod claims;
+pub mod decision;
 pub mod explain;
 pub mod rules;
+pub mod who;

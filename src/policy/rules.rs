@@ -7,7 +7,7 @@
 //!    user conditions) decides. `allow = false` denies; otherwise its settings apply and
 //!    anything it leaves unset falls back to the defaults.
 //! 3. Defaults: moderator from `[moderators]`, no `context.features`, the realm's token
-//!    lifetime.
+//!    lifetime; a moderator passes the lobby.
 //!
 //! Matching users: a [`Who`] lists groups, realm roles, client roles and e-mail domains; a
 //! user matches when any one of them matches (an empty `Who` matches everyone in rules and
@@ -16,13 +16,17 @@
 //! claim value or a top-level group (`staff` matches `staff` and `/staff`, not `/org/staff`).
 //! Role and group names are case-sensitive, as in Keycloak. E-mail domains match only
 //! verified addresses, case-insensitively. Room patterns use `*` and `?` and are matched
-//! against the room name in Jitsi's normalised form (NFKC, lower case, not encoded).
+//! against the room name in Jitsi's normalised form (NFKC, lower case, not encoded). Claims
+//! the token does not carry, or carries with the wrong type, follow the rule in
+//! [`crate::policy::who`]: they never grant, and a deny rule that cannot be decided refuses.
 
 use crate::jitsi::room::RoomName;
 use crate::jitsi::tenant::Tenant;
-use crate::policy::claims::Identity;
+use crate::policy::claims::{AbsentMeansEmpty, Identity};
+pub use crate::policy::decision::{Decision, Role, Verdict, Why};
+pub use crate::policy::who::Who;
+use crate::policy::who::{Note, Part, Test};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use wildmatch::WildMatch;
 
 /// The feature names jitsi-meet knows (`react/features/base/jwt/constants.ts`, `MEET_FEATURES`).
@@ -48,144 +52,19 @@ pub const JITSI_FEATURES: &[&str] = &[
     "transcription",
 ];
 
-/// What the token says about the user's rights in the room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// `affiliation: owner`, `moderator: true`.
-    Moderator,
-    /// `affiliation: member`, `moderator: false`.
-    Member,
-}
+/// Features outside `MEET_FEATURES` that Prosody honours: `name-readonly`
+/// (`mod_muc_displayname.lua`, `== true`: the token's name is kept on every presence) and
+/// `live-translation-subscribe` (`mod_audio_translation_component.lua`, allowed unless
+/// false).
+pub const PROSODY_FEATURES: &[&str] = &["name-readonly", "live-translation-subscribe"];
 
-/// A set of users, by Keycloak groups, roles and e-mail domains (any one suffices).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Who {
-    pub groups: Vec<String>,
-    pub realm_roles: Vec<String>,
-    pub client_roles: Vec<String>,
-    /// Lower case, without `@`.
-    pub email_domains: Vec<String>,
+/// Whether a rule may set `features.<name>`.
+pub fn is_known_feature(name: &str) -> bool {
+    JITSI_FEATURES.contains(&name) || PROSODY_FEATURES.contains(&name)
 }
 
 /// The `[moderators]` section: who is a moderator when no rule says otherwise.
 pub type ModeratorPolicy = Who;
-
-impl Who {
-    pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
-            && self.realm_roles.is_empty()
-            && self.client_roles.is_empty()
-            && self.email_domains.is_empty()
-    }
-
-    /// What made `id` match, e.g. `group moderators`; `None` when nothing does.
-    pub fn matched_by(&self, id: &Identity) -> Option<String> {
-        if let Some(g) = self
-            .groups
-            .iter()
-            .find(|want| id.groups.iter().any(|have| group_matches(want, have)))
-        {
-            return Some(format!("group {g}"));
-        }
-        if let Some(r) = self.realm_roles.iter().find(|r| id.realm_roles.contains(r)) {
-            return Some(format!("realm role {r}"));
-        }
-        if let Some(r) = self
-            .client_roles
-            .iter()
-            .find(|r| id.client_roles.contains(r))
-        {
-            return Some(format!("client role {r}"));
-        }
-        let domain = id
-            .verified_email()
-            .and_then(|e| e.rsplit_once('@'))
-            .map(|(_, d)| d.to_ascii_lowercase());
-        if let Some(d) = self
-            .email_domains
-            .iter()
-            .find(|d| domain.as_deref() == Some(d.as_str()))
-        {
-            return Some(format!("verified e-mail domain {d}"));
-        }
-        None
-    }
-
-    /// `[moderators]` semantics: moderator when something matches.
-    pub fn role_of(&self, id: &Identity) -> Role {
-        if self.matched_by(id).is_some() {
-            Role::Moderator
-        } else {
-            Role::Member
-        }
-    }
-
-    /// The ID-token claims this set looks at that the token did not carry.
-    fn missing_in(&self, id: &Identity) -> Vec<MissingClaim> {
-        let mut out = Vec::new();
-        if !self.groups.is_empty() && !id.has_groups {
-            out.push(MissingClaim::Groups);
-        }
-        if !self.realm_roles.is_empty() && !id.has_realm_roles {
-            out.push(MissingClaim::RealmRoles);
-        }
-        if !self.client_roles.is_empty() && !id.has_client_roles {
-            out.push(MissingClaim::ClientRoles);
-        }
-        out
-    }
-}
-
-fn group_matches(configured: &str, claim: &str) -> bool {
-    if configured.is_empty() {
-        false
-    } else if configured.starts_with('/') {
-        configured == claim
-    } else {
-        claim == configured || claim.strip_prefix('/') == Some(configured)
-    }
-}
-
-/// A claim a rule needed that the ID token did not carry at all. Keycloak leaves a claim out
-/// both when its mapper is missing and when the list is empty, so this is a hint, not proof.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MissingClaim {
-    Groups,
-    RealmRoles,
-    ClientRoles,
-}
-
-impl MissingClaim {
-    pub const ALL: [MissingClaim; 3] = [
-        MissingClaim::Groups,
-        MissingClaim::RealmRoles,
-        MissingClaim::ClientRoles,
-    ];
-
-    /// For metrics and logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            MissingClaim::Groups => "groups",
-            MissingClaim::RealmRoles => "realm_roles",
-            MissingClaim::ClientRoles => "client_roles",
-        }
-    }
-
-    /// The Keycloak mapper that puts this claim into the ID token.
-    pub fn advice(self) -> &'static str {
-        match self {
-            MissingClaim::Groups => {
-                "the ID token has no \"groups\" claim: add a \"Group Membership\" mapper (token claim name \"groups\", Add to ID token: on) to the client; Keycloak also leaves the claim out for a user in no group, so when rules name groups put every user in at least one (a default group)"
-            }
-            MissingClaim::RealmRoles => {
-                "the ID token has no realm roles: add a \"User Realm Role\" mapper (token claim name \"roles\", multivalued, Add to ID token: on) to the client"
-            }
-            MissingClaim::ClientRoles => {
-                "the ID token has no client roles: add a \"User Client Role\" mapper (token claim name \"resource_access.${client_id}.roles\", Add to ID token: on) to the client"
-            }
-        }
-    }
-}
 
 /// `[access]`: who may get a token at all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -209,7 +88,12 @@ pub struct Rule {
     pub allow: bool,
     pub moderator: Option<bool>,
     pub features: BTreeMap<String, bool>,
+    /// Unset: moderators pass the lobby, members do not.
     pub lobby_bypass: Option<bool>,
+    pub hidden_from_recorder: Option<bool>,
+    pub security_bypass: Option<bool>,
+    pub visitor: Option<bool>,
+    pub room_lobby: Option<bool>,
     pub group: Option<String>,
     pub token_ttl_secs: Option<u64>,
     pub reason: Option<String>,
@@ -227,12 +111,6 @@ impl Rule {
             || tenant.is_some_and(|t| self.tenants.contains(&t.canonical()));
         room_ok && tenant_ok
     }
-
-    fn applies_to(&self, id: &Identity, room: &RoomName, tenant: Option<&Tenant>) -> bool {
-        let who_ok = self.who.is_empty() || self.who.matched_by(id).is_some();
-        let email_ok = !self.require_verified_email || id.verified_email().is_some();
-        self.covers(room, tenant) && who_ok && email_ok
-    }
 }
 
 /// All rules.
@@ -244,172 +122,159 @@ pub struct Policy {
     pub show_reasons: bool,
 }
 
-/// Whether the user gets a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Allow,
-    Deny {
-        /// The configured reason, if any.
-        reason: Option<String>,
-        /// What denied: `[access]` or a rule name.
-        by: String,
-        /// Claims the deciding condition needed but the token lacked.
-        missing: Vec<MissingClaim>,
-    },
+/// What the realm the user logged in through adds to the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct RealmRules<'a> {
+    pub moderators: &'a ModeratorPolicy,
+    pub absent_means_empty: AbsentMeansEmpty,
 }
 
-/// One line of the explanation: which part of the token, its value, and what decided it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Why {
-    pub part: &'static str,
-    pub value: String,
-    pub because: String,
+/// Adds a `claims` line to the explanation for each claim a part could not read plainly.
+fn note_claims(why: &mut Vec<Why>, part: &str, test: &Test) {
+    for n in &test.notes {
+        why.push(Why {
+            part: "claims",
+            value: n.claim.name().to_owned(),
+            because: format!("{part}: {}", n.describe()),
+        });
+    }
 }
 
-/// Everything the rules decide for one login.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    pub verdict: Verdict,
-    pub role: Role,
-    /// `context.features`; empty means the token carries none (Jitsi then lets moderators
-    /// decide).
-    pub features: BTreeMap<String, bool>,
-    pub lobby_bypass: bool,
-    pub group: Option<String>,
-    /// Overrides the realm's token lifetime.
-    pub token_ttl_secs: Option<u64>,
-    pub why: Vec<Why>,
+fn deny(
+    reason: Option<String>,
+    by: String,
+    undecided: bool,
+    notes: Vec<Note>,
+    mut why: Vec<Why>,
+) -> Decision {
+    why.push(Why {
+        part: "access",
+        value: "denied".into(),
+        because: by.clone(),
+    });
+    let verdict = Verdict::Deny {
+        reason,
+        by,
+        undecided,
+        notes,
+    };
+    Decision::denied(verdict, why)
 }
 
-impl Decision {
-    /// Allowed, with `role` and nothing else (no rules configured).
-    pub fn plain(role: Role) -> Self {
-        Self {
-            verdict: Verdict::Allow,
-            role,
-            features: BTreeMap::new(),
-            lobby_bypass: false,
-            group: None,
-            token_ttl_secs: None,
-            why: Vec::new(),
+/// Notes worth a hint to the administrator (a declared-empty claim needs none), once each.
+fn hints(notes: impl IntoIterator<Item = Note>) -> Vec<Note> {
+    let mut out: Vec<Note> = Vec::new();
+    for n in notes {
+        let seen = out
+            .iter()
+            .any(|o| o.claim == n.claim && o.reading == n.reading);
+        if !seen && !n.advice().is_empty() {
+            out.push(n);
         }
     }
-
-    /// The explanation as aligned text lines.
-    pub fn explain(&self) -> String {
-        let mut out = String::new();
-        for w in &self.why {
-            let _ = writeln!(out, "{:<14} {:<28} {}", w.part, w.value, w.because);
-        }
-        out
-    }
+    out
 }
 
 /// Decides for `id` entering `room` (under `tenant`).
 pub fn decide(
     policy: &Policy,
-    moderators: &ModeratorPolicy,
+    realm: RealmRules<'_>,
     id: &Identity,
     room: &RoomName,
     tenant: Option<&Tenant>,
 ) -> Decision {
+    let declared = realm.absent_means_empty;
     let mut why = Vec::new();
-    let deny =
-        |reason: Option<String>, by: String, missing: Vec<MissingClaim>, mut why: Vec<Why>| {
-            why.push(Why {
-                part: "access",
-                value: "denied".into(),
-                because: by.clone(),
-            });
-            Decision {
-                verdict: Verdict::Deny {
-                    reason,
-                    by,
-                    missing,
-                },
-                role: Role::Member,
-                features: BTreeMap::new(),
-                lobby_bypass: false,
-                group: None,
-                token_ttl_secs: None,
-                why,
-            }
-        };
 
-    // 1. [access]
+    // 1. [access]: an allow list, so it only gives.
     let access = &policy.access;
     if access.require_verified_email && id.verified_email().is_none() {
         return deny(
             access.reason.clone(),
             "[access] require_verified_email".into(),
+            false,
             Vec::new(),
             why,
         );
     }
-    if !access.who.is_empty() && access.who.matched_by(id).is_none() {
-        return deny(
-            access.reason.clone(),
-            "[access] (no listed group, role or domain matches)".into(),
-            access.who.missing_in(id),
-            why,
-        );
+    let mut access_by = None;
+    if !access.who.is_empty() {
+        let test = access.who.test(id, Part::Gives, declared);
+        note_claims(&mut why, "[access]", &test);
+        match test.matched {
+            Some(by) => access_by = Some(by),
+            None => {
+                return deny(
+                    access.reason.clone(),
+                    "[access] (no listed group, role or domain matches)".into(),
+                    false,
+                    hints(test.notes),
+                    why,
+                );
+            }
+        }
     }
 
-    // 2. The first matching rule. A rule for this room that asks about a claim the ID token
-    //    does not carry at all cannot be decided; rather than skip it (and let a later rule
-    //    decide instead), the login is refused with the missing mapper named.
+    // 2. The first matching rule. An allow rule whose users cannot be read plainly does not
+    //    match (the next rule decides); a deny rule that cannot be decided refuses.
     let mut rule = None;
+    let mut skipped = Vec::new();
     for r in policy.rules.iter().filter(|r| r.covers(room, tenant)) {
-        if r.applies_to(id, room, tenant) {
+        let email_ok = !r.require_verified_email || id.verified_email().is_some();
+        let part = if r.allow {
+            Part::Gives
+        } else {
+            Part::TakesAway
+        };
+        let test = (!r.who.is_empty()).then(|| r.who.test(id, part, declared));
+        if let Some(t) = &test {
+            note_claims(&mut why, &r.name, t);
+        }
+        let matched = test.as_ref().is_none_or(|t| t.matched.is_some());
+        if email_ok && matched {
             rule = Some(r);
             break;
         }
-        let missing = r.who.missing_in(id);
-        if !missing.is_empty() {
-            // The rule's own reason would be a guess about this user; none is shown.
-            let by = format!("{} (needs a claim the ID token does not carry)", r.name);
-            return deny(None, by, missing, why);
+        match test {
+            Some(t) if email_ok && !r.allow && t.undecided() => {
+                let undecidable: Vec<Note> =
+                    t.notes.into_iter().filter(Note::undecidable).collect();
+                let what = undecidable
+                    .iter()
+                    .map(Note::describe)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                // The rule's own reason would be a guess about this user; none is shown.
+                let by = format!("{} ({what})", r.name);
+                return deny(None, by, true, undecidable, why);
+            }
+            Some(t) if r.allow => skipped.extend(t.notes),
+            _ => {}
         }
     }
     if let Some(r) = rule {
         if !r.allow {
-            // Denied by a catch-all after more specific allow rules for the same room: the
-            // claims those rules looked at are the likely culprits when missing.
-            let missing = policy
-                .rules
-                .iter()
-                .take_while(|other| !std::ptr::eq(*other, r))
-                .filter(|other| other.allow && other.covers(room, tenant))
-                .flat_map(|other| other.who.missing_in(id))
-                .fold(Vec::new(), |mut acc, m| {
-                    if !acc.contains(&m) {
-                        acc.push(m);
-                    }
-                    acc
-                });
-            return deny(r.reason.clone(), r.name.clone(), missing, why);
+            // Denied after allow rules for the same room that did not match: the claims they
+            // could not read are the likely culprits when a mapper is missing.
+            return deny(r.reason.clone(), r.name.clone(), false, hints(skipped), why);
         }
         why.push(Why {
             part: "access",
             value: "allowed".into(),
             because: r.name.clone(),
         });
-    } else if access.who.is_empty() {
-        why.push(Why {
-            part: "access",
-            value: "allowed".into(),
-            because: "any authenticated user (no [access] limits, no rule matched)".into(),
-        });
     } else {
-        let by = access.who.matched_by(id).unwrap_or_default();
         why.push(Why {
             part: "access",
             value: "allowed".into(),
-            because: format!("[access]: {by}"),
+            because: match access_by {
+                Some(by) => format!("[access]: {by}"),
+                None => "any authenticated user (no [access] limits, no rule matched)".into(),
+            },
         });
     }
 
-    // 3. Moderator: the rule, else [moderators].
+    // 3. Moderator: the rule, else [moderators] (which only gives).
     let role = match rule.and_then(|r| r.moderator.map(|m| (r, m))) {
         Some((r, m)) => {
             why.push(Why {
@@ -419,27 +284,26 @@ pub fn decide(
             });
             if m { Role::Moderator } else { Role::Member }
         }
-        None => match moderators.matched_by(id) {
-            Some(by) => {
-                why.push(Why {
-                    part: "moderator",
-                    value: "true".into(),
-                    because: format!("[moderators]: {by}"),
-                });
-                Role::Moderator
-            }
-            None => {
-                why.push(Why {
-                    part: "moderator",
-                    value: "false".into(),
-                    because: "[moderators]: nothing matches".into(),
-                });
-                Role::Member
-            }
-        },
+        None => {
+            let test = realm.moderators.test(id, Part::Gives, declared);
+            note_claims(&mut why, "[moderators]", &test);
+            let (role, because) = match test.matched {
+                Some(by) => (Role::Moderator, format!("[moderators]: {by}")),
+                None => (Role::Member, "[moderators]: nothing matches".to_owned()),
+            };
+            why.push(Why {
+                part: "moderator",
+                value: (role == Role::Moderator).to_string(),
+                because,
+            });
+            role
+        }
     };
+    effects(rule, role, why)
+}
 
-    let features = rule.map(|r| r.features.clone()).unwrap_or_default();
+/// What the deciding rule (or the defaults) put into the token beyond the role.
+fn effects(rule: Option<&Rule>, role: Role, mut why: Vec<Why>) -> Decision {
     let from_rule = |part: &'static str, value: String, set: bool| Why {
         part,
         value,
@@ -448,6 +312,7 @@ pub fn decide(
             _ => "default".into(),
         },
     };
+    let features = rule.map(|r| r.features.clone()).unwrap_or_default();
     let feature_text = if features.is_empty() {
         "(none: Jitsi lets moderators decide)".to_owned()
     } else {
@@ -458,12 +323,35 @@ pub fn decide(
             .join(",")
     };
     why.push(from_rule("features", feature_text, !features.is_empty()));
-    let lobby_bypass = rule.and_then(|r| r.lobby_bypass);
-    why.push(from_rule(
-        "lobby_bypass",
-        lobby_bypass.unwrap_or(false).to_string(),
-        lobby_bypass.is_some(),
-    ));
+
+    let set_lobby_bypass = rule.and_then(|r| r.lobby_bypass);
+    let lobby_bypass = set_lobby_bypass.unwrap_or(role == Role::Moderator);
+    why.push(match set_lobby_bypass {
+        Some(_) => from_rule("lobby_bypass", lobby_bypass.to_string(), true),
+        None if lobby_bypass => Why {
+            part: "lobby_bypass",
+            value: "true".into(),
+            because: "default for moderators (not held in their own lobby)".into(),
+        },
+        None => from_rule("lobby_bypass", "false".into(), false),
+    });
+    let flag = |get: fn(&Rule) -> Option<bool>| rule.and_then(get);
+    let hidden = flag(|r| r.hidden_from_recorder);
+    let security_bypass = flag(|r| r.security_bypass);
+    let visitor = flag(|r| r.visitor);
+    let room_lobby = flag(|r| r.room_lobby);
+    for (part, value) in [
+        ("hidden_from_recorder", hidden),
+        ("security_bypass", security_bypass),
+        ("visitor", visitor),
+    ] {
+        if let Some(v) = value {
+            why.push(from_rule(part, v.to_string(), true));
+        }
+    }
+    if let Some(v) = room_lobby {
+        why.push(from_rule("room_lobby", v.to_string(), true));
+    }
     let group = rule.and_then(|r| r.group.clone());
     why.push(from_rule(
         "group",
@@ -481,7 +369,11 @@ pub fn decide(
         verdict: Verdict::Allow,
         role,
         features,
-        lobby_bypass: lobby_bypass.unwrap_or(false),
+        lobby_bypass,
+        hidden_from_recorder: hidden.unwrap_or(false),
+        security_bypass: security_bypass.unwrap_or(false),
+        visitor: visitor.unwrap_or(false),
+        room_lobby,
         group,
         token_ttl_secs,
         why,
@@ -490,3 +382,6 @@ pub fn decide(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod claim_states;

@@ -155,23 +155,139 @@ async fn access_section_limits_who_gets_a_token_at_all() {
     }
 }
 
-/// A token without any groups claim (Keycloak leaves it out when the mapper is missing, and
-/// for a user in no group): a rule that asks about groups cannot be decided, so the login is
-/// refused with the missing mapper named, instead of the deny rule being skipped.
-#[tokio::test]
-async fn a_rule_needing_a_claim_the_token_lacks_fails_closed() {
-    let bridge = Bridge::spawn(&format!("{RULES}\n[metrics]\nlisten = \"127.0.0.1:0\"\n")).await;
+/// Logs `user` in through the real Keycloak for `room`; the bridge's answer to the callback.
+async fn callback_answer(bridge: &Bridge, room: &str, user: &str) -> reqwest::Response {
     let client = browser();
-    let authorize = start_login(&client, &bridge, "town-hall").await;
+    let authorize = start_login(&client, bridge, room).await;
     let action = login_form(&client, &authorize).await;
-    let resp = submit(&client, &action, "frank", "frank-password").await;
-    let resp = client.get(location(resp.headers())).send().await.unwrap();
-    let body = assert_error_page(resp, StatusCode::FORBIDDEN, "Access denied").await;
+    let resp = submit(&client, &action, user, &format!("{user}-password")).await;
+    assert_eq!(resp.status(), StatusCode::FOUND, "{user}");
+    client.get(location(resp.headers())).send().await.unwrap()
+}
+
+/// Frank is in no group, so the real Keycloak leaves `groups` out of his ID token. A deny rule
+/// about groups cannot tell "in no group" from "no mapper": it refuses, naming the claim and
+/// the fix, instead of being skipped; once the configuration says the mapper is there
+/// (`oidc.absent_means_empty`), the absent claim is "no group" and he gets in.
+#[tokio::test]
+async fn a_deny_rule_that_cannot_be_decided_refuses_until_absence_is_declared_empty() {
+    let bridge = Bridge::spawn(&format!("{RULES}\n[metrics]\nlisten = \"127.0.0.1:0\"\n")).await;
+    let resp = callback_answer(&bridge, "town-hall", "frank").await;
+    let body = assert_error_page(
+        resp,
+        StatusCode::FORBIDDEN,
+        "The rules of this meeting could not be checked for your account",
+    )
+    .await;
     assert!(body.contains("Group Membership"), "{body}");
+    assert!(
+        body.contains("oidc.absent_means_empty = [&quot;groups&quot;]")
+            || body.contains("oidc.absent_means_empty = [&#34;groups&#34;]")
+            || body.contains("oidc.absent_means_empty = [\"groups\"]"),
+        "the fix is named: {body}"
+    );
+    assert!(
+        !body.contains("Outsiders may not join meetings"),
+        "the rule's reason would be a guess about this user: {body}"
+    );
     let count = metric_value(
         &bridge,
         "bridge_logins_missing_claim_total{claim=\"groups\"}",
     )
     .await;
     assert!(count >= 1.0, "{count}");
+
+    let declared = Bridge::spawn_with(|t| {
+        t.replace(
+            "http_timeout_secs = 5",
+            "http_timeout_secs = 5\nabsent_means_empty = [\"groups\"]",
+        ) + RULES
+    })
+    .await;
+    let resp = callback_answer(&declared, "town-hall", "frank").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let claims = verify_like_prosody(
+        &jwt_of(&location(resp.headers())),
+        JITSI_SECRET,
+        "jitsi-bridge",
+        "jitsi",
+    );
+    assert_eq!(claims.custom.context["user"]["moderator"], false);
+    // Dave, in /outsiders, is still refused by the rule itself.
+    let resp = callback_answer(&declared, "town-hall", "dave").await;
+    assert_error_page(
+        resp,
+        StatusCode::FORBIDDEN,
+        "Outsiders may not join meetings",
+    )
+    .await;
+}
+
+/// Gina is in no group and holds only a client role. A rule that only gives moderator rights
+/// to a group does not lock her out of the tenant's rooms: she lands as a member.
+#[tokio::test]
+async fn a_user_in_no_group_admitted_by_a_client_role_is_a_member_under_a_group_only_rule() {
+    let rules = r#"
+[access]
+groups = ["/staff"]
+client_roles = ["attendee"]
+
+[[rules]]
+name = "team moderators"
+tenants = ["team"]
+groups = ["/moderators"]
+moderator = true
+"#;
+    let bridge = Bridge::spawn(rules).await;
+    let resp = callback_answer(&bridge, "team/weekly", "gina").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let target = location(resp.headers());
+    let claims = verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+    assert_eq!(claims.subject.as_deref(), Some("team"));
+    let user = &claims.custom.context["user"];
+    assert_eq!(user["moderator"], false);
+    assert_eq!(user["affiliation"], "member");
+    assert!(user.get("lobby_bypass").is_none(), "{user}");
+    // Alice, in /moderators, moderates the same room and passes its lobby.
+    let resp = callback_answer(&bridge, "team/weekly", "alice").await;
+    let claims = verify_like_prosody(
+        &jwt_of(&location(resp.headers())),
+        JITSI_SECRET,
+        "jitsi-bridge",
+        "jitsi",
+    );
+    assert_eq!(claims.custom.context["user"]["affiliation"], "owner");
+    assert_eq!(claims.custom.context["user"]["lobby_bypass"], true);
+}
+
+/// Erin's address is in a denied domain but not verified: a deny by domain trusts only
+/// verified addresses, so it cannot rule her out, and she is asked to verify it. Bob, verified
+/// in the same domain, is refused by the rule itself; outside the rule's rooms Erin gets in.
+#[tokio::test]
+async fn an_unverified_address_of_a_denied_domain_is_refused() {
+    let rules = r#"
+[[rules]]
+name = "no example.test in partner rooms"
+rooms = ["partners-*"]
+email_domains = ["example.test"]
+allow = false
+reason = "Partner rooms are for partners"
+"#;
+    let bridge = Bridge::spawn(rules).await;
+    let resp = callback_answer(&bridge, "partners-q3", "erin").await;
+    assert_error_page(
+        resp,
+        StatusCode::FORBIDDEN,
+        "Please verify the address of your account",
+    )
+    .await;
+    let resp = callback_answer(&bridge, "partners-q3", "bob").await;
+    assert_error_page(
+        resp,
+        StatusCode::FORBIDDEN,
+        "Partner rooms are for partners",
+    )
+    .await;
+    let resp = callback_answer(&bridge, "town-hall", "erin").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
 }

@@ -3,6 +3,7 @@
 //! guests, and a second Keycloak realm for a tenant.
 
 use crate::helpers::*;
+use crate::jitsi_model::encode_uri_component;
 use crate::verifier::{kid_of, verify_like_prosody, verify_rs256};
 use jwt_simple::prelude::RS256PublicKey;
 use reqwest::StatusCode;
@@ -56,6 +57,81 @@ async fn state_carries_settings_back_and_its_tenant_becomes_sub() {
     assert_eq!(claims.subject.as_deref(), Some("acme"));
     assert_eq!(claims.custom.room, "weeklysync");
     assert_eq!(claims.custom.context["tenant"], "acme");
+}
+
+/// What jitsi-meet 2026-08 sends: the state of `_getTokenAuthState`
+/// (`react/features/authentication/functions.any.ts`) in the URL of `getTokenAuthUrl`
+/// (`functions.web.ts`). Since jitsi-meet PR #17623 an audio-only start is
+/// `config.startLowBandwidthMode`, and a Jitsi that knows only that name ignores
+/// `startAudioOnly`; the state also carries the refresh token of an earlier inline login.
+#[tokio::test]
+async fn jitsi_meet_2026_08_gets_low_bandwidth_mode_back_and_never_the_refresh_token() {
+    const REFRESH_TOKEN: &str = "eyJhbGciOiJIUzUxMiJ9.e30.cmVmcmVzaA";
+    let bridge = Bridge::spawn("").await;
+    let client = bare_browser();
+    // `_getTokenAuthState`'s keys in its order, as `JSON.stringify` writes them: the refresh
+    // token, the address bar's room, its backend-safe form, the tenant, the start settings that
+    // are on, the pre-join skip, then the page's own hash parameters.
+    let state = format!(
+        r#"{{"refreshToken":"{REFRESH_TOKEN}","room":"Caf%C3%A9%20Z%C3%BCrich","roomSafe":"caf%c3%a9%20z%c3%bcrich","tenant":"acme","config.startWithAudioMuted":true,"config.startLowBandwidthMode":true,"config.prejoinConfig.enabled":false,"config.subject":"Weekly"}}"#
+    );
+    // `getTokenAuthUrl`: the documented tokenAuthUrl, `{state}` replaced by
+    // encodeURIComponent(JSON.stringify(state)), `{room}` by the address bar's room as it is.
+    let path = "/room/{room}?state={state}"
+        .replacen("{state}", &encode_uri_component(&state), 1)
+        .replacen("{room}", "Caf%C3%A9%20Z%C3%BCrich", 1);
+    // The JSON is encoded once, so the encoded room inside it is encoded a second time.
+    assert!(
+        path.contains("%22room%22%3A%22Caf%25C3%25A9%2520Z%25C3%25BCrich%22"),
+        "{path}"
+    );
+
+    // `location.href = url` from a Jitsi page: the browsers' default referrer policy sends
+    // the page's origin.
+    let resp = client
+        .get(bridge.url(&path))
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "navigate")
+        .header("sec-fetch-dest", "document")
+        .header("referer", format!("{JITSI_URL}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
+    let authorize = location(resp.headers());
+    let target = finish_with_form(&client, &bridge, &authorize, "bob", "bob-password").await;
+    assert_eq!(target.origin().ascii_serialization(), JITSI_URL);
+    assert_eq!(target.path(), "/acme/Caf%C3%A9%20Z%C3%BCrich");
+    assert_eq!(
+        target.fragment(),
+        Some(
+            "config.prejoinConfig.enabled=false&config.startLowBandwidthMode=true&config.startWithAudioMuted=true&config.subject=%22Weekly%22"
+        )
+    );
+    assert!(!target.as_str().contains("refreshToken"), "{target}");
+    assert!(!target.as_str().contains(REFRESH_TOKEN), "{target}");
+    let claims = verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+    assert_eq!(claims.subject.as_deref(), Some("acme"));
+    assert_eq!(claims.custom.room, "caf%c3%a9%20z%c3%bcrich");
+
+    // The same link from another site (single sign-on now): low-bandwidth mode only takes
+    // something away, so it still comes back; the pre-join skip and the subject do not.
+    let resp = client
+        .get(bridge.url(&path))
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "navigate")
+        .header("sec-fetch-dest", "document")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
+    let keycloak = client.get(location(resp.headers())).send().await.unwrap();
+    let target = follow_callback(&client, &bridge, keycloak).await;
+    assert_eq!(
+        target.fragment(),
+        Some("config.startLowBandwidthMode=true&config.startWithAudioMuted=true")
+    );
+    assert!(!target.as_str().contains(REFRESH_TOKEN), "{target}");
 }
 
 #[tokio::test]

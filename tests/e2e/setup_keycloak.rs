@@ -156,6 +156,8 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
         "create the client",
         "add the mapper \"groups\"",
         "add the mapper \"client roles\"",
+        // The mappers are now there: the line for the configuration is printed.
+        "set oidc.absent_means_empty = [\"groups\", \"realm_roles\", \"client_roles\"]",
         "add the client role moderator",
         "create the group moderators",
         "write the client secret",
@@ -298,6 +300,12 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
         config,
         ..
     } = fresh_realm("doctor", serde_json::json!([])).await;
+    // The operator says the mappers are there; doctor checks that it is true.
+    let toml = toml.replace(
+        "http_timeout_secs = 5",
+        "http_timeout_secs = 5\nabsent_means_empty = [\"groups\", \"email\"]",
+    );
+    std::fs::write(&config, &toml).unwrap();
     let dir = config.parent().unwrap().to_owned();
     let (code, out) = setup(&config, &password, &[]);
     assert_eq!(code, 0, "{out}");
@@ -313,6 +321,8 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
         "its secret are accepted",
         "PKCE S256 and flows as required",
         "groups and roles mappers",
+        "✔ client jitsi-bridge: oidc.absent_means_empty names groups, and its mapper is there",
+        "✔ client jitsi-bridge: oidc.absent_means_empty names email, and its mapper is there",
         // Keycloak sends no Date header: its time comes from the admin token's iat.
         "✔ this machine's clock agrees with Keycloak (the admin sign-in) ",
         "a sample token passes",
@@ -425,6 +435,12 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
     assert_eq!(code, 1);
     assert!(
         out.contains("✘ client jitsi-bridge: no \"groups\" mapper"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "✘ client jitsi-bridge: oidc.absent_means_empty names groups, but the client has no mapper for it"
+        ),
         "{out}"
     );
     assert!(

@@ -21,6 +21,12 @@ const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHAN
     .remove(b'(')
     .remove(b')');
 
+/// JavaScript's `encodeURIComponent`, which jitsi-meet's `getTokenAuthUrl` applies to
+/// `JSON.stringify(state)` for `{state}` (`authentication/functions.web.ts`).
+pub fn encode_uri_component(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, URI_COMPONENT).to_string()
+}
+
 /// jitsi-meet `getBackendSafeRoomName` (`base/util/uri.ts:177-187`): decode the URI
 /// component (kept as is when that throws), NFKC, lower case, `encodeURIComponent`, lower case.
 pub fn backend_safe_room_name(room: &str) -> String {

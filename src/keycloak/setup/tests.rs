@@ -11,6 +11,8 @@ fn target() -> Target {
         client_roles: vec!["moderator".into()],
         groups: vec!["moderators".into()],
         secret_file: None,
+        absent_means_empty: Default::default(),
+        requests_email: true,
     }
 }
 

@@ -1,20 +1,50 @@
 use super::*;
+use crate::policy::claims::{Claim, Shape, Shapes};
 
 fn own(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// A user whose empty lists are left out of the token, as Keycloak does.
 fn id(groups: &[&str], realm: &[&str], client: &[&str]) -> Identity {
+    let shape = |v: &[&str]| {
+        if v.is_empty() {
+            Shape::Absent
+        } else {
+            Shape::Present
+        }
+    };
     Identity {
         subject: "u".into(),
         groups: own(groups),
         realm_roles: own(realm),
         client_roles: own(client),
-        has_groups: !groups.is_empty(),
-        has_realm_roles: !realm.is_empty(),
-        has_client_roles: !client.is_empty(),
+        shapes: Shapes {
+            groups: shape(groups),
+            realm_roles: shape(realm),
+            client_roles: shape(client),
+            email: Shape::Absent,
+        },
         ..Identity::default()
     }
+}
+
+fn realm(moderators: &Who) -> RealmRules<'_> {
+    RealmRules {
+        moderators,
+        absent_means_empty: AbsentMeansEmpty::default(),
+    }
+}
+
+fn role_of(moderators: &Who, user: &Identity) -> Role {
+    decide(
+        &Policy::default(),
+        realm(moderators),
+        user,
+        &room("x"),
+        None,
+    )
+    .role
 }
 
 fn who(groups: &[&str], realm: &[&str], client: &[&str]) -> Who {
@@ -88,7 +118,7 @@ fn moderators_by_group_role_and_client_role() {
         (who(&[""], &[], &[]), id(&["/"], &[], &[]), Member),
     ];
     for (i, (p, user, want)) in cases.into_iter().enumerate() {
-        assert_eq!(p.role_of(&user), want, "case {i}");
+        assert_eq!(role_of(&p, &user), want, "case {i}");
     }
 }
 
@@ -213,7 +243,7 @@ fn first_matching_rule_decides() {
         ),
     ];
     for (r, user, allowed, role) in cases {
-        let d = decide(&p, &mods, user, &room(r), None);
+        let d = decide(&p, realm(&mods), user, &room(r), None);
         assert_eq!(
             d.verdict == Verdict::Allow,
             *allowed,
@@ -224,27 +254,39 @@ fn first_matching_rule_decides() {
     }
     let student = decide(
         &p,
-        &mods,
+        realm(&mods),
         &id(&[], &["student"], &[]),
         &room("class-1"),
         None,
     );
     assert_eq!(student.features.get("recording"), Some(&false));
     assert_eq!(student.token_ttl_secs, Some(3600));
-    let staff = decide(&p, &mods, &id(&["staff"], &[], &[]), &room("staff-x"), None);
+    let staff = decide(
+        &p,
+        realm(&mods),
+        &id(&["staff"], &[], &[]),
+        &room("staff-x"),
+        None,
+    );
     assert!(staff.lobby_bypass);
     assert_eq!(staff.group.as_deref(), Some("staff"));
-    // No groups claim at all: the "staff" rule cannot be decided, so the login is refused
-    // there, naming the missing mapper, instead of falling through to later rules.
-    let denied = decide(&p, &mods, &id(&[], &[], &[]), &room("staff-x"), None);
-    assert_eq!(
-        denied.verdict,
+    // No groups claim at all: the "staff" rule only gives, so it does not match; the
+    // catch-all after it refuses, with the absent claim as the hint.
+    let denied = decide(&p, realm(&mods), &id(&[], &[], &[]), &room("staff-x"), None);
+    match denied.verdict {
         Verdict::Deny {
-            reason: None,
-            by: "staff (needs a claim the ID token does not carry)".into(),
-            missing: vec![MissingClaim::Groups]
+            reason,
+            by,
+            undecided: false,
+            notes,
+        } => {
+            assert_eq!(reason.as_deref(), Some("Staff rooms are for staff"));
+            assert_eq!(by, "staff only");
+            assert_eq!(notes.len(), 1);
+            assert_eq!((notes[0].claim, notes[0].absent()), (Claim::Groups, true));
         }
-    );
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -269,12 +311,12 @@ fn access_limits_come_first() {
     let mods = Who::default();
     let mut user = id(&["staff"], &[], &[]);
     assert!(
-        matches!(decide(&p, &mods, &user, &room("x"), None).verdict, Verdict::Deny { ref by, .. } if by.contains("require_verified_email"))
+        matches!(decide(&p, realm(&mods), &user, &room("x"), None).verdict, Verdict::Deny { ref by, .. } if by.contains("require_verified_email"))
     );
     user.email = Some("a@example.net".into());
     user.email_verified = true;
     assert_eq!(
-        decide(&p, &mods, &user, &room("x"), None).verdict,
+        decide(&p, realm(&mods), &user, &room("x"), None).verdict,
         Verdict::Allow
     );
     let outsider = Identity {
@@ -283,9 +325,11 @@ fn access_limits_come_first() {
         email_verified: true,
         ..Identity::default()
     };
-    let d = decide(&p, &mods, &outsider, &room("x"), None);
+    let d = decide(&p, realm(&mods), &outsider, &room("x"), None);
     assert!(
-        matches!(d.verdict, Verdict::Deny { ref missing, .. } if missing == &vec![MissingClaim::Groups])
+        matches!(d.verdict, Verdict::Deny { undecided: false, ref notes, .. } if notes.len() == 1 && notes[0].claim == Claim::Groups),
+        "{:?}",
+        d.verdict
     );
     let by_domain = Identity {
         subject: "d".into(),
@@ -294,7 +338,7 @@ fn access_limits_come_first() {
         ..Identity::default()
     };
     assert_eq!(
-        decide(&p, &mods, &by_domain, &room("x"), None).verdict,
+        decide(&p, realm(&mods), &by_domain, &room("x"), None).verdict,
         Verdict::Allow
     );
 }
@@ -315,22 +359,22 @@ fn tenants_and_explanations() {
     let host = id(&[], &["host"], &[]);
     let acme = Tenant::parse("ACME").unwrap();
     assert_eq!(
-        decide(&p, &Who::default(), &host, &room("x"), Some(&acme)).role,
+        decide(&p, realm(&Who::default()), &host, &room("x"), Some(&acme)).role,
         Role::Moderator
     );
     assert_eq!(
-        decide(&p, &Who::default(), &host, &room("x"), None).role,
+        decide(&p, realm(&Who::default()), &host, &room("x"), None).role,
         Role::Member
     );
-    let text = decide(&p, &Who::default(), &host, &room("x"), Some(&acme)).explain();
+    let text = decide(&p, realm(&Who::default()), &host, &room("x"), Some(&acme)).explain();
     assert!(
         text.contains("moderator") && text.contains("acme hosts"),
         "{text}"
     );
     // Same input, same decision.
     assert_eq!(
-        decide(&p, &Who::default(), &host, &room("x"), Some(&acme)),
-        decide(&p, &Who::default(), &host, &room("x"), Some(&acme))
+        decide(&p, realm(&Who::default()), &host, &room("x"), Some(&acme)),
+        decide(&p, realm(&Who::default()), &host, &room("x"), Some(&acme))
     );
 }
 
@@ -348,7 +392,7 @@ fn empty_groups_and_case() {
     assert_eq!(
         decide(
             &p,
-            &Who::default(),
+            realm(&Who::default()),
             &id(&["staff"], &[], &[]),
             &room("x"),
             None
@@ -359,7 +403,7 @@ fn empty_groups_and_case() {
     assert!(matches!(
         decide(
             &p,
-            &Who::default(),
+            realm(&Who::default()),
             &id(&["Staff"], &[], &[]),
             &room("x"),
             None
@@ -369,16 +413,14 @@ fn empty_groups_and_case() {
     ));
     // A deny rule about groups and a token without any groups claim: fails closed.
     assert!(matches!(
-        decide(&p, &Who::default(), &id(&[], &[], &[]), &room("x"), None).verdict,
-        Verdict::Deny { ref missing, .. } if missing == &vec![MissingClaim::Groups]
+        decide(&p, realm(&Who::default()), &id(&[], &[], &[]), &room("x"), None).verdict,
+        Verdict::Deny { undecided: true, ref notes, .. } if notes[0].claim == Claim::Groups
     ));
     // An empty list is not a missing claim.
-    let empty = Identity {
-        has_groups: true,
-        ..id(&[], &[], &[])
-    };
+    let mut empty = id(&[], &[], &[]);
+    empty.shapes.groups = Shape::Present;
     assert_eq!(
-        decide(&p, &Who::default(), &empty, &room("x"), None).verdict,
+        decide(&p, realm(&Who::default()), &empty, &room("x"), None).verdict,
         Verdict::Allow
     );
 }

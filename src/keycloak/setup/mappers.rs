@@ -1,0 +1,100 @@
+//! The protocol mappers that put what the rules read into the ID token: which are missing,
+//! which send group names without their path, and what the configuration may then say about
+//! claims Keycloak leaves out.
+
+use super::Target;
+use crate::policy::claims::Claim;
+use serde_json::{Value, json};
+
+/// The mappers the bridge reads, missing from `existing`.
+pub fn missing_mappers(existing: &[Value], client_id: &str) -> Vec<Value> {
+    // Present means: of that kind, writing into the ID token (the bridge reads nothing else),
+    // and for client roles, of this client.
+    let has = |kind: &str| {
+        existing.iter().any(|m| {
+            m["protocolMapper"] == kind
+                && m["config"]["id.token.claim"] == "true"
+                && (kind != "oidc-usermodel-client-role-mapper"
+                    || m["config"]["usermodel.clientRoleMapping.clientId"] == client_id)
+        })
+    };
+    let claim = |extra: Value| {
+        let mut config = json!({
+            "id.token.claim": "true",
+            "access.token.claim": "true",
+            "userinfo.token.claim": "true",
+            "introspection.token.claim": "true",
+        });
+        if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+            c.extend(e.clone());
+        }
+        config
+    };
+    let mut out = Vec::new();
+    if !has("oidc-group-membership-mapper") {
+        out.push(json!({"name": "groups", "protocol": "openid-connect",
+            "protocolMapper": "oidc-group-membership-mapper",
+            "config": claim(json!({"claim.name": "groups", "full.path": "true"}))}));
+    }
+    if !has("oidc-usermodel-realm-role-mapper") {
+        out.push(json!({"name": "realm roles", "protocol": "openid-connect",
+            "protocolMapper": "oidc-usermodel-realm-role-mapper",
+            "config": claim(json!({"claim.name": "roles", "multivalued": "true", "jsonType.label": "String"}))}));
+    }
+    if !has("oidc-usermodel-client-role-mapper") {
+        out.push(json!({"name": "client roles", "protocol": "openid-connect",
+            "protocolMapper": "oidc-usermodel-client-role-mapper",
+            "config": claim(json!({"claim.name": "resource_access.${client_id}.roles", "multivalued": "true",
+                "jsonType.label": "String", "usermodel.clientRoleMapping.clientId": client_id}))}));
+    }
+    out
+}
+
+/// The claims whose mapper a client of the bridge's has (once set up), by the mapper's kind.
+pub const MAPPED_CLAIMS: [(Claim, &str); 3] = [
+    (Claim::Groups, "oidc-group-membership-mapper"),
+    (Claim::RealmRoles, "oidc-usermodel-realm-role-mapper"),
+    (Claim::ClientRoles, "oidc-usermodel-client-role-mapper"),
+];
+
+/// Once the mappers are in place, Keycloak leaves their claims out only for users who have
+/// none; the configuration can say so, and deny rules then read absence as empty.
+pub fn declare_hint(t: &Target) -> Option<String> {
+    let undeclared: Vec<&str> = MAPPED_CLAIMS
+        .iter()
+        .filter(|(c, _)| !t.absent_means_empty.contains(*c))
+        .map(|(c, _)| c.name())
+        .collect();
+    if undeclared.is_empty() {
+        return None;
+    }
+    let mut all: Vec<&str> = t.absent_means_empty.iter().map(Claim::name).collect();
+    all.extend(&undeclared);
+    let quoted: Vec<String> = all.iter().map(|n| format!("\"{n}\"")).collect();
+    Some(format!(
+        "with these mappers Keycloak leaves out {} only for users who have none; to let deny \
+         rules read that as empty, set oidc.absent_means_empty = [{}] (doctor checks it)",
+        undeclared.join(", "),
+        quoted.join(", ")
+    ))
+}
+
+/// The client's group mappers that write bare names (`full.path` off, which is also what an
+/// absent setting means), each as it should be. With bare names `/org/staff` arrives as
+/// `staff`: a rule naming the full path never matches, and a rule naming `staff` (meant as
+/// the top-level group) matches every group of that name anywhere in the tree.
+pub fn short_group_mappers(existing: &[Value]) -> Vec<Value> {
+    existing
+        .iter()
+        .filter(|m| {
+            m["protocolMapper"] == "oidc-group-membership-mapper"
+                && m["config"]["id.token.claim"] == "true"
+                && m["config"]["full.path"] != "true"
+        })
+        .map(|m| {
+            let mut fixed = m.clone();
+            fixed["config"]["full.path"] = json!("true");
+            fixed
+        })
+        .collect()
+}
