@@ -271,6 +271,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
                         &config.branding.img_origins(),
                         &config.branding.style_origins(),
                         &form_targets(config),
+                        config.server.public_url.scheme() == "https",
                     ),
                     default_language: config.default_language,
                     shedder: crate::http::shed::Shedder::new(

@@ -242,7 +242,7 @@ fn who_moderates_is_printed_as_a_coherent_set() {
     assert_eq!(p.env["JICOFO_ENABLE_AUTH"], "0");
 
     // A rule that sets the room's lobby needs token_security_ondemand.
-    let rule = "[[rules]]\nrooms = [\"board-*\"]\nroom_lobby = true\nsecurity_bypass = true\n";
+    let rule = "[[rules]]\nrooms = [\"board-*\"]\nmoderator = true\nroom_lobby = true\nsecurity_bypass = true\n";
     let p = print(&format!("{BASE}{rule}"), "set-b-lobby");
     assert!(
         p.env["XMPP_MUC_MODULES"]
@@ -251,6 +251,15 @@ fn who_moderates_is_printed_as_a_coherent_set() {
         "{}",
         p.text
     );
+    // It creates the lobby through persistent_lobby's event, with the lobby on.
+    assert!(
+        p.env["XMPP_MODULES"]
+            .split(',')
+            .any(|m| m == "persistent_lobby"),
+        "{}",
+        p.text
+    );
+    assert_eq!(p.env["ENABLE_LOBBY"], "1");
 
     // Nobody named: Jicofo's gate, every token user moderates.
     let p = print(BASE, "set-a");

@@ -200,8 +200,15 @@ impl Reader<'_> {
             Some(b) if inherit(r, "oidc.scopes") => b.oidc.scopes.clone(),
             _ => r.scopes(&k("oidc.scopes")),
         };
+        // Whether a mapper is there is a fact of one client: a tenant with a client of its
+        // own (another issuer or client id) inherits nothing of it.
+        let own_client = base.is_some()
+            && (r.figment.contains(&k("oidc.issuer")) || r.figment.contains(&k("oidc.client_id")));
         let absent_means_empty = match base {
-            Some(b) if inherit(r, "oidc.absent_means_empty") => b.oidc.absent_means_empty,
+            Some(b) if inherit(r, "oidc.absent_means_empty") && !own_client => {
+                b.oidc.absent_means_empty
+            }
+            Some(_) if !r.figment.contains(&k("oidc.absent_means_empty")) => Default::default(),
             _ => r.absent_claims(&k("oidc.absent_means_empty")),
         };
         let http_timeout_secs = match base {

@@ -97,6 +97,15 @@ impl Reader<'_> {
             || rc.room_lobby.is_some()
             || rc.group.is_some()
             || rc.token_ttl_secs.is_some();
+        if rc.room_lobby.is_some() && rc.moderator != Some(true) {
+            // jitsi-contrib's token_security_ondemand applies it on every join of such a user:
+            // from a member's token it would switch off a lobby the moderators turned on.
+            problem(
+                self,
+                "room_lobby",
+                "only a rule that makes its users moderators (moderator = true) may turn the room's lobby on or off".into(),
+            );
+        }
         if !rc.allow && sets_effects {
             problem(self, "allow", "a rule with allow = false denies; it cannot also set moderator, features, lobby_bypass, hidden_from_recorder, security_bypass, visitor, room_lobby, group or token_ttl_secs".into());
         }

@@ -315,7 +315,7 @@ secret = "fedcba"#,
         let good = format!(
             "{VALID}\n[[rules]]\nrooms = [\"town-*\"]\n\
              features = {{ name-readonly = true, live-translation-subscribe = false, recording = true }}\n\
-             hidden_from_recorder = true\nvisitor = true\nroom_lobby = false\nsecurity_bypass = true\nlobby_bypass = false\n"
+             hidden_from_recorder = true\nvisitor = true\nmoderator = true\nroom_lobby = false\nsecurity_bypass = true\nlobby_bypass = false\n"
         )
         .replace(
             "client_secret = \"s3cret\"",
@@ -339,7 +339,7 @@ secret = "fedcba"#,
         assert!(!declared.contains(Claim::ClientRoles));
 
         let bad = format!(
-            "{VALID}\n[[rules]]\nallow = false\nvisitor = true\n[[rules]]\nfeatures = {{ name_readonly = true }}\n"
+            "{VALID}\n[[rules]]\nallow = false\nvisitor = true\n[[rules]]\nfeatures = {{ name_readonly = true }}\n[[rules]]\nroom_lobby = true\n"
         )
         .replace(
             "client_secret = \"s3cret\"",

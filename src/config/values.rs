@@ -118,8 +118,6 @@ impl Reader<'_> {
         names
     }
 
-    /// An absolute http(s) URL with a host, without credentials, query or fragment. Plain
-    /// http is accepted only for loopback hosts (local demos and tests).
     /// `oidc.absent_means_empty`: claim names the rules know.
     pub(super) fn absent_claims(&mut self, key: &str) -> AbsentMeansEmpty {
         let raw: Vec<String> = self.get(key, Vec::new());
@@ -142,6 +140,8 @@ impl Reader<'_> {
         AbsentMeansEmpty::of(claims)
     }
 
+    /// An absolute http(s) URL with a host, without credentials, query or fragment. Plain
+    /// http is accepted only for loopback hosts (local demos and tests).
     pub(super) fn web_url(&mut self, key: &str, text: &str) -> Option<Url> {
         self.checked_url(key, text, false)
     }

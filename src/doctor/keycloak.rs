@@ -65,13 +65,27 @@ pub(super) async fn test_login(
                     missing.push(what);
                 }
             }
-            if let Some((claim, seen)) = who.wrong_types().next() {
+            let asked = |claim: Claim| {
+                whos.iter().any(|w| match claim {
+                    Claim::Groups => !w.groups.is_empty(),
+                    Claim::RealmRoles => !w.realm_roles.is_empty(),
+                    Claim::ClientRoles => !w.client_roles.is_empty(),
+                    Claim::Email => !w.email_domains.is_empty(),
+                })
+            };
+            if let Some((claim, seen)) = who.wrong_types().find(|(c, _)| asked(*c)) {
+                let fix = match claim {
+                    Claim::Email => "the address must be a string: check the client's email mapper",
+                    _ => {
+                        "turn on \"Multivalued\" in its mapper: rules match only a list of strings"
+                    }
+                };
                 return fail(
                     format!(
                         "{what}: the ID token's \"{}\" claim is {seen}",
                         claim.in_token()
                     ),
-                    "turn on \"Multivalued\" in its mapper: rules match only a list of strings",
+                    fix,
                     "denied-needs-a-claim-the-id-token-does-not-carry",
                 );
             }
@@ -371,7 +385,7 @@ pub(super) async fn keycloak_admin(
                 "denied-needs-a-claim-the-id-token-does-not-carry",
             ));
         }
-        out.extend(declared_empty(&admin, id, &t, &missing).await);
+        out.extend(declared_empty(&admin, id, &t, &mappers).await);
     }
     out
 }
@@ -382,13 +396,15 @@ async fn declared_empty(
     admin: &Admin,
     client: &str,
     t: &setup::Target,
-    missing: &[Value],
+    mappers: &[Value],
 ) -> Vec<Check> {
     let mut out = Vec::new();
     for claim in t.absent_means_empty.iter() {
-        let there = match setup::MAPPED_CLAIMS.iter().find(|(c, _)| *c == claim) {
-            Some((_, kind)) => !missing.iter().any(|m| m["protocolMapper"] == *kind),
-            None => {
+        let there = match claim {
+            Claim::Groups | Claim::RealmRoles | Claim::ClientRoles => {
+                setup::writes_claim(mappers, claim, &t.client_id)
+            }
+            Claim::Email => {
                 // Keycloak applies a default client scope always, an optional one when
                 // the login asks for it.
                 let has_email = |kind: &'static str| async move {
@@ -416,7 +432,7 @@ async fn declared_empty(
             pass(format!("{what}, and its mapper is there"))
         } else {
             fail(
-                format!("{what}, but the client has no mapper for it"),
+                format!("{what}, but the client has no mapper that writes it into the ID token"),
                 "add the mapper (setup-keycloak), or take the claim out of oidc.absent_means_empty: deny rules would otherwise read a missing mapper as \"the user has none\"",
                 "denied-needs-a-claim-the-id-token-does-not-carry",
             )

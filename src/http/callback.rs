@@ -337,10 +337,12 @@ fn refused(
     );
     let cause = if !undecided {
         DenialCause::Rule
-    } else if notes
-        .iter()
-        .any(|n| n.undecidable() && n.claim == crate::policy::claims::Claim::Email)
-    {
+    } else if notes.iter().all(|n| {
+        // Asking the user to verify an address helps only when that is all that is missing.
+        !n.undecidable()
+            || (n.claim == crate::policy::claims::Claim::Email
+                && n.reading == crate::policy::who::Reading::NotVerified)
+    }) {
         DenialCause::EmailNotVerified
     } else {
         DenialCause::Undecided

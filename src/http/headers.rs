@@ -19,13 +19,22 @@ pub struct Policies {
     page: HeaderValue,
     popup: HeaderValue,
     framed: HeaderValue,
+    /// `Strict-Transport-Security`, when the public URL is https: after the first visit the
+    /// browser never again sends the login's cookies or codes over plain http, even from a
+    /// typed `http://` link or a downgrading network.
+    hsts: Option<HeaderValue>,
 }
 
 impl Policies {
     /// `form_targets`: where the pages' forms may end up after redirects (Chromium and WebKit
     /// check `form-action` along the redirect chain): the identity providers' origins (a room
     /// opened from the start page, logging out) and the configured logout page.
-    pub fn new(img_origins: &[String], style_origins: &[String], form_targets: &[String]) -> Self {
+    pub fn new(
+        img_origins: &[String],
+        style_origins: &[String],
+        form_targets: &[String],
+        https: bool,
+    ) -> Self {
         let mut forms = vec!["'self'".to_owned()];
         for o in form_targets {
             if !forms.contains(o) {
@@ -52,6 +61,9 @@ impl Policies {
             page: policy(false, "'none'"),
             popup: policy(true, "'none'"),
             framed: policy(true, "'self'"),
+            // Two years, the figure browsers' preload lists ask for; no includeSubDomains or
+            // preload, which would bind hosts the bridge does not own.
+            hsts: https.then(|| HeaderValue::from_static("max-age=63072000")),
         }
     }
 }
@@ -60,8 +72,8 @@ impl Policies {
 pub fn apply(policies: &Policies, response: &mut Response) {
     let window = response.extensions().get::<JitsiWindow>().copied();
     let h = response.headers_mut();
-    // Room for these eight at once rather than growing the map one insert at a time.
-    h.reserve(8);
+    // Room for these nine at once rather than growing the map one insert at a time.
+    h.reserve(9);
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
@@ -80,6 +92,11 @@ pub fn apply(policies: &Policies, response: &mut Response) {
     h.entry(header::REFERRER_POLICY)
         .or_insert(HeaderValue::from_static("no-referrer"));
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if let Some(hsts) = &policies.hsts {
+        // A proxy in front that sets its own keeps it.
+        h.entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert_with(|| hsts.clone());
+    }
     // Handlers that serve cacheable content (stylesheet, public keys) say so themselves.
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");
@@ -99,4 +116,27 @@ pub fn uri_too_long(uri: &axum::http::Uri) -> bool {
         + uri.authority().map_or(0, |a| a.as_str().len())
         + uri.path_and_query().map_or(0, |p| p.as_str().len());
     length > MAX_URI_BYTES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(https: bool) -> axum::http::HeaderMap {
+        let policies = Policies::new(&[], &[], &[], https);
+        let mut response = Response::new(axum::body::Body::empty());
+        apply(&policies, &mut response);
+        response.headers().clone()
+    }
+
+    #[test]
+    fn https_deployments_ask_for_https_only() {
+        assert_eq!(
+            headers(true)[header::STRICT_TRANSPORT_SECURITY],
+            "max-age=63072000"
+        );
+        // Over plain http (loopback only) the header would be ignored, and would pin a
+        // developer's localhost to https: not sent.
+        assert!(!headers(false).contains_key(header::STRICT_TRANSPORT_SECURITY));
+    }
 }

@@ -39,6 +39,9 @@ pub struct JitsiCase {
     /// Some rule turns a room's lobby on or off or sets `security_bypass`: jitsi-contrib's
     /// `token_security_ondemand` reads them.
     pub security_ondemand: bool,
+    /// Some rule turns a room's lobby on (`context.room.lobby`), which needs the
+    /// `persistent_lobby` module; such rules always make their users moderators.
+    pub room_lobby: bool,
 }
 
 impl JitsiCase {
@@ -60,6 +63,7 @@ impl JitsiCase {
             security_ondemand: rules
                 .iter()
                 .any(|r| r.room_lobby.is_some() || r.security_bypass == Some(true)),
+            room_lobby: rules.iter().any(|r| r.room_lobby == Some(true)),
         }
     }
 
@@ -248,6 +252,12 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
                 "# Guests wait in the lobby until a signed-in user joins; joining gives no owner rights.\n\
                  XMPP_MODULES=persistent_lobby\nENABLE_LOBBY=1\nWAIT_FOR_HOST_DISABLE_AUTO_OWNERS=1"
             );
+        } else if case.room_lobby {
+            let _ = writeln!(
+                out,
+                "# Rules turn rooms' lobbies on: token_security_ondemand creates them through persistent_lobby.\n\
+                 XMPP_MODULES=persistent_lobby\nENABLE_LOBBY=1"
+            );
         }
     } else {
         let _ = writeln!(
@@ -312,7 +322,7 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
         quoted(&audiences)
     );
     let _ = writeln!(out, "    enable_domain_verification = true");
-    if case.roles_from_token && case.guests {
+    if case.roles_from_token && (case.guests || case.room_lobby) {
         let _ = writeln!(
             out,
             "    modules_enabled = {{ \"persistent_lobby\" }} -- add to the list"
@@ -339,7 +349,7 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
             "    token_verification_allowlist = {{ \"guest.{host}\" }}"
         );
     }
-    if case.roles_from_token && case.guests {
+    if case.roles_from_token && (case.guests || case.room_lobby) {
         let _ = writeln!(out, "    wait_for_host_disable_auto_owners = true");
     }
     let _ = writeln!(out, "\n# ---- Debian: /etc/jitsi/jicofo/jicofo.conf ----");

@@ -494,26 +494,19 @@ async fn setup_realm(
 /// `path` is replaced rather than followed.
 fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir
-        .map_or_else(
-            || std::path::PathBuf::from("."),
-            std::path::Path::to_path_buf,
-        )
-        .join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    // tempfile creates the file 0600 with O_EXCL beside the target and deletes it when
+    // anything below fails, so a failed run leaves no copy of the secret behind.
+    let mut file = tempfile::Builder::new()
+        .prefix(".secret-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     file.write_all(secret.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path)
+    file.as_file().sync_all()?;
+    file.persist(path).map(drop).map_err(|e| e.error)
 }
 
 fn urlencode(s: &str) -> String {
@@ -521,7 +514,7 @@ fn urlencode(s: &str) -> String {
 }
 
 mod mappers;
-pub use mappers::{MAPPED_CLAIMS, declare_hint, missing_mappers, short_group_mappers};
+pub use mappers::{declare_hint, missing_mappers, short_group_mappers, writes_claim};
 
 #[cfg(test)]
 mod tests;

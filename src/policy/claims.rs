@@ -169,7 +169,7 @@ impl Identity {
         let mut realm_roles = Vec::new();
         let mut realm_shape = Shape::Absent;
         for path in REALM_ROLE_PATHS {
-            let (roles, shape) = list(lookup(claims, path));
+            let (roles, shape) = at(claims, &path.split('.').collect::<Vec<_>>());
             for role in roles {
                 if !realm_roles.contains(&role) {
                     realm_roles.push(role);
@@ -181,11 +181,8 @@ impl Identity {
                 _ => Shape::Absent,
             };
         }
-        let client_roles_claim = claims
-            .get("resource_access")
-            .and_then(|r| r.get(client_id))
-            .and_then(|c| c.get("roles"));
-        let (client_roles, client_shape) = list(client_roles_claim);
+        // The client id may contain dots, so the path is given as parts.
+        let (client_roles, client_shape) = at(claims, &["resource_access", client_id, "roles"]);
         let (groups, groups_shape) = list(claims.get("groups"));
         let (email, email_shape) = match claims.get("email") {
             None | Some(Value::Null) => (None, Shape::Absent),
@@ -238,8 +235,22 @@ impl Identity {
     }
 }
 
-fn lookup<'a>(claims: &'a Value, dotted: &str) -> Option<&'a Value> {
-    dotted.split('.').try_fold(claims, |v, key| v.get(key))
+/// The list of strings at `path`. A container on the way that is not an object
+/// (`"realm_access": ["admin"]`) makes the claim the wrong type, not absent: absent may be
+/// declared empty, and a mangled claim must never read as "none".
+fn at(claims: &Value, path: &[&str]) -> (Vec<String>, Shape) {
+    let mut node = claims;
+    for key in path {
+        match node {
+            Value::Object(map) => match map.get(*key) {
+                Some(next) => node = next,
+                None => return (Vec::new(), Shape::Absent),
+            },
+            Value::Null => return (Vec::new(), Shape::Absent),
+            other => return (Vec::new(), Shape::WrongType(type_of(other))),
+        }
+    }
+    list(Some(node))
 }
 
 fn string(v: Option<&Value>) -> Option<String> {
@@ -406,6 +417,20 @@ mod tests {
                 (Claim::Email, "a number"),
             ]
         );
+        // A container of the wrong type is not an absent claim.
+        let mangled = Identity::from_claims(
+            &json!({"sub": "u", "realm_access": ["banned"], "resource_access": {"c": ["banned"]}}),
+            "c",
+        )
+        .unwrap();
+        assert_eq!(mangled.shapes.realm_roles, Shape::WrongType("a list"));
+        assert_eq!(mangled.shapes.client_roles, Shape::WrongType("a list"));
+        let dotted = Identity::from_claims(
+            &json!({"sub": "u", "resource_access": {"jitsi.bridge": {"roles": ["host"]}}}),
+            "jitsi.bridge",
+        )
+        .unwrap();
+        assert_eq!(dotted.client_roles, ["host"]);
         let null =
             Identity::from_claims(&json!({"sub": "u", "groups": null, "email": ""}), "c").unwrap();
         assert_eq!(null.shapes.groups, Shape::Absent);

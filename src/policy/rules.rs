@@ -22,10 +22,10 @@
 
 use crate::jitsi::room::RoomName;
 use crate::jitsi::tenant::Tenant;
-use crate::policy::claims::{AbsentMeansEmpty, Identity};
+use crate::policy::claims::{AbsentMeansEmpty, Claim, Identity};
 pub use crate::policy::decision::{Decision, Role, Verdict, Why};
 pub use crate::policy::who::Who;
-use crate::policy::who::{Note, Part, Test};
+use crate::policy::who::{Note, Part, Reading};
 use std::collections::BTreeMap;
 use wildmatch::WildMatch;
 
@@ -130,8 +130,8 @@ pub struct RealmRules<'a> {
 }
 
 /// Adds a `claims` line to the explanation for each claim a part could not read plainly.
-fn note_claims(why: &mut Vec<Why>, part: &str, test: &Test) {
-    for n in &test.notes {
+fn note_claims(why: &mut Vec<Why>, part: &str, notes: &[Note]) {
+    for n in notes {
         why.push(Why {
             part: "claims",
             value: n.claim.name().to_owned(),
@@ -200,7 +200,7 @@ pub fn decide(
     let mut access_by = None;
     if !access.who.is_empty() {
         let test = access.who.test(id, Part::Gives, declared);
-        note_claims(&mut why, "[access]", &test);
+        note_claims(&mut why, "[access]", &test.notes);
         match test.matched {
             Some(by) => access_by = Some(by),
             None => {
@@ -215,64 +215,20 @@ pub fn decide(
         }
     }
 
-    // 2. The first matching rule. An allow rule whose users cannot be read plainly does not
-    //    match (the next rule decides); a deny rule that cannot be decided refuses.
-    let mut rule = None;
-    let mut skipped = Vec::new();
-    for r in policy.rules.iter().filter(|r| r.covers(room, tenant)) {
-        let email_ok = !r.require_verified_email || id.verified_email().is_some();
-        let part = if r.allow {
-            Part::Gives
-        } else {
-            Part::TakesAway
-        };
-        let test = (!r.who.is_empty()).then(|| r.who.test(id, part, declared));
-        if let Some(t) = &test {
-            note_claims(&mut why, &r.name, t);
-        }
-        let matched = test.as_ref().is_none_or(|t| t.matched.is_some());
-        if email_ok && matched {
-            rule = Some(r);
-            break;
-        }
-        match test {
-            Some(t) if email_ok && !r.allow && t.undecided() => {
-                let undecidable: Vec<Note> =
-                    t.notes.into_iter().filter(Note::undecidable).collect();
-                let what = undecidable
-                    .iter()
-                    .map(Note::describe)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                // The rule's own reason would be a guess about this user; none is shown.
-                let by = format!("{} ({what})", r.name);
-                return deny(None, by, true, undecidable, why);
-            }
-            Some(t) if r.allow => skipped.extend(t.notes),
-            _ => {}
-        }
-    }
-    if let Some(r) = rule {
-        if !r.allow {
-            // Denied after allow rules for the same room that did not match: the claims they
-            // could not read are the likely culprits when a mapper is missing.
-            return deny(r.reason.clone(), r.name.clone(), false, hints(skipped), why);
-        }
-        why.push(Why {
-            part: "access",
-            value: "allowed".into(),
-            because: r.name.clone(),
-        });
-    } else {
-        why.push(Why {
-            part: "access",
-            value: "allowed".into(),
-            because: match access_by {
-                Some(by) => format!("[access]: {by}"),
-                None => "any authenticated user (no [access] limits, no rule matched)".into(),
-            },
-        });
-    }
+    // 2. The first matching rule, else the defaults.
+    let rule = match first_rule(policy, id, room, tenant, declared, &mut why) {
+        Ok(rule) => rule,
+        Err(denied) => return *denied,
+    };
+    why.push(Why {
+        part: "access",
+        value: "allowed".into(),
+        because: match (rule, access_by) {
+            (Some(r), _) => r.name.clone(),
+            (None, Some(by)) => format!("[access]: {by}"),
+            (None, None) => "any authenticated user (no [access] limits, no rule matched)".into(),
+        },
+    });
 
     // 3. Moderator: the rule, else [moderators] (which only gives).
     let role = match rule.and_then(|r| r.moderator.map(|m| (r, m))) {
@@ -286,7 +242,7 @@ pub fn decide(
         }
         None => {
             let test = realm.moderators.test(id, Part::Gives, declared);
-            note_claims(&mut why, "[moderators]", &test);
+            note_claims(&mut why, "[moderators]", &test.notes);
             let (role, because) = match test.matched {
                 Some(by) => (Role::Moderator, format!("[moderators]: {by}")),
                 None => (Role::Member, "[moderators]: nothing matches".to_owned()),
@@ -300,6 +256,116 @@ pub fn decide(
         }
     };
     effects(rule, role, why)
+}
+
+/// Whether a rule's user conditions hold: yes, no, or cannot be decided from the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    Yes,
+    No,
+    Unknown,
+}
+
+/// A rule's user conditions (its users, and `require_verified_email`) for `id`, with how
+/// each claim was read.
+fn holds(r: &Rule, id: &Identity, declared: AbsentMeansEmpty) -> (Holds, Vec<Note>) {
+    let part = if r.allow {
+        Part::Gives
+    } else {
+        Part::TakesAway
+    };
+    let (users, mut notes) = if r.who.is_empty() {
+        (Holds::Yes, Vec::new())
+    } else {
+        let t = r.who.test(id, part, declared);
+        let users = match (&t.matched, t.undecided()) {
+            (Some(_), _) => Holds::Yes,
+            (None, true) => Holds::Unknown,
+            (None, false) => Holds::No,
+        };
+        (users, t.notes)
+    };
+    let email = if !r.require_verified_email || id.verified_email().is_some() {
+        Holds::Yes
+    } else if id.email.is_none() && declared.contains(Claim::Email) {
+        // Declared: no address at all, so certainly no verified one.
+        Holds::No
+    } else if part == Part::Gives {
+        Holds::No
+    } else {
+        // A deny for verified users cannot rule out a user whose address is unverified (or
+        // not in the token): they may be one of them.
+        let reading = if id.email.is_some() {
+            Reading::NotVerified
+        } else {
+            Reading::Absent
+        };
+        notes.push(Note {
+            claim: Claim::Email,
+            reading,
+            part,
+        });
+        Holds::Unknown
+    };
+    let both = match (users, email) {
+        (Holds::No, _) | (_, Holds::No) => Holds::No,
+        (Holds::Yes, Holds::Yes) => Holds::Yes,
+        _ => Holds::Unknown,
+    };
+    (both, notes)
+}
+
+/// The first rule covering the room whose conditions hold; `Err` with the refusal when that
+/// rule denies, or when a deny rule cannot be decided. An allow rule whose users cannot be
+/// read plainly does not match (the next rule decides).
+fn first_rule<'a>(
+    policy: &'a Policy,
+    id: &Identity,
+    room: &RoomName,
+    tenant: Option<&Tenant>,
+    declared: AbsentMeansEmpty,
+    why: &mut Vec<Why>,
+) -> Result<Option<&'a Rule>, Box<Decision>> {
+    let mut skipped = Vec::new();
+    for r in policy.rules.iter().filter(|r| r.covers(room, tenant)) {
+        let (holds, notes) = holds(r, id, declared);
+        note_claims(why, &r.name, &notes);
+        match (holds, r.allow) {
+            (Holds::Yes, true) => return Ok(Some(r)),
+            (Holds::Yes, false) => {
+                // Denied after allow rules for the same room that did not match: the claims
+                // they could not read are the likely culprits when a mapper is missing.
+                let (reason, by) = (r.reason.clone(), r.name.clone());
+                return Err(Box::new(deny(
+                    reason,
+                    by,
+                    false,
+                    hints(skipped),
+                    std::mem::take(why),
+                )));
+            }
+            (Holds::Unknown, false) => {
+                let undecidable: Vec<Note> = notes.into_iter().filter(Note::undecidable).collect();
+                let what = undecidable
+                    .iter()
+                    .map(Note::describe)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                // The rule's own reason would be a guess about this user; none is shown.
+                let by = format!("{} ({what})", r.name);
+                return Err(Box::new(deny(
+                    None,
+                    by,
+                    true,
+                    undecidable,
+                    std::mem::take(why),
+                )));
+            }
+            (_, true) => skipped.extend(notes),
+            (Holds::No, false) => {}
+        }
+    }
+    Ok(None)
 }
 
 /// What the deciding rule (or the defaults) put into the token beyond the role.
@@ -344,13 +410,11 @@ fn effects(rule: Option<&Rule>, role: Role, mut why: Vec<Why>) -> Decision {
         ("hidden_from_recorder", hidden),
         ("security_bypass", security_bypass),
         ("visitor", visitor),
+        ("room_lobby", room_lobby),
     ] {
         if let Some(v) = value {
             why.push(from_rule(part, v.to_string(), true));
         }
-    }
-    if let Some(v) = room_lobby {
-        why.push(from_rule("room_lobby", v.to_string(), true));
     }
     let group = rule.and_then(|r| r.group.clone());
     why.push(from_rule(

@@ -140,14 +140,15 @@ impl Note {
             ),
             (Claim::Email, Reading::Absent) => format!(
                 "the ID token has no e-mail address: the user has none, or the client does not \
-                 get the \"email\" scope ({}); if every address reaches the token, set \
-                 oidc.absent_means_empty = [\"email\"]",
+                 get the \"email\" scope ({}); if every address reaches the token, add \
+                 \"email\" to oidc.absent_means_empty",
                 self.claim.mapper_advice()
             ),
             (_, Reading::Absent) => format!(
                 "the ID token has no \"{}\" claim: Keycloak leaves it out for a user who has \
-                 none, and when the client has no mapper for it; if the mapper is there, set \
-                 oidc.absent_means_empty = [\"{key}\"] (doctor checks it), otherwise {}",
+                 none, and when the client has no mapper for it; if the mapper is there, add \
+                 \"{key}\" to oidc.absent_means_empty (a tenant with its own realm: its \
+                 [tenants.<name>.oidc] section; doctor checks it), otherwise {}",
                 self.claim.in_token(),
                 self.claim.mapper_advice()
             ),

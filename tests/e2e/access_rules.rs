@@ -181,9 +181,9 @@ async fn a_deny_rule_that_cannot_be_decided_refuses_until_absence_is_declared_em
     .await;
     assert!(body.contains("Group Membership"), "{body}");
     assert!(
-        body.contains("oidc.absent_means_empty = [&quot;groups&quot;]")
-            || body.contains("oidc.absent_means_empty = [&#34;groups&#34;]")
-            || body.contains("oidc.absent_means_empty = [\"groups\"]"),
+        body.contains("add &quot;groups&quot; to oidc.absent_means_empty")
+            || body.contains("add &#34;groups&#34; to oidc.absent_means_empty")
+            || body.contains("add \"groups\" to oidc.absent_means_empty"),
         "the fix is named: {body}"
     );
     assert!(

@@ -130,7 +130,8 @@ async fn open_popup(
     button: &str,
 ) -> WebDriverResult<WindowHandle> {
     driver.find(By::Id(button)).await?.click().await?;
-    for _ in 0..100 {
+    // Up to 30 s: on two busy cores Chromium has taken more than 10 s to open a window.
+    for _ in 0..300 {
         if let Some(w) = driver.windows().await?.into_iter().find(|w| w != main) {
             return Ok(w);
         }

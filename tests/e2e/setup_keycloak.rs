@@ -439,7 +439,7 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
     );
     assert!(
         out.contains(
-            "✘ client jitsi-bridge: oidc.absent_means_empty names groups, but the client has no mapper for it"
+            "✘ client jitsi-bridge: oidc.absent_means_empty names groups, but the client has no mapper that writes it into the ID token"
         ),
         "{out}"
     );

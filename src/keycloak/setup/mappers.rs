@@ -50,20 +50,16 @@ pub fn missing_mappers(existing: &[Value], client_id: &str) -> Vec<Value> {
     out
 }
 
-/// The claims whose mapper a client of the bridge's has (once set up), by the mapper's kind.
-pub const MAPPED_CLAIMS: [(Claim, &str); 3] = [
-    (Claim::Groups, "oidc-group-membership-mapper"),
-    (Claim::RealmRoles, "oidc-usermodel-realm-role-mapper"),
-    (Claim::ClientRoles, "oidc-usermodel-client-role-mapper"),
-];
+/// The claims whose mappers `setup-keycloak` gives the client.
+const MAPPED_CLAIMS: [Claim; 3] = [Claim::Groups, Claim::RealmRoles, Claim::ClientRoles];
 
 /// Once the mappers are in place, Keycloak leaves their claims out only for users who have
 /// none; the configuration can say so, and deny rules then read absence as empty.
 pub fn declare_hint(t: &Target) -> Option<String> {
     let undeclared: Vec<&str> = MAPPED_CLAIMS
         .iter()
-        .filter(|(c, _)| !t.absent_means_empty.contains(*c))
-        .map(|(c, _)| c.name())
+        .filter(|c| !t.absent_means_empty.contains(**c))
+        .map(|c| c.name())
         .collect();
     if undeclared.is_empty() {
         return None;
@@ -97,4 +93,32 @@ pub fn short_group_mappers(existing: &[Value]) -> Vec<Value> {
             fixed
         })
         .collect()
+}
+
+/// Whether one of the client's mappers writes `claim` into the ID token under the name the
+/// bridge reads. `oidc.absent_means_empty` is only true then: a mapper of the right kind
+/// writing another claim name (`memberOf`) would leave the claim always absent, and every
+/// user would read as having none.
+pub fn writes_claim(existing: &[Value], claim: Claim, client_id: &str) -> bool {
+    let own_roles = format!("resource_access.{client_id}.roles");
+    existing.iter().any(|m| {
+        let config = &m["config"];
+        let name = config["claim.name"].as_str().unwrap_or("");
+        let kind_and_name = match claim {
+            Claim::Groups => {
+                m["protocolMapper"] == "oidc-group-membership-mapper" && name == "groups"
+            }
+            Claim::RealmRoles => {
+                m["protocolMapper"] == "oidc-usermodel-realm-role-mapper"
+                    && matches!(name, "roles" | "realm_access.roles")
+            }
+            Claim::ClientRoles => {
+                m["protocolMapper"] == "oidc-usermodel-client-role-mapper"
+                    && config["usermodel.clientRoleMapping.clientId"] == client_id
+                    && (name == "resource_access.${client_id}.roles" || name == own_roles)
+            }
+            Claim::Email => false,
+        };
+        kind_and_name && config["id.token.claim"] == "true"
+    })
 }

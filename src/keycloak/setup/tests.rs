@@ -1,4 +1,5 @@
 use super::*;
+use crate::policy::claims::Claim;
 
 fn target() -> Target {
     Target {
@@ -90,4 +91,48 @@ fn issuers_split_into_base_and_realm() {
         Some(("https://sso.example.org/auth".into(), "jitsi".into()))
     );
     assert_eq!(split_issuer("https://accounts.google.com"), None);
+}
+
+#[test]
+fn a_secret_is_written_0600_and_a_failed_write_leaves_nothing_behind() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("bridge-secret-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("client-secret");
+    write_secret(&path, "s3cret").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "s3cret");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // The rename fails (the target is a directory): the temporary copy is gone too.
+    let blocked = dir.join("blocked");
+    std::fs::create_dir_all(blocked.join("inside")).unwrap();
+    assert!(write_secret(&blocked, "s3cret").is_err());
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["blocked", "client-secret"], "{left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_declared_claim_needs_a_mapper_writing_that_claim_into_the_id_token() {
+    let mappers = missing_mappers(&[], "jitsi-bridge");
+    for claim in [Claim::Groups, Claim::RealmRoles, Claim::ClientRoles] {
+        assert!(writes_claim(&mappers, claim, "jitsi-bridge"), "{claim:?}");
+    }
+    // The right kind under another name, or not in the ID token: the claim stays absent.
+    let mut renamed = mappers.clone();
+    renamed[0]["config"]["claim.name"] = serde_json::json!("memberOf");
+    assert!(!writes_claim(&renamed, Claim::Groups, "jitsi-bridge"));
+    let mut access_only = mappers.clone();
+    access_only[0]["config"]["id.token.claim"] = serde_json::json!("false");
+    assert!(!writes_claim(&access_only, Claim::Groups, "jitsi-bridge"));
+    assert!(!writes_claim(
+        &mappers,
+        Claim::ClientRoles,
+        "another-client"
+    ));
 }

@@ -1,5 +1,6 @@
 //! The rule for claims that are not there, as one table: every part of the rules × every
-//! state a claim can arrive in. `docs/access-rules.md` carries the same table.
+//! state a claim can arrive in. `docs/keycloak-admin.md` ("Claims that are not there") carries
+//! the same table.
 
 use super::*;
 use crate::policy::claims::Claim;
@@ -266,7 +267,7 @@ fn the_explanation_says_how_each_claim_was_read() {
             assert!(
                 notes[0]
                     .advice()
-                    .contains("oidc.absent_means_empty = [\"groups\"]")
+                    .contains("add \"groups\" to oidc.absent_means_empty")
             );
             assert!(notes[0].advice().contains("Group Membership"));
         }
@@ -313,6 +314,114 @@ fn a_match_decides_even_beside_an_unreadable_claim() {
     .unwrap();
     assert_eq!(
         decide(&policy, realm, &verified_elsewhere, &room, None).verdict,
+        Verdict::Allow
+    );
+}
+
+/// A deny rule for verified users (`require_verified_email`) cannot rule out a user whose
+/// address is not verified: they may be one of those it means.
+#[test]
+fn a_deny_rule_for_verified_users_refuses_an_unverified_address() {
+    let policy = Policy {
+        rules: vec![Rule {
+            name: "no rivals".into(),
+            who: Who {
+                email_domains: vec!["rival.example".into()],
+                ..Who::default()
+            },
+            require_verified_email: true,
+            allow: false,
+            ..Rule::default()
+        }],
+        ..Policy::default()
+    };
+    let none = Who::default();
+    let room = RoomName::parse("x").unwrap();
+    let decide_for = |claims: Value, declared: AbsentMeansEmpty| {
+        let id = Identity::from_claims(&claims, "c").unwrap();
+        let realm = RealmRules {
+            moderators: &none,
+            absent_means_empty: declared,
+        };
+        decide(&policy, realm, &id, &room, None)
+    };
+    let eve = json!({"sub": "e", "email": "eve@rival.example", "email_verified": false});
+    let d = decide_for(eve, AbsentMeansEmpty::default());
+    assert!(
+        matches!(
+            d.verdict,
+            Verdict::Deny {
+                undecided: true,
+                ..
+            }
+        ),
+        "{}",
+        d.explain()
+    );
+    // No address at all, and the realm says absent means none: not one of them.
+    let nobody = json!({"sub": "n"});
+    let d = decide_for(nobody.clone(), AbsentMeansEmpty::of([Claim::Email]));
+    assert_eq!(d.verdict, Verdict::Allow, "{}", d.explain());
+    let d = decide_for(nobody, AbsentMeansEmpty::default());
+    assert!(matches!(
+        d.verdict,
+        Verdict::Deny {
+            undecided: true,
+            ..
+        }
+    ));
+}
+
+/// Realm roles sit in two places; a match in the readable one decides, and an unreadable one
+/// leaves a deny that matched nowhere undecided.
+#[test]
+fn realm_roles_in_two_places() {
+    let policy = Policy {
+        rules: vec![Rule {
+            name: "no banned".into(),
+            who: Who {
+                realm_roles: vec!["banned".into()],
+                ..Who::default()
+            },
+            allow: false,
+            ..Rule::default()
+        }],
+        ..Policy::default()
+    };
+    let none = Who::default();
+    let realm = RealmRules {
+        moderators: &none,
+        absent_means_empty: AbsentMeansEmpty::of([Claim::RealmRoles]),
+    };
+    let room = RoomName::parse("x").unwrap();
+    let verdict = |claims: Value| {
+        let id = Identity::from_claims(&claims, "c").unwrap();
+        decide(&policy, realm, &id, &room, None).verdict
+    };
+    assert!(matches!(
+        verdict(json!({"sub": "u", "roles": "x", "realm_access": {"roles": ["banned"]}})),
+        Verdict::Deny {
+            undecided: false,
+            ..
+        }
+    ));
+    assert!(matches!(
+        verdict(json!({"sub": "u", "roles": "banned", "realm_access": {"roles": ["ok"]}})),
+        Verdict::Deny {
+            undecided: true,
+            ..
+        }
+    ));
+    // A mangled container is not "no roles", even when absence is declared empty.
+    assert!(matches!(
+        verdict(json!({"sub": "u", "realm_access": ["banned"]})),
+        Verdict::Deny {
+            undecided: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        verdict(json!({"sub": "u", "realm_access": {"roles": ["ok"]}})),
         Verdict::Allow
     );
 }
