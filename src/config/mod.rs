@@ -26,6 +26,7 @@ use url::{Host, Url};
 pub mod branding;
 mod reader;
 mod rules;
+mod secrets;
 #[cfg(test)]
 mod tests;
 mod values;

@@ -112,7 +112,7 @@ impl Reader<'_> {
             );
         }
 
-        Some(Config {
+        let config = Config {
             server: ServerConfig {
                 listen: listen?,
                 metrics_listen,
@@ -144,7 +144,9 @@ impl Reader<'_> {
             default_language,
             branding,
             log,
-        })
+        };
+        r.strong_secrets(&config);
+        Some(config)
     }
 
     /// The Keycloak and signing settings of the default realm (`prefix` empty, `base` None),

@@ -11,7 +11,7 @@ mod loading {
         [oidc]
         issuer = "https://sso.example/realms/jitsi"
         client_id = "jitsi-bridge"
-        client_secret = "s3cret"
+        client_secret = "s3cret-from-keycloak-0123"
         [login]
         cookie_key = "0123456789abcdef0123456789abcdef"
         [jitsi]
@@ -222,7 +222,7 @@ secret = "fedcba"#,
     #[test]
     fn tenants_inherit_what_they_do_not_set() {
         let text = format!(
-            "{VALID}\n[tenants.Acme.oidc]\nissuer = \"https://sso.acme.example/realms/acme\"\nclient_secret = \"acme-secret\"\n\
+            "{VALID}\n[tenants.Acme.oidc]\nissuer = \"https://sso.acme.example/realms/acme\"\nclient_secret = \"acme-secret-from-keycloak\"\n\
              [tenants.Acme.moderators]\nrealm_roles = [\"teacher\"]\n[tenants.beta]\n"
         );
         let c = Config::from_toml(&text).unwrap();
@@ -318,8 +318,8 @@ secret = "fedcba"#,
              hidden_from_recorder = true\nvisitor = true\nmoderator = true\nroom_lobby = false\nsecurity_bypass = true\nlobby_bypass = false\n"
         )
         .replace(
-            "client_secret = \"s3cret\"",
-            "client_secret = \"s3cret\"\nabsent_means_empty = [\"groups\", \"email\"]",
+            "client_secret = \"s3cret-from-keycloak-0123\"",
+            "client_secret = \"s3cret-from-keycloak-0123\"\nabsent_means_empty = [\"groups\", \"email\"]",
         );
         let c = Config::from_toml(&good).unwrap();
         let r = &c.policy.rules[0];
@@ -342,8 +342,8 @@ secret = "fedcba"#,
             "{VALID}\n[[rules]]\nallow = false\nvisitor = true\n[[rules]]\nfeatures = {{ name_readonly = true }}\n[[rules]]\nroom_lobby = true\n"
         )
         .replace(
-            "client_secret = \"s3cret\"",
-            "client_secret = \"s3cret\"\nabsent_means_empty = [\"roles\"]",
+            "client_secret = \"s3cret-from-keycloak-0123\"",
+            "client_secret = \"s3cret-from-keycloak-0123\"\nabsent_means_empty = [\"roles\"]",
         );
         let err = Config::from_toml(&bad).unwrap_err();
         let keys: Vec<&str> = err.0.iter().map(|p| p.key.as_str()).collect();
@@ -354,6 +354,64 @@ secret = "fedcba"#,
         ] {
             assert!(keys.contains(&want), "{want} missing from {err}");
         }
+    }
+
+    /// An https deployment refuses the demo's secrets, values that are not random, a client
+    /// secret typed by hand and one value used twice; loopback http (the demo) keeps them.
+    #[test]
+    fn an_https_deployment_refuses_weak_secrets() {
+        let weak = VALID
+            .replace(
+                "client_secret = \"s3cret-from-keycloak-0123\"",
+                "client_secret = \"x\"",
+            )
+            .replace(
+                "cookie_key = \"0123456789abcdef0123456789abcdef\"",
+                &format!("cookie_key = \"{}\"", "a".repeat(32)),
+            );
+        let err = Config::from_toml(&weak).unwrap_err().to_string();
+        assert!(
+            err.contains("oidc.client_secret") && err.contains("shorter than 16"),
+            "{err}"
+        );
+        assert!(
+            err.contains("login.cookie_key") && err.contains("not random"),
+            "{err}"
+        );
+
+        // docker/env.example's values.
+        let demo = VALID
+            .replace(
+                "client_secret = \"s3cret-from-keycloak-0123\"",
+                "client_secret = \"demo-client-secret-change-me\"",
+            )
+            .replace(
+                "secret = \"fedcba9876543210fedcba9876543210\"",
+                "secret = \"demo-only-jitsi-secret-0123456789abcdef\"",
+            );
+        let err = Config::from_toml(&demo).unwrap_err().to_string();
+        assert!(
+            err.contains("oidc.client_secret") && err.contains("docker/env.example"),
+            "{err}"
+        );
+        assert!(
+            err.contains("jitsi.secret") && err.contains("docker/env.example"),
+            "{err}"
+        );
+
+        let twice = VALID.replace(
+            "secret = \"fedcba9876543210fedcba9876543210\"",
+            "secret = \"0123456789abcdef0123456789abcdef\"",
+        );
+        let err = Config::from_toml(&twice).unwrap_err().to_string();
+        assert!(err.contains("is the same value as"), "{err}");
+
+        // The local demo over loopback http keeps its values.
+        let local = demo
+            .replace("https://bridge.example", "http://localhost:3000")
+            .replace("https://meet.example", "http://localhost:8000")
+            .replace("https://sso.example", "http://localhost:8180");
+        Config::from_toml(&local).unwrap();
     }
 
     #[test]

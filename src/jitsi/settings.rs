@@ -431,7 +431,7 @@ mod tests {
         [oidc]
         issuer = "https://sso.example.org/realms/jitsi"
         client_id = "jitsi-bridge"
-        client_secret = "s3cret"
+        client_secret = "s3cret-from-keycloak-0123"
         [login]
         cookie_key = "0123456789abcdef0123456789abcdef"
         [jitsi]

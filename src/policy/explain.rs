@@ -123,7 +123,7 @@ mod tests {
         [oidc]
         issuer = "https://sso.example.org/realms/jitsi"
         client_id = "jitsi-bridge"
-        client_secret = "s3cret"
+        client_secret = "s3cret-from-keycloak-0123"
         [login]
         cookie_key = "0123456789abcdef0123456789abcdef"
         [jitsi]
@@ -197,8 +197,8 @@ mod tests {
             found.text
         );
         let declared = deny.replace(
-            "client_secret = \"s3cret\"",
-            "client_secret = \"s3cret\"\nabsent_means_empty = [\"groups\"]",
+            "client_secret = \"s3cret-from-keycloak-0123\"",
+            "client_secret = \"s3cret-from-keycloak-0123\"\nabsent_means_empty = [\"groups\"]",
         );
         let config = Config::from_toml(&declared).unwrap();
         let found = explain(&config, &frank, "town-hall", None, 1000).unwrap();
