@@ -140,13 +140,7 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
         .filter_map(|v| v.split(';').next().map(str::to_owned))
         .collect();
     let html = page.text().await.map_err(|e| e.to_string())?;
-    let action = html
-        .split("id=\"kc-form-login\"")
-        .nth(1)
-        .and_then(|rest| rest.split("action=\"").nth(1))
-        .and_then(|rest| rest.split('"').next())
-        .map(|a| a.replace("&amp;", "&"))
-        .ok_or("Keycloak showed no login form (is the user already required to do something?)")?;
+    let action = form_target(&html, &config.realm.oidc.issuer)?;
     let resp = http
         .post(action)
         .header(reqwest::header::COOKIE, cookies.join("; "))
@@ -181,6 +175,39 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
         .await
         .map_err(|e| e.to_string())?;
     Ok(verified.claims)
+}
+
+/// Where the test user's password may go: the login form's `action`, only on the issuer's
+/// own origin and, unless that is this machine, over https. A page that names another
+/// target (a proxy rewriting it, a look-alike page) gets no password.
+fn form_target(html: &str, issuer: &str) -> Result<url::Url, String> {
+    let action = html
+        .split("id=\"kc-form-login\"")
+        .nth(1)
+        .and_then(|rest| rest.split("action=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .map(|a| a.replace("&amp;", "&"))
+        .ok_or("Keycloak showed no login form (is the user already required to do something?)")?;
+    let target = url::Url::parse(&action)
+        .map_err(|e| format!("the login form's target is not a URL ({e}); no password sent"))?;
+    let issuer = url::Url::parse(issuer).map_err(|e| e.to_string())?;
+    let loopback = match target.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if target.origin() != issuer.origin() {
+        return Err(format!(
+            "the login form posts to {}, not to the issuer's origin {}; no password sent",
+            target.origin().ascii_serialization(),
+            issuer.origin().ascii_serialization()
+        ));
+    }
+    if target.scheme() != "https" && !loopback {
+        return Err("the login form posts over plain http; no password sent".into());
+    }
+    Ok(target)
 }
 
 pub(super) async fn keycloak(
@@ -221,11 +248,14 @@ pub(super) async fn keycloak(
     if meta["issuer"].as_str() == Some(issuer.as_str()) {
         out.push(pass(format!("Keycloak's issuer is exactly {issuer}")));
     } else {
+        // Whoever answered is not the configured realm: it gets neither the client secret
+        // (the token-endpoint check below) nor anything else.
         out.push(fail(
             format!("Keycloak names its issuer {}", meta["issuer"]),
-            format!("set oidc.issuer to that value (configured: {issuer})"),
+            format!("set oidc.issuer to that value (configured: {issuer}); the client secret was not sent"),
             "issuer_mismatch",
         ));
+        return out;
     }
     let jwks = meta["jwks_uri"].as_str().unwrap_or("");
     out.push(match http.get(jwks).send().await {
@@ -439,4 +469,45 @@ async fn declared_empty(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_target;
+
+    /// The form as Keycloak 26's login theme writes it (`login.ftl`: `id="kc-form-login"`,
+    /// `action="${url.loginAction}"`, with `&amp;` in the query).
+    fn page(action: &str) -> String {
+        format!(
+            r#"<form id="kc-form-login" onsubmit="login.disabled = true; return true;" action="{action}" method="post">"#
+        )
+    }
+
+    #[test]
+    fn the_password_goes_only_to_the_issuers_origin() {
+        let issuer = "https://sso.example.org/realms/jitsi";
+        let own = "https://sso.example.org/realms/jitsi/login-actions/authenticate?session_code=a&amp;execution=b&amp;client_id=jitsi-bridge&amp;tab_id=c";
+        assert_eq!(
+            form_target(&page(own), issuer).unwrap().as_str(),
+            own.replace("&amp;", "&")
+        );
+        for elsewhere in [
+            "https://attacker.example/collect",
+            "https://sso.example.org.attacker.example/realms/jitsi/login-actions/authenticate",
+            "http://sso.example.org/realms/jitsi/login-actions/authenticate",
+            "https://sso.example.org:8443/realms/jitsi/login-actions/authenticate",
+            "/realms/jitsi/login-actions/authenticate",
+        ] {
+            let err = form_target(&page(elsewhere), issuer).unwrap_err();
+            assert!(err.contains("no password sent"), "{elsewhere}: {err}");
+        }
+        // The local test Keycloak over loopback http.
+        let local = "http://127.0.0.1:8180/realms/jitsi";
+        form_target(
+            &page("http://127.0.0.1:8180/realms/jitsi/login-actions/authenticate?x=1"),
+            local,
+        )
+        .unwrap();
+        assert!(form_target("<p>no form</p>", issuer).is_err());
+    }
 }

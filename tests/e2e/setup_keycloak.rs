@@ -466,3 +466,61 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
     bridge.stop().await;
     admin(reqwest::Method::DELETE, &format!("/{realm}"), None).await;
 }
+
+/// A server that answers discovery for the configured issuer with another issuer (a wrong
+/// realm, a hijacked name) never gets the client secret: doctor stops at the mismatch. A fake
+/// provider, because a real one always names its own issuer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_sends_no_secret_after_an_issuer_mismatch() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let token_posts = Arc::new(AtomicUsize::new(0));
+    let meta = serde_json::json!({
+        "issuer": "https://elsewhere.example/realms/jitsi",
+        "authorization_endpoint": format!("{base}/auth"),
+        "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}/certs"),
+    });
+    let meta = meta.to_string();
+    let json = |body: String| {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+    };
+    let posts = token_posts.clone();
+    let app = axum::Router::new()
+        .route(
+            "/realms/jitsi/.well-known/openid-configuration",
+            axum::routing::get(move || async move { json(meta) }),
+        )
+        .route(
+            "/token",
+            axum::routing::post(move || async move {
+                posts.fetch_add(1, Ordering::SeqCst);
+                json(r#"{"error":"invalid_grant"}"#.to_owned())
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = std::env::temp_dir().join(format!("bridge-mismatch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bridge.toml");
+    std::fs::write(
+        &config,
+        default_config("http://127.0.0.1:9", &format!("{base}/realms/jitsi")),
+    )
+    .unwrap();
+    let (code, out) = tokio::task::spawn_blocking(move || doctor_with(&config, &[]))
+        .await
+        .unwrap();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("✘ Keycloak names its issuer \"https://elsewhere.example/realms/jitsi\""),
+        "{out}"
+    );
+    assert!(out.contains("the client secret was not sent"), "{out}");
+    assert_eq!(token_posts.load(Ordering::SeqCst), 0, "{out}");
+}
