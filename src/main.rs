@@ -120,8 +120,16 @@ impl AdminArgs {
         };
         match (self.admin_user, self.admin_client_id) {
             (Some(user), None) => {
+                // The admin user belongs to the Keycloak of the default realm.
+                // (A configuration whose issuer is no Keycloak realm URL is refused by the
+                // command itself, with its own message.)
+                let base = keycloak::setup::targets(config)
+                    .ok()
+                    .and_then(|t| t.first().map(|t| t.base.clone()))
+                    .unwrap_or_default();
                 secret(self.admin_password_file, config::SETUP_ADMIN_PASSWORD_ENV).map(|password| {
                     keycloak::admin::Credentials::User {
+                        base,
                         realm: self.admin_realm,
                         user,
                         password,

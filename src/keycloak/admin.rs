@@ -9,8 +9,11 @@ use std::time::Duration;
 
 /// Who signs in to the admin API.
 pub enum Credentials {
-    /// An admin user of `realm` (usually `master`), through the `admin-cli` client.
+    /// An admin user of `realm` (usually `master`), through the `admin-cli` client, of the
+    /// Keycloak at `base` only: the password is never sent to another server (a tenant's own
+    /// Keycloak, or whatever its issuer names).
     User {
+        base: String,
         realm: String,
         user: String,
         password: SecretString,
@@ -36,6 +39,12 @@ pub enum AdminError {
     Forbidden(String, StatusCode, String),
     #[error("Keycloak answered {1} to {0}")]
     Failed(String, StatusCode),
+    #[error(
+        "not signed in to {target}: the admin user belongs to the Keycloak at {own}, and its \
+         password is sent nowhere else; run setup-keycloak (or doctor) for this realm with \
+         credentials of that Keycloak (a configuration of its own, or a service account there)"
+    )]
+    OtherServer { target: String, own: String },
 }
 
 pub struct Admin {
@@ -55,7 +64,16 @@ impl Admin {
             .build()
             .map_err(|e| AdminError::Unreachable(base.to_owned(), e.to_string()))?;
         let (token_realm, form): (&str, Vec<(&str, &str)>) = match creds {
+            Credentials::User { base: own, .. }
+                if own.trim_end_matches('/') != base.trim_end_matches('/') =>
+            {
+                return Err(AdminError::OtherServer {
+                    target: base.to_owned(),
+                    own: own.clone(),
+                });
+            }
             Credentials::User {
+                base: _,
                 realm,
                 user,
                 password,

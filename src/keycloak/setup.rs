@@ -240,9 +240,18 @@ pub async fn run(
 ) -> Result<Report, SetupError> {
     let mut report = Report::default();
     for t in targets(config)? {
-        let admin = Admin::sign_in(&t.base, &t.realm, creds)
-            .await
-            .map_err(|e| SetupError::Admin(t.realm.clone(), e))?;
+        let admin = match Admin::sign_in(&t.base, &t.realm, creds).await {
+            Ok(admin) => admin,
+            Err(e @ AdminError::OtherServer { .. }) => {
+                // Left to the admin of that Keycloak, like a conflict.
+                report.conflicts += 1;
+                report
+                    .lines
+                    .push(format!("! realm {} ({}): {e}", t.realm, t.name));
+                continue;
+            }
+            Err(e) => return Err(SetupError::Admin(t.realm.clone(), e)),
+        };
         setup_realm(&admin, &t, opts, &mut report)
             .await
             .map_err(|e| match e {

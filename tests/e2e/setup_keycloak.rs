@@ -524,3 +524,64 @@ async fn doctor_sends_no_secret_after_an_issuer_mismatch() {
     assert!(out.contains("the client secret was not sent"), "{out}");
     assert_eq!(token_posts.load(Ordering::SeqCst), 0, "{out}");
 }
+
+/// A tenant whose realm lives on another server (its own Keycloak, or whatever its issuer
+/// names) never sees the master admin's password: `setup-keycloak` and `doctor` sign in only
+/// to the Keycloak of the default realm and say why the other realm was left alone. The
+/// other server records every request it gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_password_goes_only_to_the_admin_realms_keycloak() {
+    use std::sync::{Arc, Mutex};
+    let Fixture {
+        config,
+        password,
+        toml,
+        ..
+    } = fresh_realm("one-server", serde_json::json!([])).await;
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_base = format!("http://{}", other.local_addr().unwrap());
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let store = seen.clone();
+    let app = axum::Router::new().fallback(move |body: String| async move {
+        if let Ok(mut s) = store.lock() {
+            s.push(body);
+        }
+        (axum::http::StatusCode::NOT_FOUND, "")
+    });
+    tokio::spawn(async move { axum::serve(other, app).await });
+    let toml = format!(
+        "{toml}\n[tenants.acme.oidc]\nissuer = \"{other_base}/realms/acme\"\nclient_secret = \"acme-test-secret-change-me\"\n"
+    );
+    std::fs::write(&config, &toml).unwrap();
+
+    let (cfg, pw) = (config.clone(), password.clone());
+    let (code, out) = tokio::task::spawn_blocking(move || setup(&cfg, &pw, &[]))
+        .await
+        .unwrap();
+    assert_eq!(code, 1, "the other realm is left to its admin: {out}");
+    assert!(
+        out.contains("create the client"),
+        "the default realm is set up: {out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "! realm acme (acme): not signed in to {other_base}"
+        )),
+        "{out}"
+    );
+    let (cfg, pw) = (config.clone(), password.clone());
+    let (_, out) = tokio::task::spawn_blocking(move || doctor(&cfg, Some(&pw)))
+        .await
+        .unwrap();
+    assert!(
+        out.contains(&format!("not signed in to {other_base}")),
+        "{out}"
+    );
+    let admin_password = ADMIN.1;
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter()
+            .all(|body| !body.contains(admin_password) && !body.contains("password")),
+        "the other server got: {seen:?}"
+    );
+}
