@@ -275,45 +275,56 @@ fn the_explanation_says_how_each_claim_was_read() {
     }
 }
 
-/// A match decides, whatever else could not be read; a deny rule is only undecided when
-/// nothing it asks about matched.
-#[test]
-fn a_match_decides_even_beside_an_unreadable_claim() {
-    let policy = Policy {
+/// A policy of one deny rule for `who`.
+fn one_deny(who: Who, require_verified_email: bool) -> Policy {
+    Policy {
         rules: vec![Rule {
             name: "deny".into(),
-            who: Who {
-                groups: vec!["/outsiders".into()],
-                email_domains: vec!["rival.example".into()],
-                ..Who::default()
-            },
+            who,
+            require_verified_email,
             allow: false,
             ..Rule::default()
         }],
         ..Policy::default()
-    };
+    }
+}
+
+/// The decision for the ID-token `claims` in room `x`, nobody in `[moderators]`.
+fn decide_claims(policy: &Policy, claims: Value, declared: AbsentMeansEmpty) -> Decision {
     let none = Who::default();
     let realm = RealmRules {
         moderators: &none,
-        absent_means_empty: AbsentMeansEmpty::default(),
+        absent_means_empty: declared,
     };
-    let room = RoomName::parse("x").unwrap();
-    let outsider =
-        Identity::from_claims(&json!({"sub": "u", "groups": ["/outsiders"]}), "c").unwrap();
+    let id = Identity::from_claims(&claims, "c").unwrap();
+    decide(policy, realm, &id, &RoomName::parse("x").unwrap(), None)
+}
+
+/// A match decides, whatever else could not be read; a deny rule is only undecided when
+/// nothing it asks about matched.
+#[test]
+fn a_match_decides_even_beside_an_unreadable_claim() {
+    let policy = one_deny(
+        Who {
+            groups: vec!["/outsiders".into()],
+            email_domains: vec!["rival.example".into()],
+            ..Who::default()
+        },
+        false,
+    );
+    let none = AbsentMeansEmpty::default();
+    let outsider = json!({"sub": "u", "groups": ["/outsiders"]});
     assert!(matches!(
-        decide(&policy, realm, &outsider, &room, None).verdict,
+        decide_claims(&policy, outsider, none).verdict,
         Verdict::Deny {
             undecided: false,
             ..
         }
     ));
-    let verified_elsewhere = Identity::from_claims(
-        &json!({"sub": "u", "groups": [], "email": "a@ok.example", "email_verified": true}),
-        "c",
-    )
-    .unwrap();
+    let verified_elsewhere =
+        json!({"sub": "u", "groups": [], "email": "a@ok.example", "email_verified": true});
     assert_eq!(
-        decide(&policy, realm, &verified_elsewhere, &room, None).verdict,
+        decide_claims(&policy, verified_elsewhere, none).verdict,
         Verdict::Allow
     );
 }
@@ -322,31 +333,15 @@ fn a_match_decides_even_beside_an_unreadable_claim() {
 /// address is not verified: they may be one of those it means.
 #[test]
 fn a_deny_rule_for_verified_users_refuses_an_unverified_address() {
-    let policy = Policy {
-        rules: vec![Rule {
-            name: "no rivals".into(),
-            who: Who {
-                email_domains: vec!["rival.example".into()],
-                ..Who::default()
-            },
-            require_verified_email: true,
-            allow: false,
-            ..Rule::default()
-        }],
-        ..Policy::default()
-    };
-    let none = Who::default();
-    let room = RoomName::parse("x").unwrap();
-    let decide_for = |claims: Value, declared: AbsentMeansEmpty| {
-        let id = Identity::from_claims(&claims, "c").unwrap();
-        let realm = RealmRules {
-            moderators: &none,
-            absent_means_empty: declared,
-        };
-        decide(&policy, realm, &id, &room, None)
-    };
+    let policy = one_deny(
+        Who {
+            email_domains: vec!["rival.example".into()],
+            ..Who::default()
+        },
+        true,
+    );
     let eve = json!({"sub": "e", "email": "eve@rival.example", "email_verified": false});
-    let d = decide_for(eve, AbsentMeansEmpty::default());
+    let d = decide_claims(&policy, eve, AbsentMeansEmpty::default());
     assert!(
         matches!(
             d.verdict,
@@ -360,9 +355,13 @@ fn a_deny_rule_for_verified_users_refuses_an_unverified_address() {
     );
     // No address at all, and the realm says absent means none: not one of them.
     let nobody = json!({"sub": "n"});
-    let d = decide_for(nobody.clone(), AbsentMeansEmpty::of([Claim::Email]));
+    let d = decide_claims(
+        &policy,
+        nobody.clone(),
+        AbsentMeansEmpty::of([Claim::Email]),
+    );
     assert_eq!(d.verdict, Verdict::Allow, "{}", d.explain());
-    let d = decide_for(nobody, AbsentMeansEmpty::default());
+    let d = decide_claims(&policy, nobody, AbsentMeansEmpty::default());
     assert!(matches!(
         d.verdict,
         Verdict::Deny {
@@ -376,27 +375,15 @@ fn a_deny_rule_for_verified_users_refuses_an_unverified_address() {
 /// leaves a deny that matched nowhere undecided.
 #[test]
 fn realm_roles_in_two_places() {
-    let policy = Policy {
-        rules: vec![Rule {
-            name: "no banned".into(),
-            who: Who {
-                realm_roles: vec!["banned".into()],
-                ..Who::default()
-            },
-            allow: false,
-            ..Rule::default()
-        }],
-        ..Policy::default()
-    };
-    let none = Who::default();
-    let realm = RealmRules {
-        moderators: &none,
-        absent_means_empty: AbsentMeansEmpty::of([Claim::RealmRoles]),
-    };
-    let room = RoomName::parse("x").unwrap();
+    let policy = one_deny(
+        Who {
+            realm_roles: vec!["banned".into()],
+            ..Who::default()
+        },
+        false,
+    );
     let verdict = |claims: Value| {
-        let id = Identity::from_claims(&claims, "c").unwrap();
-        decide(&policy, realm, &id, &room, None).verdict
+        decide_claims(&policy, claims, AbsentMeansEmpty::of([Claim::RealmRoles])).verdict
     };
     assert!(matches!(
         verdict(json!({"sub": "u", "roles": "x", "realm_access": {"roles": ["banned"]}})),
