@@ -329,7 +329,7 @@ async fn open_room(
 ) -> Result<Response, AppError> {
     let name = login::query_param(query.as_deref().unwrap_or(""), "room").unwrap_or_default();
     let room = crate::jitsi::room::RoomName::parse(name.trim())?;
-    let retry = crate::http::error::Retry { room, tenant: None };
+    let retry = crate::http::retry::Retry::fresh(room, None);
     login::redirect(&retry.link(&app.base), &[])
 }
 

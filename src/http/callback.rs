@@ -79,12 +79,7 @@ async fn run(
         .map(Tenant::parse)
         .transpose()
         .map_err(AppError::BadTenant)?;
-    let retry = || {
-        Some(Box::new(Retry {
-            room: room.clone(),
-            tenant: tenant.clone(),
-        }))
-    };
+    let retry = || Some(Box::new(Retry::of(&login, room.clone(), tenant.clone())));
     let realm = app.realm(tenant.as_ref());
 
     // 2. RFC 9207: the answer names its issuer, which must be this realm's (mix-up defence);

@@ -7,9 +7,9 @@
 
 use crate::http::inline::Popup;
 use crate::http::pages::ErrorPage;
-use crate::jitsi::room::{RoomError, RoomName};
+use crate::jitsi::room::RoomError;
 use crate::jitsi::state::StateError;
-use crate::jitsi::tenant::{Tenant, TenantError};
+use crate::jitsi::tenant::TenantError;
 use crate::keycloak::oidc::OidcError;
 use crate::lang::Lang;
 use crate::session::login_state::LoginLookup;
@@ -349,29 +349,7 @@ impl Msg {
     }
 }
 
-/// Where "Try again" leads: the same room (and tenant) through the bridge.
-#[derive(Debug, Clone)]
-pub struct Retry {
-    pub room: RoomName,
-    pub tenant: Option<Tenant>,
-}
-
-impl Retry {
-    /// `<base>/room/[<tenant>/]<name>`, each part encoded as one path segment.
-    pub fn link(&self, base: &str) -> String {
-        let segment = |s: &str| {
-            percent_encoding::utf8_percent_encode(s, crate::jitsi::room::URI_COMPONENT).to_string()
-        };
-        match &self.tenant {
-            Some(t) => format!(
-                "{base}/room/{}/{}",
-                segment(t.as_str()),
-                segment(self.room.as_str())
-            ),
-            None => format!("{base}/room/{}", segment(self.room.as_str())),
-        }
-    }
-}
+pub use crate::http::retry::Retry;
 
 impl From<RoomError> for AppError {
     fn from(e: RoomError) -> Self {
@@ -446,10 +424,11 @@ pub fn render(app: &AppState, context: ErrorContext<'_>, mut response: Response)
     let message = info.message.text(lang);
     let retry_link = info.retry.as_ref().map(|r| r.link(&app.base));
     // A denied user may sign in with another account (Keycloak shows its form again).
-    let switch_link = retry_link
+    let switch_link = info
+        .retry
         .as_ref()
         .filter(|_| info.denied)
-        .map(|l| format!("{l}?prompt=login"));
+        .map(|r| r.switch_account_link(&app.base));
     // A failed pop-up login also tells the Jitsi window that opened it.
     let post = app
         .inline_origin

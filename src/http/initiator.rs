@@ -1,14 +1,18 @@
-//! Who started a login: Jitsi, the user, or some other site.
+//! Who started a login: Jitsi's page, the bridge's own, or anything else.
 //!
 //! A user signed in to Keycloak passes through the bridge without seeing a form, so any site
 //! can navigate them to `/room/<its room>?state=<settings>` and, without this check, into a
 //! meeting with the pre-join screen skipped and camera and microphone switched on. The bridge
 //! therefore trusts a login only when the browser says it came from the bridge's own origin
-//! (`Sec-Fetch-Site: same-origin`, e.g. Jitsi's inline login), from Jitsi's origin (the
-//! `Referer` of Jitsi's `tokenAuthUrl` navigation), or from the user's own hand (address bar or
-//! bookmark: `Sec-Fetch-Site: none` with `Sec-Fetch-User: ?1`). Anything else, including a
-//! browser that sends none of these headers, gets the pre-join screen and only the settings
-//! that keep the user private (`jitsi::state::for_untrusted_initiator`).
+//! (`Sec-Fetch-Site: same-origin`: the start page, a retry link, Jitsi served from the same
+//! origin) or from Jitsi's origin (the `Referer` of Jitsi's `tokenAuthUrl` navigation).
+//!
+//! A typed address or a bookmark (`Sec-Fetch-Site: none`, `Sec-Fetch-User: ?1`) is not
+//! trusted: Chromium sends exactly the same for a link opened from a mail or chat app, and for
+//! the system browser opened by Jitsi's own apps (`Linking.openURL`), so a link in a message
+//! would otherwise get every setting back. Anything untrusted gets the pre-join screen, only
+//! the settings that keep the user private, and no app hand-off
+//! (`jitsi::state::for_untrusted`).
 
 use axum::http::{HeaderMap, header};
 use url::Url;
@@ -20,7 +24,8 @@ pub enum Initiator {
     SameOrigin,
     /// A page of the Jitsi site (`Referer` is the configured Jitsi origin).
     Jitsi,
-    /// Typed into the address bar or opened from a bookmark.
+    /// Typed into the address bar, a bookmark, or a link another application opened: the
+    /// browser cannot tell these apart, so this is not trusted.
     User,
     /// Another site, or not known.
     Elsewhere,
@@ -47,7 +52,7 @@ impl Initiator {
     }
 
     pub fn trusted(self) -> bool {
-        self != Initiator::Elsewhere
+        matches!(self, Initiator::SameOrigin | Initiator::Jitsi)
     }
 
     pub fn name(self) -> &'static str {
@@ -111,7 +116,13 @@ mod tests {
             (&[], Initiator::Elsewhere),
         ];
         for (pairs, want) in cases {
-            assert_eq!(Initiator::of(&headers(pairs), &jitsi), *want, "{pairs:?}");
+            let got = Initiator::of(&headers(pairs), &jitsi);
+            assert_eq!(got, *want, "{pairs:?}");
+            assert_eq!(
+                got.trusted(),
+                matches!(want, Initiator::SameOrigin | Initiator::Jitsi),
+                "{pairs:?}"
+            );
         }
     }
 }

@@ -1,8 +1,9 @@
 //! `GET /room/{room}` and `GET /room/{tenant}/{room}`, optionally with Jitsi's
 //! `?state={state}`: start a Keycloak login for a room.
 
-use crate::http::error::{AppError, Retry};
+use crate::http::error::AppError;
 use crate::http::initiator::Initiator;
+use crate::http::retry::{self, Retry};
 use crate::jitsi::room::{RoomError, RoomName};
 use crate::jitsi::state as jitsi_state;
 use crate::jitsi::tenant::Tenant;
@@ -99,26 +100,25 @@ async fn begin(
         },
     };
     let initiator = Initiator::of(headers, &app.target.base);
-    let mut info = info;
-    if !initiator.trusted() {
-        info.overrides = jitsi_state::for_untrusted_initiator(info.overrides);
-    }
+    // A retry of a login that was not trusted says so; the bridge's own page is same-origin.
+    let retried_untrusted =
+        query_param(query.unwrap_or(""), retry::FROM).as_deref() == Some(retry::ELSEWHERE);
+    let trusted = initiator.trusted() && !retried_untrusted;
+    let info = if trusted {
+        info
+    } else {
+        jitsi_state::for_untrusted(info)
+    };
     let realm = app.realm(info.tenant.as_ref());
     let now = app.clock.now();
     let mut login = PendingLogin::new(&room, now).with_state(info);
     login.popup = popup;
-    login.trusted = initiator.trusted();
+    login.trusted = trusted;
     login.lang = lang;
     login.switch_account = query_param(query.unwrap_or(""), "prompt").as_deref() == Some("login");
     let authorize = realm.oidc.authorize_url(&login).await.map_err(|e| {
         let tenant = login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok());
-        AppError::Oidc(
-            e,
-            Some(Box::new(Retry {
-                room: room.clone(),
-                tenant,
-            })),
-        )
+        AppError::Oidc(e, Some(Box::new(Retry::of(&login, room.clone(), tenant))))
     })?;
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     let set_cookies = app.logins.start(&login, cookie_header, now);
@@ -130,7 +130,8 @@ async fn begin(
         tenant = login.tenant.as_deref().unwrap_or(""),
         client = ?login.client,
         popup,
-        initiator = initiator.name(),
+        initiator = if retried_untrusted { "retry-elsewhere" } else { initiator.name() },
+        trusted,
     );
     redirect(authorize.as_str(), &set_cookies)
 }

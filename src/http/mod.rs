@@ -14,5 +14,6 @@ pub mod keys;
 pub mod login;
 pub mod logout;
 pub mod pages;
+pub mod retry;
 pub mod serve;
 pub mod shed;

@@ -231,6 +231,37 @@ pub fn for_untrusted_initiator(overrides: Vec<Override>) -> Vec<Override> {
         .collect()
 }
 
+/// A login whose start the bridge cannot trust: the private choices only, and the browser as
+/// the client. An app flag would put the token into a link of the app's URL scheme, which any
+/// installed app may claim, so only Jitsi's own page may ask for that.
+pub fn for_untrusted(info: StateInfo) -> StateInfo {
+    StateInfo {
+        tenant: info.tenant,
+        overrides: for_untrusted_initiator(info.overrides),
+        client: ClientKind::Browser,
+    }
+}
+
+/// The `state` of a retried login (the bridge's own "Try again" link): what the first login
+/// kept after its checks, in the form [`parse`] reads. `None` when there is nothing to carry.
+/// It never holds `refreshToken`, so the link on the page is no credential.
+pub fn retry_state(overrides: &[Override], client: ClientKind) -> Option<String> {
+    let mut object = Map::new();
+    for o in overrides {
+        object.insert(o.key.clone(), o.value.clone());
+    }
+    let flag = match client {
+        ClientKind::Browser => None,
+        ClientKind::Electron => Some("electron"),
+        ClientKind::Ios => Some("ios"),
+        ClientKind::Android => Some("android"),
+    };
+    if let Some(flag) = flag {
+        object.insert(flag.to_owned(), Value::Bool(true));
+    }
+    (!object.is_empty()).then(|| Value::Object(object).to_string())
+}
+
 /// JavaScript's `decodeURIComponent`, except that text it would throw on (a lone `%`, bytes
 /// that are not UTF-8) is kept as it is, like jitsi-meet's `getBackendSafeRoomName` does; such
 /// a name then fails room validation instead of matching anything.
@@ -487,5 +518,24 @@ mod tests {
             keys,
             ["config.startAudioOnly", "config.startWithVideoMuted"]
         );
+    }
+
+    #[test]
+    fn a_retry_carries_what_the_first_login_kept_and_nothing_else() {
+        let info = parse(JITSI_MEET_2026_08_STATE, &room("Café Zürich"), None).unwrap();
+        let again = retry_state(&info.overrides, ClientKind::Android).unwrap();
+        assert!(!again.contains("refreshToken"), "{again}");
+        let back = parse(&again, &room("Café Zürich"), None).unwrap();
+        assert_eq!(back.overrides, info.overrides);
+        assert_eq!(back.client, ClientKind::Android);
+        assert_eq!(retry_state(&[], ClientKind::Browser), None);
+    }
+
+    #[test]
+    fn an_untrusted_start_drops_the_app_flag() {
+        let state = json!({"android": true, "config.startWithVideoMuted": true, "config.prejoinConfig.enabled": false});
+        let info = for_untrusted(parse(&state.to_string(), &room("x"), None).unwrap());
+        assert_eq!(info.client, ClientKind::Browser);
+        assert_eq!(keys(&info.overrides), ["config.startWithVideoMuted"]);
     }
 }

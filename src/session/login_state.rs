@@ -82,8 +82,8 @@ pub struct PendingLogin {
     /// page that opened the pop-up, as a message.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub popup: bool,
-    /// Started by Jitsi itself or by the user (`http::initiator`); absent means not, so that
-    /// a login of unknown origin never skips the pre-join screen.
+    /// Started by Jitsi's page or the bridge's own (`http::initiator`); absent means not, so
+    /// that a login of unknown origin never skips the pre-join screen.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub trusted: bool,
     /// The language of the pages, kept across the trip to Keycloak.

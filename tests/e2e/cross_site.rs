@@ -9,46 +9,6 @@ use crate::helpers::*;
 /// The attacker's link: start unmuted, with the camera on.
 const DRIVE_BY: &str = "/room/attackers-room?state=%7B%22config.startWithAudioMuted%22%3Afalse%2C%22config.startWithVideoMuted%22%3Afalse%2C%22config.prejoinConfig.enabled%22%3Afalse%7D";
 
-/// A browser without default fetch metadata that has logged in once (a link the user opened
-/// themselves), so that Keycloak knows it.
-async fn signed_in(bridge: &Bridge) -> reqwest::Client {
-    let client = bare_browser();
-    let first = client
-        .get(bridge.url("/room/morning"))
-        .header("sec-fetch-site", "none")
-        .header("sec-fetch-user", "?1")
-        .send()
-        .await
-        .unwrap();
-    let authorize = location(first.headers());
-    finish_with_form(&client, bridge, &authorize, "bob", "bob-password").await;
-    client
-}
-
-/// A navigation from `/room` to the end of the login, single sign-on (the browser already has
-/// a Keycloak session), with `headers` on the first request only, as they describe how it
-/// started; returns the Jitsi URL.
-async fn navigate(
-    client: &reqwest::Client,
-    bridge: &Bridge,
-    path: &str,
-    headers: &[(&'static str, &'static str)],
-) -> url::Url {
-    let mut request = client.get(bridge.url(path));
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    let resp = request.send().await.unwrap();
-    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER, "{path}");
-    let keycloak = client.get(location(resp.headers())).send().await.unwrap();
-    assert_eq!(
-        keycloak.status(),
-        reqwest::StatusCode::FOUND,
-        "single sign-on: no form"
-    );
-    follow_callback(client, bridge, keycloak).await
-}
-
 #[tokio::test]
 async fn a_drive_by_navigation_lands_at_the_prejoin_screen_with_nothing_switched_on() {
     let bridge = Bridge::spawn("").await;

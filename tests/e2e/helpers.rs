@@ -134,18 +134,37 @@ client_roles = ["moderator"]
     )
 }
 
-/// A browser whose user opens the links themselves (typed, or from a bookmark): a cookie jar,
-/// no automatic redirects (every hop is asserted), and the fetch metadata Chromium and Firefox
-/// send for such a navigation.
+/// A browser that Jitsi's page sends to the bridge: a cookie jar, no automatic redirects
+/// (every hop is asserted), and the fetch metadata and `Referer` Chromium sends when
+/// jitsi-meet's "I am the host" or login button sets `location.href = tokenAuthUrl` (a click,
+/// cross-site, and the Jitsi origin under the default `strict-origin-when-cross-origin`
+/// referrer policy). The same headers go to Keycloak, which does not look at them.
 pub fn browser() -> reqwest::Client {
-    let mut headers = HeaderMap::new();
-    for (k, v) in [
+    with_headers(&[
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-mode", "navigate"),
+        ("sec-fetch-dest", "document"),
+        ("sec-fetch-user", "?1"),
+        ("referer", "https://meet.example.test/"),
+    ])
+}
+
+/// A browser whose user opened the link themselves: typed, a bookmark, or a link another
+/// application (mail, chat, Jitsi's mobile apps) handed to the browser; Chromium sends the
+/// same for all three (`tests/e2e/initiators.rs` records it).
+pub fn typing_browser() -> reqwest::Client {
+    with_headers(&[
         ("sec-fetch-site", "none"),
         ("sec-fetch-mode", "navigate"),
         ("sec-fetch-dest", "document"),
         ("sec-fetch-user", "?1"),
-    ] {
-        headers.insert(k, reqwest::header::HeaderValue::from_static(v));
+    ])
+}
+
+fn with_headers(pairs: &[(&'static str, &'static str)]) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    for (k, v) in pairs {
+        headers.insert(*k, reqwest::header::HeaderValue::from_static(v));
     }
     reqwest::Client::builder()
         .cookie_store(true)
@@ -214,6 +233,15 @@ pub async fn login_form(client: &reqwest::Client, authorize: &Url) -> Url {
         "Keycloak shows its login page"
     );
     form_action(&resp.text().await.unwrap()).expect("form#kc-form-login")
+}
+
+/// Every link's target on a page, as the browser reads it (entities decoded).
+pub fn hrefs(html: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse("a[href]").unwrap();
+    doc.select(&sel)
+        .filter_map(|a| a.value().attr("href").map(str::to_owned))
+        .collect()
 }
 
 pub fn form_action(html: &str) -> Option<Url> {
@@ -416,4 +444,44 @@ pub async fn metric_value(bridge: &Bridge, series: &str) -> f64 {
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or(0.0)
+}
+
+/// A browser without default fetch metadata that has logged in once (a link the user opened
+/// themselves), so that Keycloak knows it.
+pub async fn signed_in(bridge: &Bridge) -> reqwest::Client {
+    let client = bare_browser();
+    let first = client
+        .get(bridge.url("/room/morning"))
+        .header("sec-fetch-site", "none")
+        .header("sec-fetch-user", "?1")
+        .send()
+        .await
+        .unwrap();
+    let authorize = location(first.headers());
+    finish_with_form(&client, bridge, &authorize, "bob", "bob-password").await;
+    client
+}
+
+/// A navigation from `/room` to the end of the login, single sign-on (the browser already has
+/// a Keycloak session), with `headers` on the first request only, as they describe how it
+/// started; returns the Jitsi URL.
+pub async fn navigate(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    path: &str,
+    headers: &[(&'static str, &'static str)],
+) -> url::Url {
+    let mut request = client.get(bridge.url(path));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let resp = request.send().await.unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER, "{path}");
+    let keycloak = client.get(location(resp.headers())).send().await.unwrap();
+    assert_eq!(
+        keycloak.status(),
+        reqwest::StatusCode::FOUND,
+        "single sign-on: no form"
+    );
+    follow_callback(client, bridge, keycloak).await
 }

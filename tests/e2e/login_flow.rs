@@ -313,7 +313,18 @@ async fn keycloak_unreachable_is_a_503_page_and_not_ready() {
     let client = browser();
     let resp = client.get(bridge.url("/room/team")).send().await.unwrap();
     let body = assert_error_page(resp, StatusCode::SERVICE_UNAVAILABLE, "cannot be reached").await;
-    assert!(body.contains(r#"href="/room/team""#));
+    assert!(body.contains(r#"href="/room/team""#), "{body}");
+    // A typed start is not trusted, and its "Try again" (a same-origin click) says so.
+    let resp = typing_browser()
+        .get(bridge.url("/room/team"))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_error_page(resp, StatusCode::SERVICE_UNAVAILABLE, "cannot be reached").await;
+    assert!(
+        body.contains(r#"href="/room/team?from=elsewhere""#),
+        "{body}"
+    );
     let ready = client.get(bridge.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(

@@ -12,6 +12,7 @@ mod cookie_budget;
 mod cross_site;
 mod helpers;
 mod hostile;
+mod initiators;
 mod inline_login;
 mod jitsi_flows;
 #[path = "../support/jitsi_model.rs"]
