@@ -160,3 +160,47 @@ async fn refused(bridge: &Bridge) -> u64 {
     )
     .await as u64
 }
+
+/// Past the requests in flight and as many waiting, the bridge answers at once with the busy
+/// page and `Retry-After` instead of queueing without bound; the probes still answer.
+#[tokio::test]
+async fn overload_is_shed_with_a_503_page_not_queued() {
+    use crate::proxy::{Mode, Proxy};
+    let proxy = Proxy::start(vec![keycloak_upstream()]).await;
+    proxy.set(Mode::Blackhole);
+    let via = format!("{}/realms/jitsi", proxy.url());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bridge = Bridge::spawn_on(listener, None, &via, |t| {
+        t.replace("http_timeout_secs = 5", "http_timeout_secs = 3")
+            .replace(
+                "listen = \"127.0.0.1:0\"",
+                "listen = \"127.0.0.1:0\"\nmax_in_flight = 2",
+            )
+    })
+    .await;
+    // Four requests that hang on Keycloak fill the two places in flight and the two waiting.
+    let hanging: Vec<_> = (0..4)
+        .map(|i| {
+            let url = bridge.url(&format!("/room/busy-{i}"));
+            tokio::spawn(async move { browser().get(url).send().await.map(|r| r.status()) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let resp = browser()
+        .get(bridge.url("/room/one-more"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "answered at once"
+    );
+    assert_eq!(resp.headers().get("retry-after").unwrap(), "2");
+    assert_error_page(resp, reqwest::StatusCode::SERVICE_UNAVAILABLE, "Too many people").await;
+    assert!(healthz(&bridge).await, "the probes are never shed");
+    // The hanging requests end with the test's runtime; waiting for them proves nothing more.
+    for h in hanging {
+        h.abort();
+    }
+}
