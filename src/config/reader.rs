@@ -180,7 +180,23 @@ impl Reader<'_> {
             Some(b)
                 if inherit(r, "oidc.client_secret") && inherit(r, "oidc.client_secret_file") =>
             {
-                Some(b.oidc.client_secret.clone())
+                // The bridge and `doctor` send the secret to the tenant's token endpoint: a
+                // tenant on another server would receive the default realm's credential.
+                let other_server = issuer.as_deref().is_some_and(|i| {
+                    origin_of(i).is_some_and(|o| Some(o) != origin_of(&b.oidc.issuer))
+                });
+                if other_server {
+                    r.problem(
+                        &k("oidc.client_secret"),
+                        "this tenant's issuer is on another server than the default realm's, so \
+                         it needs its own client secret (`oidc.client_secret` or \
+                         `oidc.client_secret_file`): the default realm's must not be sent there"
+                            .into(),
+                    );
+                    None
+                } else {
+                    Some(b.oidc.client_secret.clone())
+                }
             }
             _ => {
                 let before = r.problems.len();
@@ -472,4 +488,11 @@ impl Reader<'_> {
                 .filter(|n| !n.trim().is_empty()),
         }
     }
+}
+
+/// The origin of a URL, `None` when it does not parse (that is reported where it is read).
+fn origin_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
 }

@@ -258,6 +258,13 @@ secret = "fedcba"#,
                 format!("{VALID}\n[tenants.acme.jitsi]\nsecret = \"short\"\n"),
                 "tenants.acme.jitsi.secret",
             ),
+            // Another server must not receive the default realm's client secret.
+            (
+                format!(
+                    "{VALID}\n[tenants.acme.oidc]\nissuer = \"https://sso.acme.example/realms/acme\"\n"
+                ),
+                "tenants.acme.oidc.client_secret",
+            ),
         ];
         for (text, key) in cases {
             let err = Config::from_toml(&text).unwrap_err();
