@@ -80,6 +80,24 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         max_secs: u64,
     },
+    /// N connections that each send a large request header and never finish it, held until
+    /// the server closes them or `hold_secs` pass; prints the server's VmRSS with all of them
+    /// open (the worst a slow client can make a connection cost).
+    SlowHeaders {
+        /// host:port of the bridge's public listener.
+        #[arg(long)]
+        addr: String,
+        #[arg(long, default_value_t = 500)]
+        n: usize,
+        /// Bytes of the one header line that never ends.
+        #[arg(long, default_value_t = 30_000)]
+        header_bytes: usize,
+        /// The server's process id, whose VmRSS to read.
+        #[arg(long)]
+        pid: u32,
+        #[arg(long, default_value_t = 8)]
+        hold_secs: u64,
+    },
     /// N full logins, C at a time.
     Logins {
         #[arg(long)]
@@ -130,6 +148,7 @@ enum Idp {
 }
 
 /// Upper bounds on the load loops, whatever the command line says.
+const MAX_SLOW_CONNECTIONS: usize = 10_000;
 const MAX_N: usize = 5_000_000;
 const MAX_CONCURRENCY: usize = 1024;
 /// Codes issued but not yet exchanged that the fake keeps; older ones are dropped beyond it.
@@ -165,6 +184,13 @@ fn main() -> ExitCode {
                 clk_tck,
                 max_secs,
             } => abandon(bridge, n, concurrency, room, cpu, clk_tck, max_secs).await,
+            Command::SlowHeaders {
+                addr,
+                n,
+                header_bytes,
+                pid,
+                hold_secs,
+            } => slow_headers(addr, n, header_bytes, pid, hold_secs).await,
             Command::Logins {
                 bridge,
                 idp,
@@ -643,6 +669,81 @@ impl WorkerResult {
         self.total.extend(other.total);
         self.callback.extend(other.callback);
     }
+}
+
+async fn slow_headers(
+    addr: String,
+    n: usize,
+    header_bytes: usize,
+    pid: u32,
+    hold_secs: u64,
+) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let n = n.min(MAX_SLOW_CONNECTIONS);
+    let header_bytes = header_bytes.min(1 << 20);
+    let rss = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+            .unwrap_or(0)
+    };
+    let before = rss();
+    let mut head = b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Pad: ".to_vec();
+    head.resize(head.len() + header_bytes, b'a');
+    let head = Arc::new(head);
+    let refused = Arc::new(AtomicUsize::new(0));
+    let mut streams = Vec::with_capacity(n);
+    for _ in 0..n {
+        let Ok(mut stream) = tokio::net::TcpStream::connect(&addr).await else {
+            refused.fetch_add(1, Ordering::Relaxed);
+            continue;
+        };
+        // Written in pieces, as a slow client would; a server that closes mid-way ends it.
+        let mut sent_all = true;
+        for chunk in head.chunks(4096) {
+            if stream.write_all(chunk).await.is_err() {
+                sent_all = false;
+                break;
+            }
+        }
+        if sent_all {
+            streams.push(stream);
+        } else {
+            refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Those the server already answered (431) or closed do not count as held.
+    let mut held = 0usize;
+    let mut buf = [0u8; 256];
+    for stream in &mut streams {
+        // Still waiting for an answer: the server holds it.
+        let answered = tokio::time::timeout(Duration::from_millis(1), stream.read(&mut buf)).await;
+        if answered.is_err() {
+            held += 1;
+        }
+    }
+    let during = rss();
+    println!("connections_tried={n}");
+    println!("connections_held={held}");
+    println!("connections_refused_or_closed={}", n - held);
+    println!("header_bytes={header_bytes}");
+    println!("rss_before_kb={before}");
+    println!("rss_held_kb={during}");
+    println!(
+        "rss_per_held_connection_bytes={}",
+        (during.saturating_sub(before) * 1024)
+            .checked_div(held as u64)
+            .unwrap_or(0)
+    );
+    tokio::time::sleep(Duration::from_secs(hold_secs.min(120))).await;
+    drop(streams);
+    Ok(())
 }
 
 async fn abandon(

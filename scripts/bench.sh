@@ -11,6 +11,10 @@
 #      and concurrent; the bridge's CPU time per login from /proc/<pid>/stat.
 #   4. memory: VmRSS at idle, after 100 000 abandoned logins, after they expired, after the
 #      wrk runs and after the callbacks.
+#   6. slow clients at the connection cap: the bridge under a 128 MiB memory limit (a cgroup
+#      of its own when this machine lets root make one, as the chart's limit does), 1 200
+#      connections that each send a 47 000-byte header and never finish it, and 1 000 that
+#      send 215 000 bytes (past the bound on a request head); VmRSS with the cap reached.
 #   5. full logins through a real Keycloak (scripts/keycloak.sh, tests/keycloak): password
 #      logins (a new browser each time) and single sign-on logins; CPU per login of the bridge
 #      and of Keycloak.
@@ -23,6 +27,7 @@
 #   BENCH_QUIET_PCT     before each measurement, wait until the machine is at most this % busy
 #   BENCH_QUIET_WAIT    ... but at most this many seconds (default 10 %, 300 s); recorded
 #   BENCH_SKIP_KEYCLOAK 1 to skip part 5; BENCH_SKIP_CRITERION 1 to skip part 1;
+#   BENCH_SKIP_SLOW 1 to skip part 6;
 #   BENCH_SKIP_MEMORY 1 to skip the abandoned logins; BENCH_SKIP_LOGINS 1 the fake-provider logins
 #   BENCH_KC_WARMUP_SECS seconds of single sign-on logins that warm Keycloak up before part 5 (default 120)
 #
@@ -60,6 +65,8 @@ record() { printf '%s=%s\n' "$1" "$2" >>"$RESULTS"; printf '   %s = %s\n' "$1" "
 # ---- processes started here, stopped on any exit -------------------------------------------
 PIDS=()
 KC_RUN=""
+BRIDGE_WRAP=()
+SLOW_CGROUP=""
 stop_pid() {
     local pid="$1" i
     kill -0 "$pid" 2>/dev/null || return 0
@@ -73,6 +80,7 @@ stop_pid() {
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    [[ -n "$SLOW_CGROUP" ]] && rmdir "$SLOW_CGROUP" 2>/dev/null
     if [[ -n "$KC_RUN" ]]; then
         scripts/keycloak.sh stop "$KC_RUN" >/dev/null 2>&1 || true
     fi
@@ -143,8 +151,8 @@ format = "$format"
 [metrics]
 listen = "127.0.0.1:$(free_port)"
 EOF
-    # RUST_LOG would override log.level.
-    env -u RUST_LOG "$RELEASE/jitsi-oidc-bridge" --config "$OUT/$name.toml" serve \
+    # RUST_LOG would override log.level. BRIDGE_WRAP: a command the bridge is started through.
+    "${BRIDGE_WRAP[@]}" env -u RUST_LOG "$RELEASE/jitsi-oidc-bridge" --config "$OUT/$name.toml" serve \
         </dev/null >"$OUT/$name.log" 2>&1 &
     STARTED_PID=$!
     PIDS+=("$STARTED_PID")
@@ -357,6 +365,67 @@ for f in "$OUT/bridge.log" "$OUT/bridge-text.log"; do
     [[ -f "$f" ]] && tail -n 200 "$f" >"$f.tail" && rm -f "$f"
 done
 
+# ---- 6. slow clients at the connection cap -------------------------------------------------
+# make_memory_cgroup <MiB>: a child cgroup of this shell's own with that memory limit (v2 or
+# v1); prints its directory, or fails when the machine does not let us.
+make_memory_cgroup() {
+    local mib="$1" path dir
+    path="$(awk -F: '$1 == "0" && $2 == "" { print $3 }' /proc/self/cgroup)"
+    if [[ -n "$path" && -f "/sys/fs/cgroup/cgroup.controllers" ]]; then
+        dir="/sys/fs/cgroup${path%/}/bench-slow-$$"
+        mkdir "$dir" 2>/dev/null && echo $((mib * 1024 * 1024)) >"$dir/memory.max" 2>/dev/null &&
+            { echo "$dir"; return 0; }
+        rmdir "$dir" 2>/dev/null
+    fi
+    path="$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup)"
+    if [[ -n "$path" && -d /sys/fs/cgroup/memory ]]; then
+        dir="/sys/fs/cgroup/memory${path%/}/bench-slow-$$"
+        mkdir "$dir" 2>/dev/null && echo $((mib * 1024 * 1024)) >"$dir/memory.limit_in_bytes" 2>/dev/null &&
+            { echo "$dir"; return 0; }
+        rmdir "$dir" 2>/dev/null
+    fi
+    return 1
+}
+if [[ "${BENCH_SKIP_SLOW:-0}" != 1 ]]; then
+say "slow clients with large headers at the connection cap, 128 MiB memory limit"
+"$LOAD" serve --port-file "$OUT/fake-slow.port" --client-secret "$CLIENT_SECRET_FAKE" \
+    --exit-after-secs 600 </dev/null >"$OUT/fake-slow.log" 2>&1 &
+PIDS+=("$!")
+wait_for 30 "the fake provider's port file" test -s "$OUT/fake-slow.port"
+SLOW_ISSUER="http://127.0.0.1:$(cat "$OUT/fake-slow.port")/realms/bench"
+SLOW_PORT=$(free_port)
+if SLOW_CGROUP="$(make_memory_cgroup 128)"; then
+    record slow_memory_limit "cgroup 128 MiB"
+    # The bridge reads the limit at start, so it must start inside the cgroup.
+    BRIDGE_WRAP=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$SLOW_CGROUP")
+else
+    SLOW_CGROUP=""
+    record slow_memory_limit "none could be made here: the cap follows the open-file limit"
+fi
+start_bridge bridge-slow "$SLOW_PORT" "$SLOW_ISSUER" "$CLIENT_SECRET_FAKE" info
+SLOW_PID=$STARTED_PID
+BRIDGE_WRAP=()
+record slow_cap_line "$(grep -o '"max_connections":[0-9]*,"from":"[^"]*"' "$OUT/bridge-slow.log" | head -n1 | tr -d '"' )"
+record slow_rss_idle_kb "$(rss_kb "$SLOW_PID")"
+timeout 120 "$LOAD" slow-headers --addr "127.0.0.1:$SLOW_PORT" --n 1000 --header-bytes 215000 \
+    --pid "$SLOW_PID" --hold-secs 0 | tee "$OUT/slow-oversized.log" >&2
+record slow_oversized_held "$(value_of "$OUT/slow-oversized.log" connections_held)"
+record slow_oversized_rss_kb "$(value_of "$OUT/slow-oversized.log" rss_held_kb)"
+sleep 1
+timeout 120 "$LOAD" slow-headers --addr "127.0.0.1:$SLOW_PORT" --n 1200 --header-bytes 47000 \
+    --pid "$SLOW_PID" --hold-secs 0 | tee "$OUT/slow-at-cap.log" >&2
+record slow_at_cap_held "$(value_of "$OUT/slow-at-cap.log" connections_held)"
+record slow_at_cap_rss_kb "$(value_of "$OUT/slow-at-cap.log" rss_held_kb)"
+record slow_per_connection_bytes "$(value_of "$OUT/slow-at-cap.log" rss_per_held_connection_bytes)"
+if [[ -n "$SLOW_CGROUP" ]]; then
+    for f in memory.failcnt memory.events; do
+        [[ -f "$SLOW_CGROUP/$f" ]] && record "slow_cgroup_${f#memory.}" "$(tr '\n' ' ' <"$SLOW_CGROUP/$f")"
+    done
+fi
+kill -0 "$SLOW_PID" 2>/dev/null && record slow_bridge_alive yes || record slow_bridge_alive no
+stop_pid "$SLOW_PID"
+fi
+
 # ---- 5. a real Keycloak ----------------------------------------------------------------------
 if [[ "${BENCH_SKIP_KEYCLOAK:-0}" != 1 ]]; then
     say "Keycloak (scripts/keycloak.sh, realm files in tests/keycloak)"
@@ -454,6 +523,10 @@ for k in ("rss_after_100k_abandoned_kb", "rss_after_expiry_kb", "rss_after_wrk_k
     v = f(k)
     if v is not None and idle is not None:
         check(f"   {k[4:-3]} growth", (v - idle) / 1024, "MiB", "<= +20 MiB", lambda x: x <= 20)
+if f("slow_at_cap_rss_kb") is not None:
+    check("6. RSS at the connection cap (slow 47 kB headers)", f("slow_at_cap_rss_kb") / 1024, "MiB", "<= 128 MiB", lambda v: v <= 128)
+    print(f"   {r.get('slow_cap_line')}; held {r.get('slow_at_cap_held')} of 1200, {f('slow_per_connection_bytes')} bytes each; limit: {r.get('slow_memory_limit')}")
+    print(f"   215 kB headers: {r.get('slow_oversized_held')} of 1000 held, RSS {f('slow_oversized_rss_kb')} kB; bridge alive: {r.get('slow_bridge_alive')}")
 if f("kc_sso_logins_per_sec") is not None:
     check("5. Keycloak password logins: bridge CPU/login", f("kc_password_cpu_bridge_us_per_login") / 1000, "ms", "<= 0.5 ms", lambda v: v <= 0.5)
     share = lambda p: f"Keycloak busy {100 * f(p + '_cpu_keycloak_secs') / (f(p + '_wall_secs') * f('machine_nproc')):.0f}% of all cores, bridge {100 * f(p + '_cpu_bridge_secs') / (f(p + '_wall_secs') * f('machine_nproc')):.0f}%"

@@ -13,6 +13,7 @@ pub mod inspector;
 pub mod keys;
 pub mod login;
 pub mod logout;
+pub mod memory_limit;
 pub mod pages;
 pub mod retry;
 pub mod serve;

@@ -24,6 +24,23 @@ const RESERVED_FDS: u64 = 64;
 /// Longest wait after an `accept` error (the descriptors ran out), before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// The most a request's line and headers may take. hyper's default (about 400 KB) let each
+/// half-sent large header hold some 300 KB until the header timeout, so a few hundred slow
+/// clients outgrew a 128 MiB pod. What the bridge's real clients send fits with room to spare:
+/// a `{state}` at its limit (8 KiB of JSON, about 24 KiB once every byte is percent-encoded),
+/// the bridge's own cookies (at most 7 KiB), and a browser's usual headers. Beyond it hyper
+/// answers 431 and closes the connection.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 48 * 1024;
+
+/// What one client connection can cost at worst: a request head held at
+/// [`MAX_REQUEST_HEAD_BYTES`], hyper's read buffer grown to it, and the connection's task,
+/// socket and timers. Measured, with margin: `docs/benchmarks.md`, "Slow clients at the
+/// connection cap".
+pub const WORST_CONNECTION_BYTES: u64 = 96 * 1024;
+/// Memory kept for everything but client connections: the process at idle, the requests in
+/// flight, the replay and discovery caches, log buffers and what the allocator keeps.
+pub const RESERVED_MEMORY_BYTES: u64 = 40 * 1024 * 1024;
+
 /// How one listener guards itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -33,14 +50,38 @@ pub struct Limits {
     pub name: &'static str,
 }
 
+/// Where the connection cap came from, for the start-up log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionCap {
+    pub max_connections: usize,
+    pub open_files: u64,
+    pub memory_limit: Option<u64>,
+}
+
 /// The connection cap when none is configured: what the open-file limit leaves after a
-/// reserve, within sensible bounds.
-pub fn default_max_connections() -> usize {
-    let soft = rlimit::Resource::NOFILE
+/// reserve, and what the memory limit (the container's cgroup, if any) leaves after a reserve
+/// at the worst cost per connection, whichever is lower, within sensible bounds.
+pub fn default_max_connections() -> ConnectionCap {
+    let open_files = rlimit::Resource::NOFILE
         .get()
         .map(|(soft, _)| soft)
         .unwrap_or(1024);
-    usize::try_from(soft.saturating_sub(RESERVED_FDS).clamp(16, 100_000)).unwrap_or(1024)
+    let memory_limit = crate::http::memory_limit::of_this_process();
+    cap_for(open_files, memory_limit)
+}
+
+/// [`default_max_connections`] for given limits.
+pub fn cap_for(open_files: u64, memory_limit: Option<u64>) -> ConnectionCap {
+    let by_files = open_files.saturating_sub(RESERVED_FDS);
+    let by_memory = memory_limit
+        .map(|m| m.saturating_sub(RESERVED_MEMORY_BYTES) / WORST_CONNECTION_BYTES)
+        .unwrap_or(u64::MAX);
+    let cap = by_files.min(by_memory).clamp(16, 100_000);
+    ConnectionCap {
+        max_connections: usize::try_from(cap).unwrap_or(1024),
+        open_files,
+        memory_limit,
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
@@ -57,6 +98,7 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
+        .max_buf_size(MAX_REQUEST_HEAD_BYTES)
         .max_headers(100);
     let open = metrics::gauge!(crate::metrics::CONNECTIONS_OPEN, "listener" => limits.name);
     let refused = metrics::counter!(crate::metrics::CONNECTIONS_REFUSED, "listener" => limits.name);
@@ -97,4 +139,23 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_follows_the_lower_of_files_and_memory() {
+        const MIB: u64 = 1024 * 1024;
+        // No memory limit: the open-file limit decides.
+        assert_eq!(cap_for(1024, None).max_connections, 960);
+        // The chart's 128 Mi limit: what fits after the reserve at the worst cost.
+        let pod = cap_for(1_048_576, Some(128 * MIB)).max_connections;
+        assert_eq!(pod as u64, (88 * MIB) / WORST_CONNECTION_BYTES);
+        assert!(pod as u64 * WORST_CONNECTION_BYTES + RESERVED_MEMORY_BYTES <= 128 * MIB);
+        // A tiny limit still serves a few; no limit and many files stay bounded.
+        assert_eq!(cap_for(1_048_576, Some(16 * MIB)).max_connections, 16);
+        assert_eq!(cap_for(u64::MAX, None).max_connections, 100_000);
+    }
 }
