@@ -398,6 +398,16 @@ pub(super) async fn keycloak_admin(
                 "groups-arrive-without-their-path",
             ));
         }
+        for name in setup::top_level_roles_mappers(&mappers) {
+            out.push(fail(
+                format!(
+                    "client {}: the mapper \"{name}\" writes the top-level \"roles\" claim",
+                    t.client_id
+                ),
+                "the bridge reads realm roles only from realm_access.roles (any mapper could write \"roles\"): run setup-keycloak, which adds a realm role mapper for realm_access.roles, then delete this one",
+                "realm-roles-in-a-top-level-roles-claim",
+            ));
+        }
         if missing.is_empty() && short.is_empty() {
             out.push(pass(format!(
                 "client {}: groups and roles mappers",

@@ -523,7 +523,9 @@ fn urlencode(s: &str) -> String {
 }
 
 mod mappers;
-pub use mappers::{declare_hint, missing_mappers, short_group_mappers, writes_claim};
+pub use mappers::{
+    declare_hint, missing_mappers, short_group_mappers, top_level_roles_mappers, writes_claim,
+};
 
 #[cfg(test)]
 mod tests;

@@ -49,7 +49,7 @@ impl Claim {
     pub fn in_token(self) -> &'static str {
         match self {
             Claim::Groups => "groups",
-            Claim::RealmRoles => "realm_access.roles / roles",
+            Claim::RealmRoles => "realm_access.roles",
             Claim::ClientRoles => "resource_access.<client_id>.roles",
             Claim::Email => "email",
         }
@@ -62,7 +62,7 @@ impl Claim {
                 "add a \"Group Membership\" mapper (token claim name \"groups\", Full group path on, Add to ID token on) to the client"
             }
             Claim::RealmRoles => {
-                "add a \"User Realm Role\" mapper (token claim name \"roles\", multivalued, Add to ID token on) to the client"
+                "add a \"User Realm Role\" mapper (token claim name \"realm_access.roles\", multivalued, Add to ID token on) to the client"
             }
             Claim::ClientRoles => {
                 "add a \"User Client Role\" mapper (token claim name \"resource_access.${client_id}.roles\", multivalued, Add to ID token on) to the client"
@@ -108,6 +108,10 @@ pub enum Shape {
     Absent,
     /// There, with another type: what was seen ("a string", "an object", ...).
     WrongType(&'static str),
+    /// Not where the bridge reads it, but a claim of another name is there that may hold it
+    /// (realm roles in a top-level `roles`): matches nothing, and a part that takes away
+    /// cannot decide, since the roles may well be in it.
+    Misplaced(&'static str),
 }
 
 /// How each claim the rules ask about arrived (by default: none of them did).
@@ -151,9 +155,13 @@ pub struct Identity {
     pub shapes: Shapes,
 }
 
-/// Where Keycloak mappers put realm roles: the access-token default and the common
-/// "realm roles" mapper with claim name `roles`.
-const REALM_ROLE_PATHS: &[&str] = &["realm_access.roles", "roles"];
+/// Where Keycloak puts realm roles (its own layout, in the access token by default), and the
+/// only place the bridge reads them from. A top-level `roles` claim could come from any
+/// mapper, a user-attribute mapper among them, whose values a user may be able to edit in the
+/// account console: reading it as realm roles would let them make themselves moderators.
+const REALM_ROLES_PATH: [&str; 2] = ["realm_access", "roles"];
+/// The top-level claim that earlier mappers (and earlier `setup-keycloak`) wrote realm roles to.
+const TOP_LEVEL_ROLES: &str = "roles";
 
 impl Identity {
     /// Reads an identity from ID-token claims. `None` if `sub` is missing or empty, which a
@@ -163,23 +171,10 @@ impl Identity {
         if subject.is_empty() {
             return None;
         }
-        // Realm roles may sit in two places; each is read on its own, and a wrong type in
-        // either makes the whole claim "wrong type" for the rules (a deny cannot be decided
-        // while one of the places is unreadable).
-        let mut realm_roles = Vec::new();
-        let mut realm_shape = Shape::Absent;
-        for path in REALM_ROLE_PATHS {
-            let (roles, shape) = at(claims, &path.split('.').collect::<Vec<_>>());
-            for role in roles {
-                if !realm_roles.contains(&role) {
-                    realm_roles.push(role);
-                }
-            }
-            realm_shape = match (realm_shape, shape) {
-                (Shape::WrongType(t), _) | (_, Shape::WrongType(t)) => Shape::WrongType(t),
-                (Shape::Present, _) | (_, Shape::Present) => Shape::Present,
-                _ => Shape::Absent,
-            };
+        let (realm_roles, mut realm_shape) = at(claims, &REALM_ROLES_PATH);
+        if realm_shape == Shape::Absent && claims.get(TOP_LEVEL_ROLES).is_some() {
+            // Absent might then mean "written elsewhere", not "none": not read as empty.
+            realm_shape = Shape::Misplaced(TOP_LEVEL_ROLES);
         }
         // The client id may contain dots, so the path is given as parts.
         let (client_roles, client_shape) = at(claims, &["resource_access", client_id, "roles"]);
@@ -224,12 +219,14 @@ impl Identity {
         self.email.as_deref().filter(|_| self.email_verified)
     }
 
-    /// The claims that arrived with the wrong type, with what was seen.
+    /// The claims that arrived with the wrong type (or where the bridge does not read them),
+    /// with what was seen.
     pub fn wrong_types(&self) -> impl Iterator<Item = (Claim, &'static str)> + '_ {
         Claim::ALL
             .into_iter()
             .filter_map(|c| match self.shapes.of(c) {
                 Shape::WrongType(seen) => Some((c, seen)),
+                Shape::Misplaced(_) => Some((c, "absent, with a top-level \"roles\" claim")),
                 _ => None,
             })
     }
@@ -325,7 +322,8 @@ mod tests {
         assert_eq!(id.groups, ["moderators", "/org/staff"]);
         assert_eq!(
             id.realm_roles,
-            ["participant", "offline_access", "moderator"]
+            ["participant", "offline_access"],
+            "a top-level roles claim is not read as realm roles"
         );
         assert_eq!(id.client_roles, ["host"]);
         assert!(
@@ -346,7 +344,7 @@ mod tests {
             "jti": "onrtac:3f7c", "iss": "http://127.0.0.1:8080/realms/jitsi",
             "aud": "jitsi-bridge", "sub": "8a1e-uuid", "typ": "ID", "azp": "jitsi-bridge",
             "nonce": "n", "sid": "s", "at_hash": "h", "acr": "1",
-            "email_verified": false, "roles": ["default-roles-jitsi"],
+            "email_verified": false, "realm_access": {"roles": ["default-roles-jitsi"]},
             "preferred_username": "frank", "name": "Frank", "given_name": "Frank"
         });
         let id = Identity::from_claims(&claims, "jitsi-bridge").unwrap();
@@ -355,6 +353,14 @@ mod tests {
         assert_eq!(id.shapes.email, Shape::Absent);
         assert_eq!(id.shapes.realm_roles, Shape::Present);
         assert!(id.groups.is_empty() && id.client_roles.is_empty());
+        // The same user from a client whose realm role mapper writes the top-level `roles`
+        // (earlier setup-keycloak): not read, and not "none" either.
+        let mut old = claims.clone();
+        old["roles"] = old["realm_access"]["roles"].take();
+        old.as_object_mut().unwrap().remove("realm_access");
+        let id = Identity::from_claims(&old, "jitsi-bridge").unwrap();
+        assert_eq!(id.shapes.realm_roles, Shape::Misplaced("roles"));
+        assert!(id.realm_roles.is_empty());
     }
 
     #[test]
@@ -404,7 +410,7 @@ mod tests {
         let id = Identity::from_claims(&claims, "c").unwrap();
         assert_eq!(id.picture, None);
         assert!(id.groups.is_empty());
-        // The readable place still counts for grants; the unreadable one marks the claim.
+        // A top-level `roles` is never read, whatever its type.
         assert_eq!(id.realm_roles, ["kept"]);
         assert!(id.client_roles.is_empty());
         assert_eq!(id.email, None);
@@ -412,7 +418,6 @@ mod tests {
             id.wrong_types().collect::<Vec<_>>(),
             [
                 (Claim::Groups, "a list with items that are not strings"),
-                (Claim::RealmRoles, "a string"),
                 (Claim::ClientRoles, "an object"),
                 (Claim::Email, "a number"),
             ]

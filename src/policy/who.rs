@@ -45,6 +45,8 @@ pub enum Reading {
     Absent,
     /// Of the wrong type (what was seen): matches nothing; undecidable where it takes away.
     WrongType(&'static str),
+    /// Absent where the bridge reads it, while a claim of this name is there: the same.
+    Misplaced(&'static str),
     /// An e-mail address that is not verified: matches no domain; undecidable where it takes
     /// away.
     NotVerified,
@@ -64,7 +66,10 @@ impl Note {
         self.part == Part::TakesAway
             && matches!(
                 self.reading,
-                Reading::Absent | Reading::WrongType(_) | Reading::NotVerified
+                Reading::Absent
+                    | Reading::WrongType(_)
+                    | Reading::Misplaced(_)
+                    | Reading::NotVerified
             )
     }
 
@@ -105,6 +110,12 @@ impl Note {
             (_, Reading::WrongType(seen)) => {
                 let tail = if self.undecidable() { "" } else { ": ignored" };
                 format!("{cannot}\"{name}\" is {seen}, not a list of strings{tail}")
+            }
+            (_, Reading::Misplaced(other)) => {
+                let tail = if self.undecidable() { "" } else { ": none" };
+                format!(
+                    "{cannot}no \"{name}\" claim, and a top-level \"{other}\" claim is not read as it{tail}"
+                )
             }
             (_, Reading::NotVerified) => "the e-mail address is not verified".into(),
         }
@@ -160,6 +171,14 @@ impl Note {
                  \"Multivalued\" in its mapper",
                 self.claim.in_token()
             ),
+            (_, Reading::Misplaced(other)) => format!(
+                "the ID token has a top-level \"{other}\" claim but no \"{}\": the bridge reads \
+                 realm roles only where Keycloak puts them, since any mapper (a user attribute \
+                 one too) may write \"{other}\". Set the realm role mapper's Token Claim Name \
+                 to \"{}\" (setup-keycloak does)",
+                self.claim.in_token(),
+                self.claim.in_token()
+            ),
             (_, Reading::NotVerified) => String::new(),
         }
     }
@@ -210,6 +229,7 @@ impl Who {
                 Shape::Absent if part == Part::Gives => Reading::AbsentAsEmpty,
                 Shape::Absent => Reading::Absent,
                 Shape::WrongType(seen) => Reading::WrongType(seen),
+                Shape::Misplaced(other) => Reading::Misplaced(other),
             };
             notes.push(Note {
                 claim,

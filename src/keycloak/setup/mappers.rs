@@ -8,15 +8,15 @@ use serde_json::{Value, json};
 
 /// The mappers the bridge reads, missing from `existing`.
 pub fn missing_mappers(existing: &[Value], client_id: &str) -> Vec<Value> {
-    // Present means: of that kind, writing into the ID token (the bridge reads nothing else),
-    // and for client roles, of this client.
+    // Present means: of that kind, writing into the ID token (the bridge reads nothing else)
+    // under the name the bridge reads, and for client roles, of this client.
     let has = |kind: &str| {
-        existing.iter().any(|m| {
-            m["protocolMapper"] == kind
-                && m["config"]["id.token.claim"] == "true"
-                && (kind != "oidc-usermodel-client-role-mapper"
-                    || m["config"]["usermodel.clientRoleMapping.clientId"] == client_id)
-        })
+        let claim = match kind {
+            "oidc-group-membership-mapper" => Claim::Groups,
+            "oidc-usermodel-realm-role-mapper" => Claim::RealmRoles,
+            _ => Claim::ClientRoles,
+        };
+        writes_claim(existing, claim, client_id)
     };
     let claim = |extra: Value| {
         let mut config = json!({
@@ -37,9 +37,11 @@ pub fn missing_mappers(existing: &[Value], client_id: &str) -> Vec<Value> {
             "config": claim(json!({"claim.name": "groups", "full.path": "true"}))}));
     }
     if !has("oidc-usermodel-realm-role-mapper") {
-        out.push(json!({"name": "realm roles", "protocol": "openid-connect",
+        // Its own name: a mapper "realm roles" that writes the top-level `roles` (what
+        // earlier versions added) may be there, and names are unique per client.
+        out.push(json!({"name": "realm roles in realm_access", "protocol": "openid-connect",
             "protocolMapper": "oidc-usermodel-realm-role-mapper",
-            "config": claim(json!({"claim.name": "roles", "multivalued": "true", "jsonType.label": "String"}))}));
+            "config": claim(json!({"claim.name": "realm_access.roles", "multivalued": "true", "jsonType.label": "String"}))}));
     }
     if !has("oidc-usermodel-client-role-mapper") {
         out.push(json!({"name": "client roles", "protocol": "openid-connect",
@@ -79,6 +81,16 @@ pub fn declare_hint(t: &Target) -> Option<String> {
 /// absent setting means), each as it should be. With bare names `/org/staff` arrives as
 /// `staff`: a rule naming the full path never matches, and a rule naming `staff` (meant as
 /// the top-level group) matches every group of that name anywhere in the tree.
+/// Mappers that write into the ID token's top-level `roles`, which the bridge does not read as
+/// realm roles (earlier `setup-keycloak` created one).
+pub fn top_level_roles_mappers(existing: &[Value]) -> Vec<&str> {
+    existing
+        .iter()
+        .filter(|m| m["config"]["id.token.claim"] == "true" && m["config"]["claim.name"] == "roles")
+        .map(|m| m["name"].as_str().unwrap_or(""))
+        .collect()
+}
+
 pub fn short_group_mappers(existing: &[Value]) -> Vec<Value> {
     existing
         .iter()
@@ -110,7 +122,7 @@ pub fn writes_claim(existing: &[Value], claim: Claim, client_id: &str) -> bool {
             }
             Claim::RealmRoles => {
                 m["protocolMapper"] == "oidc-usermodel-realm-role-mapper"
-                    && matches!(name, "roles" | "realm_access.roles")
+                    && name == "realm_access.roles"
             }
             Claim::ClientRoles => {
                 m["protocolMapper"] == "oidc-usermodel-client-role-mapper"

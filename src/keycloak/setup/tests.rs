@@ -136,3 +136,21 @@ fn a_declared_claim_needs_a_mapper_writing_that_claim_into_the_id_token() {
         "another-client"
     ));
 }
+
+#[test]
+fn a_realm_role_mapper_writing_top_level_roles_does_not_count() {
+    // What earlier versions of setup-keycloak created.
+    let old = json!({"name": "realm roles", "protocolMapper": "oidc-usermodel-realm-role-mapper",
+        "config": {"claim.name": "roles", "multivalued": "true", "id.token.claim": "true"}});
+    let mut existing = missing_mappers(&[], "jitsi-bridge");
+    existing.retain(|m| m["protocolMapper"] != "oidc-usermodel-realm-role-mapper");
+    existing.push(old);
+    let missing = missing_mappers(&existing, "jitsi-bridge");
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0]["config"]["claim.name"], "realm_access.roles");
+    assert_ne!(
+        missing[0]["name"], "realm roles",
+        "names are unique per client"
+    );
+    assert_eq!(top_level_roles_mappers(&existing), ["realm roles"]);
+}

@@ -228,7 +228,7 @@ fn the_explanation_says_how_each_claim_was_read() {
             Where::GrantRule,
             Claim::RealmRoles,
             State::WrongType,
-            "grant: \"realm_access.roles / roles\" is a string, not a list of strings: ignored",
+            "grant: \"realm_access.roles\" is a string, not a list of strings: ignored",
         ),
         (
             Where::DenyRule,
@@ -385,6 +385,7 @@ fn realm_roles_in_two_places() {
     let verdict = |claims: Value| {
         decide_claims(&policy, claims, AbsentMeansEmpty::of([Claim::RealmRoles])).verdict
     };
+    // Only `realm_access.roles` is read: a top-level `roles` neither grants nor hides.
     assert!(matches!(
         verdict(json!({"sub": "u", "roles": "x", "realm_access": {"roles": ["banned"]}})),
         Verdict::Deny {
@@ -392,8 +393,14 @@ fn realm_roles_in_two_places() {
             ..
         }
     ));
+    assert_eq!(
+        verdict(json!({"sub": "u", "roles": ["banned"], "realm_access": {"roles": ["ok"]}})),
+        Verdict::Allow
+    );
+    // Roles only in a top-level `roles` (a mapper with the old claim name, or any other):
+    // not "no roles", even when absence is declared empty.
     assert!(matches!(
-        verdict(json!({"sub": "u", "roles": "banned", "realm_access": {"roles": ["ok"]}})),
+        verdict(json!({"sub": "u", "roles": ["banned"]})),
         Verdict::Deny {
             undecided: true,
             ..
