@@ -374,7 +374,7 @@ fn a_deny_rule_for_verified_users_refuses_an_unverified_address() {
 /// Realm roles sit in two places; a match in the readable one decides, and an unreadable one
 /// leaves a deny that matched nowhere undecided.
 #[test]
-fn realm_roles_in_two_places() {
+fn realm_roles_only_under_realm_access() {
     let policy = one_deny(
         Who {
             realm_roles: vec!["banned".into()],
