@@ -34,8 +34,8 @@ pub struct App {
     router: Router,
     state: AppState,
     limits: crate::http::serve::Limits,
-    /// The cap's origin when it was derived, not configured (for the start-up line).
-    derived_cap: Option<crate::http::serve::ConnectionCap>,
+    /// Where the connection cap came from, for the start-up line.
+    cap_from: String,
 }
 
 /// The app could not be built.
@@ -80,13 +80,16 @@ impl App {
             }
             None => None,
         };
-        let derived = crate::http::serve::default_max_connections();
+        let (max_connections, cap_from) = match config.server.max_connections {
+            Some(n) => (n, "server.max_connections".to_owned()),
+            None => {
+                let cap = crate::http::serve::default_max_connections();
+                (cap.max_connections, cap.describe())
+            }
+        };
         let limits = crate::http::serve::Limits {
             header_timeout: Duration::from_secs(config.server.header_timeout_secs),
-            max_connections: config
-                .server
-                .max_connections
-                .unwrap_or(derived.max_connections),
+            max_connections,
             name: "public",
         };
         Ok(Self {
@@ -95,7 +98,7 @@ impl App {
             router,
             state,
             limits,
-            derived_cap: config.server.max_connections.is_none().then_some(derived),
+            cap_from,
         })
     }
 
@@ -141,15 +144,7 @@ impl App {
         });
         tracing::info!(
             max_connections = self.limits.max_connections,
-            from = match self.derived_cap {
-                None => "server.max_connections".to_owned(),
-                Some(c) => format!(
-                    "open-file limit {}, memory limit {}",
-                    c.open_files,
-                    c.memory_limit
-                        .map_or("none".to_owned(), |m| format!("{} MiB", m / (1024 * 1024)))
-                ),
-            },
+            from = self.cap_from,
             header_timeout_secs = self.limits.header_timeout.as_secs(),
             max_request_head_bytes = crate::http::serve::MAX_REQUEST_HEAD_BYTES,
             "accepting connections"

@@ -70,6 +70,16 @@ pub fn default_max_connections() -> ConnectionCap {
     cap_for(open_files, memory_limit)
 }
 
+impl ConnectionCap {
+    /// The limits it came from, as the start-up line says them.
+    pub fn describe(&self) -> String {
+        let memory = self
+            .memory_limit
+            .map_or("none".to_owned(), |m| format!("{} MiB", m / (1024 * 1024)));
+        format!("open-file limit {}, memory limit {memory}", self.open_files)
+    }
+}
+
 /// [`default_max_connections`] for given limits.
 pub fn cap_for(open_files: u64, memory_limit: Option<u64>) -> ConnectionCap {
     let by_files = open_files.saturating_sub(RESERVED_FDS);

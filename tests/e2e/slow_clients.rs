@@ -38,6 +38,19 @@ async fn slowloris(addr: std::net::SocketAddr, give_up: Duration) -> Option<Dura
     None
 }
 
+/// A bridge whose clients have `secs` to send their headers, and its address.
+async fn with_header_timeout(secs: u64) -> (Bridge, std::net::SocketAddr) {
+    let bridge = Bridge::spawn_with(|t| {
+        t.replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:0\"\nheader_timeout_secs = {secs}"),
+        )
+    })
+    .await;
+    let addr = bridge.base.socket_addrs(|| None).unwrap()[0];
+    (bridge, addr)
+}
+
 async fn healthz(bridge: &Bridge) -> bool {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
@@ -52,14 +65,7 @@ async fn healthz(bridge: &Bridge) -> bool {
 
 #[tokio::test]
 async fn slow_clients_are_closed_in_time_while_the_service_keeps_answering() {
-    let bridge = Bridge::spawn_with(|t| {
-        t.replace(
-            "listen = \"127.0.0.1:0\"",
-            "listen = \"127.0.0.1:0\"\nheader_timeout_secs = 3",
-        )
-    })
-    .await;
-    let addr = bridge.base.socket_addrs(|| None).unwrap()[0];
+    let (bridge, addr) = with_header_timeout(3).await;
     let give_up = Duration::from_secs(15);
     let slow: Vec<_> = (0..300)
         .map(|_| tokio::spawn(slowloris(addr, give_up)))
@@ -88,14 +94,7 @@ async fn slow_clients_are_closed_in_time_while_the_service_keeps_answering() {
 
 #[tokio::test]
 async fn idle_kept_alive_connections_are_closed_too() {
-    let bridge = Bridge::spawn_with(|t| {
-        t.replace(
-            "listen = \"127.0.0.1:0\"",
-            "listen = \"127.0.0.1:0\"\nheader_timeout_secs = 2",
-        )
-    })
-    .await;
-    let addr = bridge.base.socket_addrs(|| None).unwrap()[0];
+    let (bridge, addr) = with_header_timeout(2).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -216,14 +215,7 @@ async fn overload_is_shed_with_a_503_page_not_queued() {
 /// whole timeout; the memory figure is in docs/benchmarks.md, part 6).
 #[tokio::test]
 async fn an_oversized_request_head_is_refused_at_the_bound_not_held() {
-    let bridge = Bridge::spawn_with(|t| {
-        t.replace(
-            "listen = \"127.0.0.1:0\"",
-            "listen = \"127.0.0.1:0\"\nheader_timeout_secs = 60",
-        )
-    })
-    .await;
-    let addr = bridge.base.socket_addrs(|| None).unwrap()[0];
+    let (bridge, addr) = with_header_timeout(60).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ")
