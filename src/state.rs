@@ -62,6 +62,16 @@ impl Shared {
             base: &self.base,
             t: crate::lang::Tr(lang),
             brand: &self.branding,
+            carries_token: false,
+        }
+    }
+
+    /// The layout of a page that carries a Jitsi token (its response is marked
+    /// [`crate::http::headers::CarriesToken`]).
+    pub fn chrome_carrying_token(&self, lang: crate::lang::Lang) -> crate::http::pages::Chrome<'_> {
+        crate::http::pages::Chrome {
+            carries_token: true,
+            ..self.chrome(lang)
         }
     }
 

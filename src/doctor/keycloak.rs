@@ -362,17 +362,33 @@ pub(super) async fn keycloak_admin(
             continue;
         };
         let (_, changes, conflicts) = setup::plan_client(&client, &t, false);
-        if changes.is_empty() && conflicts.is_empty() {
+        let wildcards = setup::wildcards(&client);
+        if changes.is_empty() && conflicts.is_empty() && wildcards.is_empty() {
             out.push(pass(format!(
                 "client {}: redirect URI, PKCE S256 and flows as required",
                 t.client_id
             )));
         }
-        for c in changes.iter().chain(conflicts.iter()) {
+        for c in &changes {
             out.push(fail(
                 format!("client {}: needs to {c}", t.client_id),
                 "run setup-keycloak (or change it in the admin console)",
                 "tools",
+            ));
+        }
+        // What setup-keycloak leaves to the admin: said as it is, fixed in the console.
+        for c in &conflicts {
+            out.push(fail(
+                format!("client {}: {c}", t.client_id),
+                "change it in the admin console (setup-keycloak leaves it alone)",
+                "tools",
+            ));
+        }
+        for w in &wildcards {
+            out.push(fail(
+                format!("client {}: {w}", t.client_id),
+                "in the admin console, list the bridge's exact URIs (setup-keycloak leaves them alone)",
+                "a-redirect-uri-is-a-wildcard",
             ));
         }
         let id = client["id"].as_str().unwrap_or("");

@@ -222,7 +222,9 @@ async fn run(
     let inline_origin = app.inline_origin.as_deref().filter(|_| login.popup);
     let mut response = match (inline_origin, app.target.app_url(&target, login.client)) {
         (Some(origin), _) => {
-            let hint = app.logins.seal_hint(&verified.id_token, tenant.as_ref());
+            let hint = app
+                .logins
+                .seal_hint(&verified.id_token, tenant.as_ref(), now);
             crate::http::inline::success(
                 app,
                 login.lang,
@@ -253,14 +255,18 @@ fn return_to_app(
     web_url: &str,
 ) -> Result<Response, AppError> {
     let page = ReturnToAppPage {
-        c: app.chrome(lang),
+        c: app.chrome_carrying_token(lang),
         app_url,
         web_url,
     };
     let html = page
         .render()
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Html(html).into_response())
+    let mut response = Html(html).into_response();
+    response
+        .extensions_mut()
+        .insert(crate::http::headers::CarriesToken);
+    Ok(response)
 }
 
 fn parse_query(query: &str) -> HashMap<String, String> {

@@ -13,6 +13,7 @@
 //! Keycloak's single sign-on instead.
 
 use crate::http::error::AppError;
+use crate::http::headers::{CarriesToken, allow_jitsi_window};
 use crate::http::pages::{InlineDonePage, PostMessage};
 use crate::lang::Lang;
 use crate::state::AppState;
@@ -28,19 +29,6 @@ pub struct Popup;
 /// The `state` the bridge gives Keycloak's logout for an inline logout; Keycloak returns it to
 /// the "logged out" page, which then tells the Jitsi window.
 pub const LOGOUT_STATE: &str = "jitsi-inline-logout";
-
-/// Marks a page that talks to the Jitsi window; `http::headers` then gives it its exceptions:
-/// the bridge's own script may run, the opener is kept (`Cross-Origin-Opener-Policy:
-/// same-origin` would cut it off from a Jitsi page without that policy), and a logout page
-/// may be framed by its own origin, which is Jitsi's.
-#[derive(Debug, Clone, Copy)]
-pub struct JitsiWindow {
-    pub framed: bool,
-}
-
-pub fn allow_jitsi_window(extensions: &mut axum::http::Extensions, framed: bool) {
-    extensions.insert(JitsiWindow { framed });
-}
 
 /// The message for a failed pop-up login.
 pub fn error_message(origin: &str, title: &str) -> PostMessage {
@@ -71,7 +59,7 @@ pub fn success(
     room_url: &str,
 ) -> Result<Response, AppError> {
     let page = InlineDonePage {
-        c: app.chrome(lang),
+        c: app.chrome_carrying_token(lang),
         post: PostMessage {
             origin: origin.to_owned(),
             message: json!({
@@ -88,6 +76,7 @@ pub fn success(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut response = Html(html).into_response();
     allow_jitsi_window(response.extensions_mut(), false);
+    response.extensions_mut().insert(CarriesToken);
     Ok(response)
 }
 

@@ -94,7 +94,7 @@ async fn end_session(
     // the browser's session cookie.
     let session = inline_hint
         .as_deref()
-        .and_then(|h| app.logins.open_hint(h))
+        .and_then(|h| app.logins.open_hint(h, app.clock.now()))
         .or_else(|| app.logins.session(cookie_header));
     let tenant = session
         .as_ref()
@@ -169,7 +169,7 @@ pub async fn logged_out(
     .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut response = Html(html).into_response();
     if inline_origin.is_some() {
-        inline::allow_jitsi_window(response.extensions_mut(), true);
+        crate::http::headers::allow_jitsi_window(response.extensions_mut(), true);
     }
     Ok(response)
 }

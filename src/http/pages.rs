@@ -13,6 +13,9 @@ pub struct Chrome<'a> {
     pub base: &'a str,
     pub t: Tr,
     pub brand: &'a Branding,
+    /// The page carries a Jitsi token: the operator's stylesheet (another origin) is left
+    /// out, and [`crate::http::headers::CarriesToken`] keeps it out of the CSP too.
+    pub carries_token: bool,
 }
 
 /// What a page of Jitsi's inline login hands to the Jitsi window (see `http::inline`).

@@ -232,6 +232,47 @@ pub fn plan_client(existing: &Value, t: &Target, force: bool) -> (Value, Vec<Str
     (updated, changes, conflicts)
 }
 
+/// Redirect URIs with Keycloak's wildcard (`*`, alone or at the end), in words. Keycloak sends
+/// the login's code to any URI a pattern matches, so one page there that leaks its URL (an open
+/// redirect, a third-party script, a log) hands out codes; after logout, any matching URL is a
+/// redirect Keycloak makes on an attacker's behalf. Left to the admin, as setup never narrows
+/// what may be someone else's (the bridge itself needs only its exact URIs).
+pub fn wildcards(client: &Value) -> Vec<String> {
+    let redirects: Vec<String> = client
+        .get("redirectUris")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let logout: Vec<String> = client
+        .pointer("/attributes/post.logout.redirect.uris")
+        .and_then(Value::as_str)
+        .map(|s| s.split("##").map(str::to_owned).collect())
+        .unwrap_or_default();
+    let named = |kind: &str, uris: &[String]| -> Vec<String> {
+        uris.iter()
+            .filter(|u| u.contains('*'))
+            .map(|u| {
+                format!(
+                    "the {kind} URI {u} is a wildcard; list the exact URLs instead (Keycloak \
+                     sends {} to any URL it matches)",
+                    if kind == "redirect" {
+                        "login codes"
+                    } else {
+                        "users after logout"
+                    }
+                )
+            })
+            .collect()
+    };
+    let mut out = named("redirect", &redirects);
+    out.extend(named("post-logout redirect", &logout));
+    out
+}
+
 /// Sets up every realm; `creds` signs in to each realm's Keycloak.
 pub async fn run(
     config: &Config,
@@ -327,7 +368,7 @@ async fn setup_realm(
             for c in &changes {
                 say(report, true, c.clone());
             }
-            for c in conflicts {
+            for c in conflicts.into_iter().chain(wildcards(&client)) {
                 say(report, false, c);
             }
             let id = client["id"].as_str().map(str::to_owned);

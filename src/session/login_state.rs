@@ -42,6 +42,8 @@ const MAX_HINT_BYTES: usize = 3000;
 const HINT_NAME: &str = "jb_logout_hint";
 /// How long the logout hint is kept; Keycloak accepts an expired ID token as a hint.
 const SESSION_TTL_SECS: u64 = 12 * 3600;
+/// How far ahead of this replica's clock another replica may have sealed a hint.
+const HINT_CLOCK_LEEWAY_SECS: u64 = 60;
 
 #[derive(Serialize, Deserialize)]
 struct Session {
@@ -51,6 +53,11 @@ struct Session {
     id_token: Option<String>,
     #[serde(default)]
     tenant: Option<String>,
+    /// When a logout hint was sealed (seconds since the epoch). The hint leaves the browser's
+    /// cookie jar (Jitsi keeps it in its page and sends it in a URL), so it carries its own
+    /// lifetime: a copy found later in a log or a history no longer ends anyone's session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created: Option<u64>,
 }
 
 /// Largest `name=value` of one cookie the bridge sets; browsers drop cookies above 4096 bytes.
@@ -377,9 +384,11 @@ impl LoginCookies {
     /// Keycloak then asks the user to confirm the logout.
     pub fn session_cookie(&self, id_token: &SecretString, tenant: Option<&Tenant>) -> String {
         let sealed = |id_token: Option<String>| {
+            // The cookie's lifetime is the browser's to keep (Max-Age).
             let session = Session {
                 id_token,
                 tenant: tenant.map(|t| t.as_str().to_owned()),
+                created: None,
             };
             self.seal(
                 SESSION_COOKIE,
@@ -413,12 +422,14 @@ impl LoginCookies {
     }
 
     /// The session (ID token and tenant) sealed into an opaque string for Jitsi's inline login,
-    /// which hands it back as `id_token_hint` when the user logs out.
-    pub fn seal_hint(&self, id_token: &SecretString, tenant: Option<&Tenant>) -> String {
+    /// which hands it back as `id_token_hint` when the user logs out; `now` is its creation
+    /// time.
+    pub fn seal_hint(&self, id_token: &SecretString, tenant: Option<&Tenant>, now: u64) -> String {
         let seal = |id_token: Option<String>| {
             let session = Session {
                 id_token,
                 tenant: tenant.map(|t| t.as_str().to_owned()),
+                created: Some(now),
             };
             let value = serde_json::to_string(&session).unwrap_or_default();
             // URL-safe: Jitsi appends it to `tokenLogoutUrl` as it is.
@@ -434,12 +445,20 @@ impl LoginCookies {
         }
     }
 
-    /// What [`Self::seal_hint`] sealed, if `hint` is authentic.
-    pub fn open_hint(&self, hint: &str) -> Option<(SecretString, Option<String>)> {
+    /// What [`Self::seal_hint`] sealed, if `hint` is authentic and younger than the session
+    /// cookie's lifetime at `now`. A hint without a creation time (made before hints had one)
+    /// is refused: the logout then reads the session cookie, which Jitsi's frame sends.
+    pub fn open_hint(&self, hint: &str, now: u64) -> Option<(SecretString, Option<String>)> {
         let opened = self
             .sealer
             .open(HINT_NAME, URL_SAFE_NO_PAD.decode(hint).ok()?)?;
         let s: Session = serde_json::from_str(&opened).ok()?;
+        let created = s.created?;
+        // Replicas' clocks may differ by a little; a hint from much further ahead is not ours.
+        if now.saturating_sub(created) > SESSION_TTL_SECS || created > now + HINT_CLOCK_LEEWAY_SECS
+        {
+            return None;
+        }
         let token = compact::unpack(&s.id_token?)?;
         Some((SecretString::from(token), s.tenant))
     }

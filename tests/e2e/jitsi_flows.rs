@@ -210,7 +210,26 @@ async fn malformed_or_unsafe_state_gets_a_400_page() {
 
 #[tokio::test]
 async fn jitsi_apps_get_a_page_that_opens_the_app() {
-    let bridge = Bridge::spawn("").await;
+    // The operator's stylesheet is on every page but this one, which carries the token: CSS
+    // from that host could read the link's `href` through attribute selectors.
+    let bridge =
+        Bridge::spawn("[branding]\nstylesheet_url = \"https://cdn.example.org/brand.css\"\n").await;
+    let ordinary = browser().get(bridge.url("/")).send().await.unwrap();
+    let csp = ordinary.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("style-src 'self' https://cdn.example.org;"),
+        "{csp}"
+    );
+    assert!(
+        ordinary
+            .text()
+            .await
+            .unwrap()
+            .contains("https://cdn.example.org/brand.css")
+    );
     for (flag, scheme) in [
         ("electron", "jitsi-meet://"),
         ("android", "org.jitsi.meet://"),
@@ -222,7 +241,11 @@ async fn jitsi_apps_get_a_page_that_opens_the_app() {
         );
         let resp = login_with_form(&client, &bridge, &path, "alice").await;
         assert_eq!(resp.status(), StatusCode::OK, "{flag}");
+        let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("style-src 'self';"), "{flag}: {csp}");
+        assert!(!csp.contains("cdn.example.org"), "{flag}: {csp}");
         let html = resp.text().await.unwrap();
+        assert!(!html.contains("cdn.example.org"), "{flag}: {html}");
         let link = html
             .split("href=\"")
             .map(|s| s.split('"').next().unwrap().replace("&amp;", "&"))

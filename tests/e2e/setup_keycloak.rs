@@ -408,7 +408,10 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
     let mut client = clients[0].clone();
     let id = client["id"].as_str().unwrap().to_owned();
     // The client first (its representation carries the mappers), then the mapper.
-    client["redirectUris"] = serde_json::json!(["https://elsewhere.example/callback"]);
+    client["redirectUris"] = serde_json::json!([
+        "https://elsewhere.example/callback",
+        "https://elsewhere.example/*"
+    ]);
     admin(
         reqwest::Method::PUT,
         &format!("/{realm}/clients/{id}"),
@@ -445,6 +448,12 @@ async fn doctor_passes_a_good_setup_and_names_each_broken_piece() {
     );
     assert!(
         out.contains("✘ client jitsi-bridge: needs to add the redirect URI"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "✘ client jitsi-bridge: the redirect URI https://elsewhere.example/* is a wildcard"
+        ),
         "{out}"
     );
 

@@ -55,6 +55,28 @@ fn drift_is_tightened_and_loosening_is_left_to_the_admin() {
 }
 
 #[test]
+fn wildcard_redirect_uris_are_named_and_left_alone() {
+    let t = target();
+    let mut client = new_client(&t);
+    client["redirectUris"] = json!(["https://bridge.example.org/callback", "*"]);
+    client["attributes"]["post.logout.redirect.uris"] =
+        json!("https://bridge.example.org/logged-out##https://bridge.example.org/*");
+    // Not part of the plan (setup never narrows what may be someone else's, even with
+    // --force), but named.
+    let (updated, changes, conflicts) = plan_client(&client, &t, true);
+    assert!(changes.is_empty() && conflicts.is_empty(), "{changes:?}");
+    assert_eq!(updated, client);
+    assert!(wildcards(&new_client(&t)).is_empty());
+    assert_eq!(
+        wildcards(&client),
+        [
+            "the redirect URI * is a wildcard; list the exact URLs instead (Keycloak sends login codes to any URL it matches)",
+            "the post-logout redirect URI https://bridge.example.org/* is a wildcard; list the exact URLs instead (Keycloak sends users after logout to any URL it matches)",
+        ]
+    );
+}
+
+#[test]
 fn mappers_are_added_once() {
     let missing = missing_mappers(&[], "jitsi-bridge");
     assert_eq!(missing.len(), 3);

@@ -53,7 +53,7 @@ fn cookies_are_set_as_they_are_and_old_percent_encoded_ones_still_open() {
 fn logout_hints_are_opaque_and_authenticated() {
     let c = cookies();
     let tenant = Tenant::parse("acme").unwrap();
-    let hint = c.seal_hint(&SecretString::from("eyJ.id.token"), Some(&tenant));
+    let hint = c.seal_hint(&SecretString::from("eyJ.id.token"), Some(&tenant), 1000);
     assert!(
         !hint.contains("eyJ"),
         "the ID token is not readable in the hint"
@@ -63,15 +63,29 @@ fn logout_hints_are_opaque_and_authenticated() {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
         "URL-safe: {hint}"
     );
-    let (token, t) = c.open_hint(&hint).unwrap();
+    let (token, t) = c.open_hint(&hint, 1000).unwrap();
     assert_eq!(token.expose_secret(), "eyJ.id.token");
     assert_eq!(t.as_deref(), Some("acme"));
     let other = LoginCookies::new(&SecretString::from("z".repeat(32)), 600, true, "").unwrap();
-    assert!(other.open_hint(&hint).is_none());
-    assert!(c.open_hint("eyJ.forged").is_none());
+    assert!(other.open_hint(&hint, 1000).is_none());
+    assert!(c.open_hint("eyJ.forged", 1000).is_none());
     let mut bad = hint.clone();
     bad.replace_range(..1, if hint.starts_with('A') { "B" } else { "A" });
-    assert!(c.open_hint(&bad).is_none());
+    assert!(c.open_hint(&bad, 1000).is_none());
+}
+
+#[test]
+fn a_logout_hint_lives_as_long_as_the_session_cookie_and_no_longer() {
+    let c = cookies();
+    let hint = c.seal_hint(&SecretString::from("eyJ.id.token"), None, 1000);
+    assert!(c.open_hint(&hint, 1000 + SESSION_TTL_SECS).is_some());
+    assert!(c.open_hint(&hint, 1000 + SESSION_TTL_SECS + 1).is_none());
+    // Sealed by a replica whose clock is a little ahead: accepted; far ahead: not.
+    assert!(c.open_hint(&hint, 1000 - HINT_CLOCK_LEEWAY_SECS).is_some());
+    assert!(
+        c.open_hint(&hint, 1000 - HINT_CLOCK_LEEWAY_SECS - 1)
+            .is_none()
+    );
 }
 
 #[test]
@@ -222,6 +236,7 @@ fn a_usual_token_is_kept_as_it_is_and_packed_sessions_still_open() {
     let earlier = Session {
         id_token: Some(compact::pack(&token)),
         tenant: Some("acme".into()),
+        created: None,
     };
     let earlier = c.seal(
         SESSION_COOKIE,
@@ -371,27 +386,36 @@ fn short_keys_are_refused() {
     assert!(LoginCookies::new(&SecretString::from("short"), 600, true, "").is_err());
 }
 
-/// A logout hint and a session cookie as versions before `session::seal` made them (the
-/// `cookie` crate's private jar; the hint made URL-safe by character replacement) still open.
+/// A logout hint and a session cookie sealed the way versions before `session::seal` sealed
+/// them (the `cookie` crate's private jar; the hint made URL-safe by character replacement)
+/// still open; a hint from before hints had a creation time does not.
 #[test]
 fn hints_and_sessions_sealed_by_the_private_jar_still_open() {
     let master = "k".repeat(32);
     let key = Key::derive_from(master.as_bytes());
     let mut jar = cookie::CookieJar::new();
     let session = r#"{"id_token":"eyJ.id.token","tenant":"acme"}"#;
+    let url_safe = |sealed: &str| {
+        sealed
+            .replace('+', "-")
+            .replace('/', "_")
+            .trim_end_matches('=')
+            .to_owned()
+    };
     jar.private_mut(&key).add(Cookie::new(HINT_NAME, session));
+    let undated = url_safe(jar.get(HINT_NAME).unwrap().value());
+    jar.private_mut(&key).add(Cookie::new(
+        HINT_NAME,
+        r#"{"id_token":"eyJ.id.token","tenant":"acme","created":1000}"#,
+    ));
+    let hint = url_safe(jar.get(HINT_NAME).unwrap().value());
     jar.private_mut(&key).add(Cookie::new(
         format!("{HOST_PREFIX}{SESSION_COOKIE}"),
         session,
     ));
-    let sealed = jar.get(HINT_NAME).unwrap().value().to_owned();
-    let hint = sealed
-        .replace('+', "-")
-        .replace('/', "_")
-        .trim_end_matches('=')
-        .to_owned();
     let c = cookies();
-    let (token, tenant) = c.open_hint(&hint).unwrap();
+    assert!(c.open_hint(&undated, 1000).is_none());
+    let (token, tenant) = c.open_hint(&hint, 1000).unwrap();
     assert_eq!(token.expose_secret(), "eyJ.id.token");
     assert_eq!(tenant.as_deref(), Some("acme"));
     let session_cookie = jar
