@@ -70,7 +70,15 @@ impl App {
                     .chain(config.tenants.values())
                     .map(|r| r.signer.algorithm.name())
                     .collect();
-                crate::metrics::enable(&algorithms);
+                let claims: Vec<&'static str> = crate::policy::claims::Claim::ALL
+                    .iter()
+                    .map(|c| c.name())
+                    .collect();
+                crate::metrics::enable(&crate::metrics::Labels {
+                    algorithms: &algorithms,
+                    failure_kinds: crate::http::error::FAILURE_KINDS,
+                    claims: &claims,
+                });
                 let bind = || -> std::io::Result<TcpListener> {
                     let std_listener = std::net::TcpListener::bind(addr)?;
                     std_listener.set_nonblocking(true)?;
@@ -137,7 +145,20 @@ impl App {
         });
         let metrics = self.metrics_listener.map(|listener| {
             tokio::spawn(async move {
-                if let Err(e) = crate::metrics::serve_on(listener, std::future::pending()).await {
+                let Some(router) = crate::metrics::router() else {
+                    tracing::error!("the metrics recorder could not be installed: no /metrics");
+                    return;
+                };
+                // A scraper needs a handful of connections; the cap keeps a flood on this
+                // port from taking descriptors from the public one.
+                let limits = crate::http::serve::Limits {
+                    header_timeout: std::time::Duration::from_secs(10),
+                    max_connections: 64,
+                    name: "metrics",
+                };
+                let serving =
+                    crate::http::serve::serve(listener, router, limits, std::future::pending());
+                if let Err(e) = serving.await {
                     tracing::error!(error = %e, "the metrics endpoint stopped");
                 }
             })
@@ -299,8 +320,7 @@ async fn index(State(app): State<AppState>, lang: Lang) -> Result<Response, AppE
     let html = IndexPage {
         c: app.chrome(lang),
     }
-    .render()
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .render()?;
     Ok(Html(html).into_response())
 }
 

@@ -2,7 +2,7 @@
 //! port with the public login pages.
 //!
 //! Labels are low-cardinality on purpose: never a room, user or tenant. `reason` is one of the
-//! fixed error kinds of `error.rs`, `alg` one of the four signing algorithms, `op` one of
+//! fixed error kinds of `http::error`, `alg` one of the four signing algorithms, `op` one of
 //! `discovery` and `token`.
 
 use axum::Router;
@@ -78,31 +78,27 @@ fn describe() {
     );
 }
 
-/// Serves `GET /metrics` on `listener` until `shutdown` completes.
-pub async fn serve_on(
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let Some(handle) = handle() else {
-        return Err(std::io::Error::other(
-            "the metrics recorder could not be installed",
-        ));
-    };
-    let app = Router::new().route("/metrics", get(move || std::future::ready(handle.render())));
-    // A scraper needs a handful of connections; the cap keeps a flood on this port from
-    // taking descriptors from the public one.
-    let limits = crate::http::serve::Limits {
-        header_timeout: Duration::from_secs(10),
-        max_connections: 64,
-        name: "metrics",
-    };
-    crate::http::serve::serve(listener, app, limits, shutdown).await
+/// `GET /metrics`, for a listener of its own; `None` when the recorder could not be installed.
+pub fn router() -> Option<Router> {
+    let handle = handle()?;
+    Some(Router::new().route("/metrics", get(move || std::future::ready(handle.render()))))
+}
+
+/// The label values every counter is exported with before its first event, given by the
+/// layers that own them (this module imports nothing of the bridge's).
+pub struct Labels<'a> {
+    /// The signing algorithms in use.
+    pub algorithms: &'a [&'static str],
+    /// The error kinds of the error pages.
+    pub failure_kinds: &'a [&'static str],
+    /// The claims a rule may find missing.
+    pub claims: &'a [&'static str],
 }
 
 /// Makes sure metrics are recorded from now on (called when a metrics address is configured),
-/// and exports every counter at 0, with each label value it can take (the signing algorithms
-/// in use), so that alerts on rates and on absent series work before the first event.
-pub fn enable(algorithms: &[&'static str]) {
+/// and exports every counter at 0, with each label value it can take, so that alerts on
+/// rates and on absent series work before the first event.
+pub fn enable(labels: &Labels<'_>) {
     if handle().is_none() {
         return;
     }
@@ -114,14 +110,14 @@ pub fn enable(algorithms: &[&'static str]) {
     ] {
         metrics::counter!(name).increment(0);
     }
-    for reason in crate::http::error::FAILURE_KINDS {
+    for reason in labels.failure_kinds {
         metrics::counter!(LOGINS_FAILED, "reason" => *reason).increment(0);
     }
-    for alg in algorithms {
+    for alg in labels.algorithms {
         metrics::counter!(TOKENS_MINTED, "alg" => *alg).increment(0);
     }
-    for claim in crate::policy::claims::Claim::ALL {
-        metrics::counter!(LOGINS_MISSING_CLAIM, "claim" => claim.name()).increment(0);
+    for claim in labels.claims {
+        metrics::counter!(LOGINS_MISSING_CLAIM, "claim" => *claim).increment(0);
     }
     for listener in ["public", "metrics"] {
         metrics::counter!(CONNECTIONS_REFUSED, "listener" => listener).increment(0);

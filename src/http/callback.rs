@@ -259,9 +259,7 @@ fn return_to_app(
         app_url,
         web_url,
     };
-    let html = page
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let html = page.render()?;
     let mut response = Html(html).into_response();
     response
         .extensions_mut()

@@ -351,6 +351,13 @@ impl Msg {
 
 pub use crate::http::retry::Retry;
 
+/// A page that cannot be rendered (a template bug: the values are all strings).
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
 impl From<RoomError> for AppError {
     fn from(e: RoomError) -> Self {
         AppError::BadRoom(e)

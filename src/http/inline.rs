@@ -12,7 +12,6 @@
 //! the user's Keycloak claims. No `refreshToken` is sent: the next login passes through
 //! Keycloak's single sign-on instead.
 
-use crate::http::error::AppError;
 use crate::http::headers::{CarriesToken, allow_jitsi_window};
 use crate::http::pages::{InlineDonePage, PostMessage};
 use crate::lang::Lang;
@@ -57,7 +56,7 @@ pub fn success(
     jitsi_token: &str,
     sealed_id_token: &str,
     room_url: &str,
-) -> Result<Response, AppError> {
+) -> Result<Response, askama::Error> {
     let page = InlineDonePage {
         c: app.chrome_carrying_token(lang),
         post: PostMessage {
@@ -71,9 +70,7 @@ pub fn success(
             fallback: Some(room_url.to_owned()),
         },
     };
-    let html = page
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let html = page.render()?;
     let mut response = Html(html).into_response();
     allow_jitsi_window(response.extensions_mut(), false);
     response.extensions_mut().insert(CarriesToken);

@@ -86,9 +86,7 @@ pub async fn inspect(
         rows,
         expires_in,
     };
-    let html = page
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let html = page.render()?;
     Ok(Html(html).into_response())
 }
 

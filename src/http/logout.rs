@@ -70,8 +70,7 @@ fn confirm(app: &AppState, lang: Lang) -> Result<Response, AppError> {
         c: app.chrome(lang),
         jitsi: app.target.base.as_str(),
     }
-    .render()
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .render()?;
     let mut response = Html(html).into_response();
     // With the pages' usual `no-referrer`, browsers send `Origin: null` with the form's POST;
     // this page has nothing to hide from its own origin, so the POST can name it.
@@ -165,8 +164,7 @@ pub async fn logged_out(
         jitsi: app.target.base.as_str(),
         post: inline_origin.map(inline::logout_message),
     }
-    .render()
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    .render()?;
     let mut response = Html(html).into_response();
     if inline_origin.is_some() {
         crate::http::headers::allow_jitsi_window(response.extensions_mut(), true);

@@ -498,7 +498,8 @@ impl Oidc {
         let started = std::time::Instant::now();
         let metadata = Metadata::discover_async(issuer, &self.http).await;
         crate::metrics::observe_idp("discovery", started.elapsed());
-        let metadata = metadata.map_err(|e| OidcError::Unavailable(error_chain(&e)))?;
+        let metadata =
+            metadata.map_err(|e| OidcError::Unavailable(crate::telemetry::error_chain(&e)))?;
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
         let iss_required = metadata
             .additional_metadata()
@@ -557,18 +558,6 @@ impl Retry {
             Retry::NewKeys(s) | Retry::Fail(s) => OidcError::InvalidIdToken(s),
         }
     }
-}
-
-/// An error with its sources, for one log line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! cause of a failure (not "retried too soon") is kept for the log line and the probe's body.
 
 use crate::clock::{Clock, UnixTime};
-use crate::keycloak::oidc::error_chain;
+use crate::telemetry::error_chain;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
