@@ -1,5 +1,8 @@
-# The two commands of the README, plus helpers.
-.PHONY: demo test fmt lint
+# The two commands of the README, plus helpers. `make help` lists them.
+.PHONY: help demo test check fmt lint
+
+help:  ## this list
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
 
 demo:  ## Keycloak + the bridge on this machine; prints what to open
 	scripts/demo.sh
@@ -7,8 +10,13 @@ demo:  ## Keycloak + the bridge on this machine; prints what to open
 test:  ## everything: fmt, clippy, unit tests, end-to-end tests against real Keycloak and Chromium
 	scripts/test.sh
 
-fmt:
+check:  ## the fast loop: fmt, clippy, unit and architecture tests (seconds once built)
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --quiet -- -D warnings
+	cargo test --quiet --lib --test architecture --test docs_links --test cli
+
+fmt:  ## format the code
 	cargo fmt --all
 
-lint:
+lint:  ## clippy as CI runs it
 	cargo clippy --all-targets -- -D warnings

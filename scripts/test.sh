@@ -7,6 +7,13 @@ ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
 started=$(date +%s)
 
+# The cheap checks first: a formatting or lint slip fails in seconds, before any download.
+command -v cargo >/dev/null || { echo "Rust (cargo) is required; install it with rustup" >&2; exit 1; }
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
 scripts/prereqs.sh test
 
 echo "== Keycloak (starting in the background while the code builds)"
@@ -49,10 +56,6 @@ echo "== Helm, kubernetes-validate, prometheus-operator models (for tests/helm_c
 helm_tools="$(scripts/helm-check.sh --install)"
 eval "$helm_tools"
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --quiet -- -D warnings
 echo "== build the tests"
 cargo test --lib --bins --tests --no-run --quiet
 

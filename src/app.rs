@@ -189,11 +189,8 @@ impl App {
 pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppState), BuildError> {
     let redirect_uri = config.redirect_uri();
     let realm = |name: &str, rc: &RealmConfig| -> Result<Arc<Realm>, BuildError> {
-        let oidc = Oidc::new(
-            OidcSettings::of(&rc.oidc, redirect_uri.clone()),
-            clock.clone(),
-        )
-        .map_err(|e| BuildError::Setup(e.to_string()))?;
+        let oidc = Oidc::new(oidc_settings(&rc.oidc, redirect_uri.clone()), clock.clone())
+            .map_err(|e| BuildError::Setup(e.to_string()))?;
         Ok(Arc::new(Realm {
             name: name.to_owned(),
             oidc,
@@ -318,7 +315,7 @@ pub fn router(config: &Config, clock: Arc<dyn Clock>) -> Result<(Router, AppStat
 
 async fn index(State(app): State<AppState>, lang: Lang) -> Result<Response, AppError> {
     let html = IndexPage {
-        c: app.chrome(lang),
+        c: crate::http::pages::Chrome::of(&app, lang),
     }
     .render()?;
     Ok(Html(html).into_response())
@@ -376,4 +373,17 @@ fn form_targets(config: &Config) -> Vec<String> {
             .map(|u| u.origin().ascii_serialization()),
     );
     out
+}
+
+/// What the Keycloak adapter needs of one realm's `[oidc]` settings (it takes plain values,
+/// not the configuration).
+pub fn oidc_settings(rc: &crate::config::OidcConfig, redirect_uri: url::Url) -> OidcSettings {
+    OidcSettings {
+        issuer: rc.issuer.clone(),
+        client_id: rc.client_id.clone(),
+        client_secret: rc.client_secret.clone(),
+        redirect_uri,
+        scopes: rc.scopes.clone(),
+        http_timeout: std::time::Duration::from_secs(rc.http_timeout_secs),
+    }
 }

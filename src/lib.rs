@@ -11,10 +11,12 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod doctor;
+pub mod error;
 pub mod http;
 pub mod jitsi;
 pub mod keycloak;
 pub mod lang;
+pub mod login;
 pub mod metrics;
 pub mod policy;
 #[cfg(test)]

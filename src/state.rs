@@ -56,25 +56,6 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// The layout of the pages in `lang`.
-    pub fn chrome(&self, lang: crate::lang::Lang) -> crate::http::pages::Chrome<'_> {
-        crate::http::pages::Chrome {
-            base: &self.base,
-            t: crate::lang::Tr(lang),
-            brand: &self.branding,
-            carries_token: false,
-        }
-    }
-
-    /// The layout of a page that carries a Jitsi token (its response is marked
-    /// [`crate::http::headers::CarriesToken`]).
-    pub fn chrome_carrying_token(&self, lang: crate::lang::Lang) -> crate::http::pages::Chrome<'_> {
-        crate::http::pages::Chrome {
-            carries_token: true,
-            ..self.chrome(lang)
-        }
-    }
-
     /// The realm that serves rooms under `tenant`.
     pub fn realm(&self, tenant: Option<&Tenant>) -> &Arc<Realm> {
         tenant

@@ -241,6 +241,110 @@ fn no_module_imports_one_that_imports_it_back() {
     );
 }
 
+/// The layers, from the bottom: a module may use its own layer and those below, never one
+/// above. Each module is placed by the longest prefix listed; a new module must be placed
+/// here, so that where it belongs is decided once, in review (ARCHITECTURE.md explains each).
+const LAYERS: &[(&str, &[&str])] = &[
+    ("foundation", &["", "clock", "lang", "telemetry", "metrics"]),
+    (
+        "core",
+        &[
+            "jitsi",
+            "policy",
+            "session::seal",
+            "session::compact",
+            "session::replay",
+            "session",
+        ],
+    ),
+    ("configuration", &["config"]),
+    (
+        "adapters",
+        &[
+            "keycloak",
+            "session::login_state",
+            "http::memory_limit",
+            "http::serve",
+        ],
+    ),
+    ("state", &["state", "error", "login::retry"]),
+    ("login", &["login"]),
+    ("web", &["http", "app"]),
+    (
+        "commands",
+        &[
+            "doctor",
+            "keycloak::setup",
+            "policy::explain",
+            "jitsi::settings",
+        ],
+    ),
+];
+
+fn layer_of(module: &str) -> Option<(usize, &'static str)> {
+    LAYERS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (name, prefixes))| prefixes.iter().map(move |p| (*p, i, *name)))
+        .filter(|(p, _, _)| {
+            module == *p || (!p.is_empty() && module.starts_with(&format!("{p}::")))
+        })
+        .max_by_key(|(p, _, _)| p.len())
+        .map(|(_, i, name)| (i, name))
+}
+
+#[test]
+fn every_import_points_down_the_layers() {
+    let graph = graph();
+    let mut wrong = Vec::new();
+    for (module, targets) in &graph {
+        let Some((from, from_name)) = layer_of(module) else {
+            wrong.push(format!("{module}: in no layer (add it to LAYERS)"));
+            continue;
+        };
+        for target in targets {
+            let Some((to, to_name)) = layer_of(target) else {
+                continue;
+            };
+            if to > from {
+                wrong.push(format!("{module} ({from_name}) -> {target} ({to_name})"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "imports that point up the layers:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// The login flow and the core hold no HTTP types: they can be read, tested and reused
+/// (the CLI commands use them) without a request in sight.
+#[test]
+fn the_login_and_the_core_use_no_http_types() {
+    let known = modules();
+    let mut wrong = Vec::new();
+    for (module, path) in &known {
+        let Some((_, layer)) = layer_of(module) else {
+            continue;
+        };
+        if !matches!(layer, "core" | "login" | "state") || module == "state" {
+            continue;
+        }
+        let source = std::fs::read_to_string(path).unwrap();
+        let code = without_comments(without_tests(&source));
+        for name in ["axum", "hyper", "tower", "http::"] {
+            let uses = code.match_indices(name).any(|(i, _)| {
+                !code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':')
+            });
+            if uses {
+                wrong.push(format!("{module} uses {name}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 #[test]
 fn the_reader_sees_grouped_and_inline_paths() {
     let known: BTreeMap<String, PathBuf> = ["a", "a::b", "c", "d::e", "t"]

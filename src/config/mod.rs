@@ -208,19 +208,8 @@ pub struct JitsiConfig {
     pub target: JitsiTarget,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone)]
-pub struct LogConfig {
-    pub format: LogFormat,
-    /// A `tracing` filter directive such as `info` or `info,jitsi_oidc_bridge=debug`.
-    pub level: String,
-}
+// `[log]` is the telemetry's own settings; read here with the rest.
+pub use crate::telemetry::{LogConfig, LogFormat};
 
 /// One thing wrong with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -107,18 +107,27 @@ pub(super) async fn test_login(
 }
 
 async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String> {
-    use crate::keycloak::oidc::{Oidc, OidcSettings};
+    use crate::keycloak::oidc::{AuthorizeRequest, LoginSecrets, Oidc};
     let clock: std::sync::Arc<dyn crate::clock::Clock> =
         std::sync::Arc::new(crate::clock::SystemClock);
     let oidc = Oidc::new(
-        OidcSettings::of(&config.realm.oidc, config.redirect_uri()),
+        crate::app::oidc_settings(&config.realm.oidc, config.redirect_uri()),
         clock.clone(),
     )
     .map_err(|e| e.to_string())?;
     let room = RoomName::parse("doctor-check").map_err(|e| e.to_string())?;
     let login = crate::session::login_state::PendingLogin::new(&room, clock.now());
+    let secrets = LoginSecrets {
+        state: &login.state,
+        nonce: &login.nonce,
+        pkce_verifier: &login.pkce_verifier,
+    };
     let authorize = oidc
-        .authorize_url(&login)
+        .authorize_url(&AuthorizeRequest {
+            secrets,
+            ui_locale: "en",
+            force_login: false,
+        })
         .await
         .map_err(|e| e.to_string())?;
     // A browser: the form, the cookies Keycloak sets with it, the credentials.
@@ -171,7 +180,7 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
             format!("Keycloak answered without a code ({error})")
         })?;
     let verified = oidc
-        .finish(&code, &login)
+        .finish(&code, &secrets)
         .await
         .map_err(|e| e.to_string())?;
     Ok(verified.claims)

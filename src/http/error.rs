@@ -8,8 +8,6 @@
 use crate::http::inline::Popup;
 use crate::http::pages::ErrorPage;
 use crate::jitsi::room::RoomError;
-use crate::jitsi::state::StateError;
-use crate::jitsi::tenant::TenantError;
 use crate::keycloak::oidc::OidcError;
 use crate::lang::Lang;
 use crate::session::login_state::LoginLookup;
@@ -19,67 +17,6 @@ use askama::Template;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-
-/// Everything that can go wrong while serving a request.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("bad room name: {0}")]
-    BadRoom(RoomError),
-    #[error("bad tenant: {0}")]
-    BadTenant(TenantError),
-    #[error("bad state parameter: {0}")]
-    BadState(StateError),
-    #[error("callback without a usable pending login: {0:?}")]
-    UnknownLogin(LoginLookup),
-    #[error("callback without the {0} parameter")]
-    MissingParameter(&'static str),
-    #[error("the login was cancelled at Keycloak (error=access_denied)")]
-    LoginCancelled { retry: Option<Box<Retry>> },
-    #[error("Keycloak answered the login with error={code}")]
-    IdpError {
-        code: String,
-        retry: Option<Box<Retry>>,
-    },
-    #[error("the callback's iss parameter {got:?} is not this realm's issuer {expected:?}")]
-    IssuerMismatch { got: String, expected: String },
-    #[error(
-        "the callback has no iss parameter, although the provider advertises that it always \
-         sends one (RFC 9207)"
-    )]
-    IssuerMissing,
-    #[error("{0}")]
-    Oidc(OidcError, Option<Box<Retry>>),
-    #[error("denied by {rule}")]
-    Denied {
-        /// The rule's reason, when it may be shown.
-        reason: Option<String>,
-        /// What the administrator can change (missing mappers, unreadable claims).
-        advice: Vec<String>,
-        rule: String,
-        /// A rule's verdict, or a deny rule that could not be decided.
-        cause: DenialCause,
-        /// The room, to try again with another account.
-        retry: Option<Box<Retry>>,
-    },
-    #[error("the ID token has no usable subject")]
-    NoSubject,
-    #[error("internal error: {0}")]
-    Internal(String),
-    #[error("token inspector: {0}")]
-    BadInspectedToken(String),
-    #[error("token inspector: no token in the address")]
-    NoInspectedToken,
-    #[error("token inspector: the token has expired")]
-    ExpiredInspectedToken,
-    #[error("no such page")]
-    NotFound,
-    #[error(
-        "Jitsi asked for an inline (pop-up) login, but the bridge is not served under the Jitsi \
-         origin, so Jitsi would ignore the result; serve it under a path of the Jitsi site or \
-         turn tokenAuthInline off"
-    )]
-    InlineUnavailable,
-}
 
 /// Every `kind` a login route can fail with (the `reason` label of the failed-logins counter):
 /// exported at 0 from the start, so that alerts on them see a series before the first failure.
@@ -121,17 +58,6 @@ const OPERATOR_ERROR_CODES: &[&str] = &[
     "invalid_scope",
     "server_error",
 ];
-
-/// Why the rules refused, as far as the user's message is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DenialCause {
-    /// A rule (or `[access]`) decided.
-    Rule,
-    /// A deny rule could not be decided from the ID token's claims.
-    Undecided,
-    /// A deny rule by e-mail domain, and the address is absent or not verified.
-    EmailNotVerified,
-}
 
 /// What the error page and the log line need, carried from the handler to the middleware.
 #[derive(Debug, Clone)]
@@ -349,18 +275,13 @@ impl Msg {
     }
 }
 
-pub use crate::http::retry::Retry;
+pub use crate::error::{AppError, DenialCause};
+pub use crate::login::retry::Retry;
 
 /// A page that cannot be rendered (a template bug: the values are all strings).
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(e.to_string())
-    }
-}
-
-impl From<RoomError> for AppError {
-    fn from(e: RoomError) -> Self {
-        AppError::BadRoom(e)
     }
 }
 
@@ -451,7 +372,7 @@ pub fn render(app: &AppState, context: ErrorContext<'_>, mut response: Response)
         .map(|r| app.target.guest_url(&r.room, r.tenant.as_ref()).to_string());
     let popup = post.is_some();
     let page = ErrorPage {
-        c: app.chrome(lang),
+        c: crate::http::pages::Chrome::of(app, lang),
         post,
         title: &title,
         message: &message,
@@ -507,6 +428,8 @@ fn generic(status: StatusCode) -> ErrorInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jitsi::state::StateError;
+    use crate::jitsi::tenant::TenantError;
     use crate::session::login_state::LoginLookup;
 
     /// Every failure a login route can produce is exported from the start.

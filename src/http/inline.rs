@@ -58,7 +58,7 @@ pub fn success(
     room_url: &str,
 ) -> Result<Response, askama::Error> {
     let page = InlineDonePage {
-        c: app.chrome_carrying_token(lang),
+        c: crate::http::pages::Chrome::carrying_token(app, lang),
         post: PostMessage {
             origin: origin.to_owned(),
             message: json!({

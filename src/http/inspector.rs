@@ -4,11 +4,11 @@
 //! ends on a page that verifies the token with the bridge's own key and shows the claims the
 //! user would carry into Jitsi.
 
-use crate::http::callback::EXPLAIN_COOKIE;
 use crate::http::error::AppError;
 use crate::http::pages::WhyRow;
 use crate::http::pages::{ClaimRow, InspectPage};
 use crate::lang::Lang;
+use crate::login::complete::EXPLAIN_COOKIE;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -76,7 +76,7 @@ pub async fn inspect(
         .collect();
     let expires_in = claims.exp.saturating_sub(now);
     let page = InspectPage {
-        c: app.chrome(lang),
+        c: crate::http::pages::Chrome::of(&app, lang),
         heading: lang.t_with("inspect-heading", &[("room", room.clone())]),
         intro: lang.t_with("inspect-text", &[("seconds", expires_in.to_string())]),
         why,

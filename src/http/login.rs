@@ -1,16 +1,14 @@
 //! `GET /room/{room}` and `GET /room/{tenant}/{room}`, optionally with Jitsi's
-//! `?state={state}`: start a Keycloak login for a room.
+//! `?state={state}`: read the request for [`crate::login::start`] and answer with its redirect
+//! to Keycloak.
 
 use crate::http::error::AppError;
 use crate::http::initiator::Initiator;
-use crate::http::retry::{self, Retry};
-use crate::jitsi::room::{RoomError, RoomName};
-use crate::jitsi::state as jitsi_state;
-use crate::jitsi::tenant::Tenant;
+use crate::http::retry;
+use crate::jitsi::room::RoomError;
 use crate::lang::Lang;
-use crate::session::login_state::PendingLogin;
+use crate::login::start;
 use crate::state::AppState;
-use crate::telemetry::AUDIT;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -75,65 +73,34 @@ pub fn respond(result: Result<Response, AppError>, popup: bool) -> Response {
 async fn begin(
     app: &AppState,
     tenant: Option<&str>,
-    raw_room: &str,
+    room: &str,
     query: Option<&str>,
     headers: &HeaderMap,
     popup: bool,
     lang: Lang,
 ) -> Result<Response, AppError> {
-    if popup && app.inline_origin.is_none() {
-        return Err(AppError::InlineUnavailable);
-    }
-    let room = RoomName::parse(raw_room)?;
-    let tenant = tenant
-        .map(Tenant::parse)
-        .transpose()
-        .map_err(AppError::BadTenant)?;
-    let state = query_param(query.unwrap_or(""), "state");
-    let info = match state {
-        Some(raw) => {
-            jitsi_state::parse(&raw, &room, tenant.as_ref()).map_err(AppError::BadState)?
-        }
-        None => jitsi_state::StateInfo {
-            tenant,
-            ..Default::default()
-        },
-    };
+    let query = query.unwrap_or("");
+    let state = query_param(query, "state");
     let initiator = Initiator::of(headers, &app.target.base);
-    // A retry of a login that was not trusted says so; the bridge's own page is same-origin.
-    let retried_untrusted =
-        query_param(query.unwrap_or(""), retry::FROM).as_deref() == Some(retry::ELSEWHERE);
-    let trusted = initiator.trusted() && !retried_untrusted;
-    let info = if trusted {
-        info
-    } else {
-        jitsi_state::for_untrusted(info)
-    };
-    let realm = app.realm(info.tenant.as_ref());
-    let now = app.clock.now();
-    let mut login = PendingLogin::new(&room, now).with_state(info);
-    login.popup = popup;
-    login.trusted = trusted;
-    login.lang = lang;
-    login.switch_account = query_param(query.unwrap_or(""), "prompt").as_deref() == Some("login");
-    let authorize = realm.oidc.authorize_url(&login).await.map_err(|e| {
-        let tenant = login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok());
-        AppError::Oidc(e, Some(Box::new(Retry::of(&login, room.clone(), tenant))))
-    })?;
-    let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let set_cookies = app.logins.start(&login, cookie_header, now);
-    metrics::counter!(crate::metrics::LOGINS_STARTED).increment(1);
-    tracing::info!(
-        target: AUDIT,
-        event = "login_started",
-        room = room.backend_safe(),
-        tenant = login.tenant.as_deref().unwrap_or(""),
-        client = ?login.client,
-        popup,
-        initiator = if retried_untrusted { "retry-elsewhere" } else { initiator.name() },
-        trusted,
-    );
-    redirect(authorize.as_str(), &set_cookies)
+    let started = start::start(
+        app,
+        start::Request {
+            tenant,
+            room,
+            state: state.as_deref(),
+            popup,
+            trusted: initiator.trusted(),
+            initiator: initiator.name(),
+            // A retry of a login that was not trusted says so; the bridge's own page is
+            // same-origin.
+            retried_untrusted: query_param(query, retry::FROM).as_deref() == Some(retry::ELSEWHERE),
+            switch_account: query_param(query, "prompt").as_deref() == Some("login"),
+            lang,
+            cookie_header: headers.get(header::COOKIE).and_then(|v| v.to_str().ok()),
+        },
+    )
+    .await?;
+    redirect(started.authorize.as_str(), &started.set_cookies)
 }
 
 /// The first value of a query parameter.

@@ -67,7 +67,7 @@ pub async fn logout_confirmed(
 
 fn confirm(app: &AppState, lang: Lang) -> Result<Response, AppError> {
     let html = LogoutConfirmPage {
-        c: app.chrome(lang),
+        c: crate::http::pages::Chrome::of(app, lang),
         jitsi: app.target.base.as_str(),
     }
     .render()?;
@@ -160,7 +160,7 @@ pub async fn logged_out(
         .as_deref()
         .filter(|_| state.as_deref() == Some(inline::LOGOUT_STATE));
     let html = LoggedOutPage {
-        c: app.chrome(lang),
+        c: crate::http::pages::Chrome::of(&app, lang),
         jitsi: app.target.base.as_str(),
         post: inline_origin.map(inline::logout_message),
     }

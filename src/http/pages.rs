@@ -3,7 +3,8 @@
 //! login also the bridge's own `inline.js`, which reads its data from an attribute.
 
 use crate::config::branding::Branding;
-use crate::lang::Tr;
+use crate::lang::{Lang, Tr};
+use crate::state::AppState;
 use askama::Template;
 
 /// What every page's layout needs: where the bridge is served, the language, the brand.
@@ -16,6 +17,27 @@ pub struct Chrome<'a> {
     /// The page carries a Jitsi token: the operator's stylesheet (another origin) is left
     /// out, and [`crate::http::headers::CarriesToken`] keeps it out of the CSP too.
     pub carries_token: bool,
+}
+
+impl<'a> Chrome<'a> {
+    /// The layout of an ordinary page.
+    pub fn of(app: &'a AppState, lang: Lang) -> Self {
+        Self {
+            base: &app.base,
+            t: Tr(lang),
+            brand: &app.branding,
+            carries_token: false,
+        }
+    }
+
+    /// The layout of a page that carries a Jitsi token (its response is marked
+    /// [`crate::http::headers::CarriesToken`]).
+    pub fn carrying_token(app: &'a AppState, lang: Lang) -> Self {
+        Self {
+            carries_token: true,
+            ..Self::of(app, lang)
+        }
+    }
 }
 
 /// What a page of Jitsi's inline login hands to the Jitsi window (see `http::inline`).

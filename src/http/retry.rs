@@ -9,10 +9,9 @@
 //! request was not trusted. Each of these can only take something away or repeat what was
 //! already granted; none grants more than the first request had.
 
-use crate::jitsi::room::{RoomName, URI_COMPONENT};
-use crate::jitsi::state::{ClientKind, Override, retry_state};
-use crate::jitsi::tenant::Tenant;
-use crate::session::login_state::PendingLogin;
+use crate::jitsi::room::URI_COMPONENT;
+use crate::jitsi::state::retry_state;
+pub use crate::login::retry::Retry;
 use percent_encoding::utf8_percent_encode;
 
 /// The query parameter that keeps a retried login untrusted, and its only value.
@@ -23,44 +22,7 @@ pub const ELSEWHERE: &str = "elsewhere";
 /// that it is there (`http::login::is_popup`), so the retry writes a value of its own.
 const POPUP_NONCE: &str = "retry";
 
-#[derive(Debug, Clone)]
-pub struct Retry {
-    pub room: RoomName,
-    pub tenant: Option<Tenant>,
-    /// The settings the first login kept after its checks.
-    pub overrides: Vec<Override>,
-    /// The client app, if the first login honoured its flag.
-    pub client: ClientKind,
-    pub popup: bool,
-    /// The first login was not trusted: the retry must not be either.
-    pub untrusted: bool,
-}
-
 impl Retry {
-    /// A fresh login for `room`, carrying nothing (the start page's form).
-    pub fn fresh(room: RoomName, tenant: Option<Tenant>) -> Self {
-        Self {
-            room,
-            tenant,
-            overrides: Vec::new(),
-            client: ClientKind::Browser,
-            popup: false,
-            untrusted: false,
-        }
-    }
-
-    /// Another try of `login`, as it was.
-    pub fn of(login: &PendingLogin, room: RoomName, tenant: Option<Tenant>) -> Self {
-        Self {
-            room,
-            tenant,
-            overrides: login.overrides.clone(),
-            client: login.client,
-            popup: login.popup,
-            untrusted: !login.trusted,
-        }
-    }
-
     /// `<base>/room/[<tenant>/]<name>`, each part one path segment, with what the first login
     /// was in the query.
     pub fn link(&self, base: &str) -> String {
@@ -108,6 +70,9 @@ impl Retry {
 mod tests {
     use super::*;
     use crate::http::login::query_param;
+    use crate::jitsi::room::RoomName;
+    use crate::jitsi::state::{ClientKind, Override};
+    use crate::jitsi::tenant::Tenant;
     use serde_json::json;
 
     fn retry() -> Retry {

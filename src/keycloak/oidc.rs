@@ -12,7 +12,6 @@
 use crate::clock::{Clock, UnixTime};
 use crate::keycloak::jwk::Jwk;
 use crate::keycloak::reachability::Reachability;
-use crate::session::login_state::PendingLogin;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClientAuthMethod,
     CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJweContentEncryptionAlgorithm,
@@ -144,6 +143,25 @@ pub struct Verified {
     pub id_token: SecretString,
 }
 
+/// The secrets of one login that its two requests to Keycloak carry (the bridge keeps them
+/// sealed in between).
+#[derive(Clone, Copy)]
+pub struct LoginSecrets<'a> {
+    pub state: &'a str,
+    pub nonce: &'a str,
+    pub pkce_verifier: &'a str,
+}
+
+/// The authorization request of one login.
+#[derive(Clone, Copy)]
+pub struct AuthorizeRequest<'a> {
+    pub secrets: LoginSecrets<'a>,
+    /// The language Keycloak's form should be in.
+    pub ui_locale: &'a str,
+    /// Ask for credentials even with a session ("use another account").
+    pub force_login: bool,
+}
+
 /// Settings for [`Oidc`].
 #[derive(Clone)]
 pub struct OidcSettings {
@@ -154,20 +172,6 @@ pub struct OidcSettings {
     pub redirect_uri: Url,
     pub scopes: Vec<String>,
     pub http_timeout: Duration,
-}
-
-impl OidcSettings {
-    /// The settings of one realm of the configuration.
-    pub fn of(rc: &crate::config::OidcConfig, redirect_uri: Url) -> Self {
-        Self {
-            issuer: rc.issuer.clone(),
-            client_id: rc.client_id.clone(),
-            client_secret: rc.client_secret.clone(),
-            redirect_uri,
-            scopes: rc.scopes.clone(),
-            http_timeout: Duration::from_secs(rc.http_timeout_secs),
-        }
-    }
 }
 
 /// Where a provider publishes its metadata (OIDC Discovery 1.0, section 4).
@@ -298,34 +302,38 @@ impl Oidc {
         Ok(Some(url))
     }
 
-    /// The Keycloak authorization URL for this pending login (code flow, PKCE S256, nonce).
+    /// The Keycloak authorization URL for one login (code flow, PKCE S256, nonce).
     /// `ui_locales` asks Keycloak for its form in the page's language; `prompt=login` (a denied
     /// user choosing another account) makes it ask even when a session exists.
-    pub async fn authorize_url(&self, login: &PendingLogin) -> Result<Url, OidcError> {
+    pub async fn authorize_url(&self, login: &AuthorizeRequest<'_>) -> Result<Url, OidcError> {
         let provider = self.provider().await?;
         // Built from the endpoint prepared at discovery rather than through the generic
         // OAuth 2 request builder, which was 8 % of the instructions of `GET /room`
         // (docs/benchmarks.md); the parameters are those of RFC 6749 4.1.1, RFC 7636 4.3
         // (S256 only) and OIDC Core 3.1.2.1.
-        let challenge = s256_challenge(&login.pkce_verifier);
+        let challenge = s256_challenge(login.secrets.pkce_verifier);
         let mut url = provider.authorize_base.clone();
         {
             let mut query = url.query_pairs_mut();
             query
-                .append_pair("state", &login.state)
-                .append_pair("nonce", &login.nonce)
+                .append_pair("state", login.secrets.state)
+                .append_pair("nonce", login.secrets.nonce)
                 .append_pair("code_challenge", &challenge)
                 .append_pair("code_challenge_method", "S256");
-            if login.switch_account {
+            if login.force_login {
                 query.append_pair("prompt", "login");
             }
-            query.append_pair("ui_locales", login.lang.code());
+            query.append_pair("ui_locales", login.ui_locale);
         }
         Ok(url)
     }
 
     /// Exchanges the code (with the PKCE verifier) and returns the verified ID-token claims.
-    pub async fn finish(&self, code: &str, login: &PendingLogin) -> Result<Verified, OidcError> {
+    pub async fn finish(
+        &self,
+        code: &str,
+        login: &LoginSecrets<'_>,
+    ) -> Result<Verified, OidcError> {
         let provider = self.provider().await?;
         let request = provider
             .client
@@ -333,7 +341,7 @@ impl Oidc {
             .map_err(|e| {
                 OidcError::Unavailable(format!("Keycloak advertises no token endpoint: {e}"))
             })?
-            .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()));
+            .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.to_owned()));
         let started = std::time::Instant::now();
         let tokens = request.request_async(&self.http).await;
         crate::metrics::observe_idp("token", started.elapsed());
@@ -358,7 +366,7 @@ impl Oidc {
             }
             RequestTokenError::Other(e) => OidcError::ExchangeRefused(e),
         })?;
-        let nonce = Nonce::new(login.nonce.clone());
+        let nonce = Nonce::new(login.nonce.to_owned());
         match self.verify(&provider, &tokens, &nonce) {
             Err(Retry::NewKeys(first)) => {
                 // An unknown `kid`: Keycloak may have rotated keys since discovery.

@@ -6,7 +6,6 @@
 pub mod json;
 pub mod writer;
 
-use crate::config::{LogConfig, LogFormat};
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::response::Response;
@@ -28,6 +27,21 @@ impl RequestId {
 }
 
 pub use writer::LogGuard;
+
+/// `[log] format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter directive such as `info` or `info,jitsi_oidc_bridge=debug`.
+    pub level: String,
+}
 
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `log.level`.
 ///
