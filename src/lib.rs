@@ -8,9 +8,9 @@
 //! wires everything.
 
 pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod doctor;
 pub mod error;
 pub mod http;
 pub mod jitsi;

@@ -270,15 +270,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("state", &["state", "error", "login::retry"]),
     ("login", &["login"]),
     ("web", &["http", "app"]),
-    (
-        "commands",
-        &[
-            "doctor",
-            "keycloak::setup",
-            "policy::explain",
-            "jitsi::settings",
-        ],
-    ),
+    ("commands", &["cli"]),
 ];
 
 fn layer_of(module: &str) -> Option<(usize, &'static str)> {

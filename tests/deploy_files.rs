@@ -105,8 +105,8 @@ fn compose_jitsi_settings_match_what_print_jitsi_config_prints() {
         client_roles = ["moderator"]
     "#;
     let config = Config::from_toml(demo).unwrap();
-    let printed = jitsi_oidc_bridge::jitsi::settings::render(&config, false);
-    let env = jitsi_oidc_bridge::jitsi::settings::env_lines(&printed);
+    let printed = jitsi_oidc_bridge::cli::print_jitsi_config::render(&config, false);
+    let env = jitsi_oidc_bridge::cli::print_jitsi_config::env_lines(&printed);
     for key in [
         "ENABLE_AUTH",
         "AUTH_TYPE",

@@ -110,7 +110,7 @@ fn doctor_sections(source: &str) -> Vec<String> {
 fn every_section_a_doctor_check_names_is_in_the_troubleshooting_guide() {
     let guide = anchors(Path::new("docs/troubleshooting.md"));
     let mut seen = 0;
-    for path in files("src/doctor", "rs") {
+    for path in files("src/cli/doctor", "rs") {
         let source = std::fs::read_to_string(&path).unwrap();
         for section in doctor_sections(&source) {
             seen += 1;
@@ -152,4 +152,68 @@ fn every_link_to_a_section_of_the_docs_finds_it() {
         }
     }
     assert!(checked > 20, "the links were not found ({checked})");
+}
+
+/// The threat model names the tests that hold each defence (`path::test_name`, or
+/// `path::tests::test_name` for a unit test); each must exist, or the table promises a test
+/// that was renamed or dropped.
+#[test]
+fn every_test_the_threat_model_names_exists() {
+    let text = std::fs::read_to_string("docs/threat-model.md").unwrap();
+    let mut checked = 0;
+    for cell in text.split('`') {
+        let Some((path, name)) = cell.split_once(".rs::") else {
+            continue;
+        };
+        let path = format!("{path}.rs");
+        let name = name.trim_start_matches("tests::");
+        if name.contains(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("docs/threat-model.md names {path}: {e}"));
+        assert!(
+            source.contains(&format!("fn {name}(")),
+            "docs/threat-model.md names {path}::{name}, which is not there"
+        );
+        checked += 1;
+    }
+    assert!(checked > 40, "the tests were not found ({checked})");
+}
+
+/// Source files the docs point readers to exist (they move when the code is reorganised).
+#[test]
+fn every_source_file_the_docs_name_exists() {
+    let mut docs = files("docs", "md");
+    docs.push(PathBuf::from("README.md"));
+    docs.extend(["ARCHITECTURE.md", "CONTRIBUTING.md"].map(PathBuf::from));
+    let mut checked = 0;
+    for doc in docs.iter().filter(|d| d.exists()) {
+        let text = std::fs::read_to_string(doc).unwrap();
+        for (i, _) in text.match_indices("src/") {
+            if text[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '/' || c == '.') {
+                continue;
+            }
+            let rest = &text[i..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.')))
+                .unwrap_or(rest.len());
+            let path = rest[..end].trim_end_matches(['.', '/']);
+            if path.ends_with(".rs") || Path::new(path).is_dir() {
+                checked += 1;
+                assert!(
+                    Path::new(path).exists(),
+                    "{doc:?} names {path}, which is not there"
+                );
+            } else if !path.contains('.') {
+                // A folder named in prose (`src/login/`).
+                checked += 1;
+                assert!(
+                    Path::new(path).is_dir(),
+                    "{doc:?} names {path}, which is not there"
+                );
+            }
+        }
+    }
+    assert!(checked > 10, "the paths were not found ({checked})");
 }

@@ -1,10 +1,9 @@
 //! Everything about Jitsi's side of the contract, free of HTTP types: room names and tenants
 //! as jitsi-meet builds them, its `{state}` parameter, the URL back into the room, the token
-//! Prosody verifies, and the settings printed for Jitsi admins.
+//! Prosody verifies (`cli::print_jitsi_config` prints the settings that accept it).
 
 pub mod room;
 pub mod room_url;
-pub mod settings;
 pub mod signing;
 pub mod state;
 pub mod tenant;

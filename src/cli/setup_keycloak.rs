@@ -16,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -561,6 +562,40 @@ fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `setup-keycloak`: signs in with `creds` (none: they were not given or cannot be read),
+/// carries out (or with `--dry-run` prints) the plan; exit status 1 when conflicts are left to
+/// the admin, 2 on errors.
+pub async fn command(config: &Config, creds: Option<Credentials>, opts: Options) -> ExitCode {
+    let Some(creds) = creds else {
+        eprintln!(
+            "setup-keycloak needs --admin-user with --admin-password-file (or \
+             BRIDGE_SETUP_ADMIN_PASSWORD), or --admin-client-id with \
+             --admin-client-secret-file (or BRIDGE_SETUP_CLIENT_SECRET)"
+        );
+        return ExitCode::from(2);
+    };
+    match run(config, &creds, opts).await {
+        Ok(report) => {
+            #[allow(clippy::print_stdout)] // the report is the output
+            {
+                for line in &report.lines {
+                    println!("{line}");
+                }
+            }
+            // Conflicts left for the admin are not a success.
+            if report.conflicts > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 mod mappers;

@@ -2,11 +2,11 @@
 //! through the admin API, and a test login through Keycloak's own form.
 
 use super::{Check, ClockReading, TestUser, fail, pass};
+use crate::cli::setup_keycloak as setup;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jitsi::room::RoomName;
 use crate::keycloak::admin::{Admin, Credentials};
-use crate::keycloak::setup;
 use crate::policy::claims::{Claim, Identity, Shape};
 use secrecy::ExposeSecret;
 use serde_json::Value;

@@ -199,3 +199,54 @@ async fn public_url(config: &Config, http: &reqwest::Client) -> Check {
         ),
     }
 }
+
+/// `doctor`: the checks, printed; exit status 1 when any fails, 2 when its own options are
+/// wrong.
+/// `admin_given`: admin credentials were asked for; `creds`: them, if they could be read.
+pub async fn command(
+    config: &Config,
+    admin_given: bool,
+    creds: Option<Credentials>,
+    test_user: Option<String>,
+    test_password_file: Option<std::path::PathBuf>,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let password = match test_password_file {
+        Some(f) => std::fs::read_to_string(f).ok(),
+        None => std::env::var(crate::config::DOCTOR_TEST_PASSWORD_ENV).ok(),
+    };
+    let user = match (test_user, password) {
+        (Some(name), Some(p)) => Some(TestUser {
+            name,
+            password: secrecy::SecretString::from(p.trim_end_matches(['\r', '\n']).to_owned()),
+        }),
+        (Some(_), None) => {
+            eprintln!(
+                "doctor: --test-user needs --test-password-file (or BRIDGE_DOCTOR_TEST_PASSWORD)"
+            );
+            return ExitCode::from(2);
+        }
+        _ => None,
+    };
+    if admin_given && creds.is_none() {
+        eprintln!("doctor: the admin password or client secret cannot be read");
+        return ExitCode::from(2);
+    }
+    let checks = run(
+        config,
+        creds.as_ref(),
+        user.as_ref(),
+        &crate::clock::SystemClock,
+    )
+    .await;
+    let (text, ok) = render(&checks);
+    #[allow(clippy::print_stdout)] // the checks are the output
+    {
+        print!("{text}");
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -113,6 +113,48 @@ pub fn explain(
     })
 }
 
+/// `explain`: reads the claims from `claims` (`-`: standard input) and prints the decision;
+/// exit status 0 with a token, 1 without, 2 on errors.
+pub fn command(
+    config: &crate::config::Config,
+    room: &str,
+    tenant: Option<&str>,
+    claims: &std::path::Path,
+) -> std::process::ExitCode {
+    use crate::clock::{Clock, SystemClock};
+    use std::io::Read;
+    let mut input = String::new();
+    let read = if claims.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut input).map(|_| ())
+    } else {
+        std::fs::read_to_string(claims).map(|s| input = s)
+    };
+    if let Err(e) = read {
+        eprintln!("cannot read {}: {e}", claims.display());
+        return std::process::ExitCode::from(2);
+    }
+    let result =
+        read_claims(&input).and_then(|c| explain(config, &c, room, tenant, SystemClock.now()));
+    match result {
+        Ok(found) => {
+            #[allow(clippy::print_stdout)] // the output is the point of this command
+            {
+                print!("{}", found.text);
+            }
+            // 1 for "no token", as a script checking a user's access would expect.
+            if found.allowed {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
