@@ -15,7 +15,7 @@ use jitsi_oidc_bridge::jitsi::signing::{KeyFile, Signer, SigningAlgorithm};
 use jitsi_oidc_bridge::jitsi::token::{Minter, TokenSettings};
 use jitsi_oidc_bridge::policy::claims::{Identity, Shape, Shapes};
 use jitsi_oidc_bridge::policy::rules::{Decision, Role};
-use jitsi_oidc_bridge::session::login_state::{LoginCookies, PendingLogin};
+use jitsi_oidc_bridge::session::pending::{LoginCookies, PendingLogin};
 use secrecy::{ExposeSecret, SecretString};
 use std::hint::black_box;
 use std::time::Duration;

@@ -28,7 +28,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use clap::{Parser, Subcommand, ValueEnum};
 use jitsi_oidc_bridge::clock::{Clock, SystemClock};
-use jitsi_oidc_bridge::session::login_state::random_token;
+use jitsi_oidc_bridge::session::pending::random_token;
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -2,11 +2,11 @@
 //! handlers return [`AppError`]; `http::error` alone decides its status, page and log line.
 
 use crate::jitsi::room::RoomError;
-use crate::jitsi::state::StateError;
+use crate::jitsi::state_param::StateError;
 use crate::jitsi::tenant::TenantError;
 use crate::keycloak::oidc::OidcError;
 use crate::login::retry::Retry;
-use crate::session::login_state::LoginLookup;
+use crate::session::pending::LoginLookup;
 
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ pub mod policy;
 #[cfg(test)]
 mod proptests;
 pub mod session;
-pub mod state;
+pub mod shared;
 pub mod telemetry;
 
 pub use app::App;

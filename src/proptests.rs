@@ -4,7 +4,7 @@
 
 use crate::jitsi::room::RoomName;
 use crate::jitsi::room_url::{Destination, JitsiTarget, TokenPlacement};
-use crate::jitsi::state as jitsi_state;
+use crate::jitsi::state_param as jitsi_state;
 use crate::jitsi::tenant::Tenant;
 use proptest::prelude::*;
 use url::Url;

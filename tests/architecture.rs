@@ -262,12 +262,12 @@ const LAYERS: &[(&str, &[&str])] = &[
         "adapters",
         &[
             "keycloak",
-            "session::login_state",
+            "session::pending",
             "http::memory_limit",
             "http::serve",
         ],
     ),
-    ("state", &["state", "error", "login::retry"]),
+    ("state", &["shared", "error", "login::retry"]),
     ("login", &["login"]),
     ("web", &["http", "app"]),
     ("commands", &["cli"]),
@@ -320,7 +320,7 @@ fn the_login_and_the_core_use_no_http_types() {
         let Some((_, layer)) = layer_of(module) else {
             continue;
         };
-        if !matches!(layer, "core" | "login" | "state") || module == "state" {
+        if !matches!(layer, "core" | "login" | "state") || module == "shared" {
             continue;
         }
         let source = std::fs::read_to_string(path).unwrap();

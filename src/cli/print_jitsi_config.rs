@@ -3,7 +3,7 @@
 //! exactly the tokens this configuration mints (`jitsi-oidc-bridge print-jitsi-config`).
 //!
 //! What is printed follows what jitsi-meet, docker-jitsi-meet and jicofo do in 2026
-//! (`shared/docs/jitsi-facts-2026.md` §5-§8), for the case the configuration implies:
+//! (`docs/upstream-facts.md` §5-§6), for the case the configuration implies:
 //! - who moderates: the bridge's rules when they name moderators (Jicofo authentication off,
 //!   Prosody's `token_affiliation` sets owner or member from the token), otherwise every
 //!   signed-in user (Jicofo's authentication makes each token user owner);
@@ -165,52 +165,86 @@ fn tenant_names(config: &Config) -> String {
         .join(", ")
 }
 
+/// What the parts of the printout share, worked out once.
+struct Printed<'a> {
+    config: &'a Config,
+    case: JitsiCase,
+    /// The bridge's public URL without its trailing slash.
+    public: &'a str,
+    token_auth_url: String,
+    logout_url: String,
+    /// The shared secret, or a placeholder (empty with RS256).
+    secret: String,
+    alg: SigningAlgorithm,
+    issuer: &'a str,
+    issuers: Vec<&'a str>,
+    audiences: Vec<&'a str>,
+    /// The XMPP domain: the token's `sub` for rooms without a tenant.
+    xmpp_domain: &'a str,
+}
+
 /// Renders the settings. Secrets are shown only when `with_secrets` (the shared HMAC secret
 /// is the one thing Jitsi needs that the bridge cannot publish).
 pub fn render(config: &Config, with_secrets: bool) -> String {
-    let case = JitsiCase::of(config);
+    let p = Printed::of(config, with_secrets);
     let mut out = String::new();
-    let realm = &config.realm;
-    let public = config.server.public_url.as_str().trim_end_matches('/');
-    let token_auth_url = format!("{public}/room/{{room}}?state={{state}}");
-    let logout_url = format!("{public}/logout");
-    let secret = |r: &RealmConfig| -> String {
-        match (
-            &r.signer.algorithm,
-            with_secrets,
-            &config.jitsi_secret_for(r),
-        ) {
-            (a, _, _) if !a.is_hmac() => String::new(),
-            (_, true, Some(s)) => s.expose_secret().to_owned(),
-            _ => "<the value of jitsi.secret>".to_owned(),
-        }
-    };
-    let alg = realm.signer.algorithm;
-    let t = &realm.token;
-    let issuers: Vec<&str> = std::iter::once(t.issuer.as_str())
-        .chain(config.tenants.values().map(|r| r.token.issuer.as_str()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let audiences: Vec<&str> = std::iter::once(t.audience.as_str())
-        .chain(config.tenants.values().map(|r| r.token.audience.as_str()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let xmpp_domain = t.subject.as_str();
-
     let _ = writeln!(
         out,
         "# Jitsi settings for this bridge, checked against {CHECKED_AGAINST}."
     );
-    out.push_str(&case.describe(config));
+    out.push_str(&p.case.describe(config));
+    docker_env(&p, &mut out);
+    debian_prosody(&p, &mut out);
+    debian_jicofo(&p, &mut out);
+    config_js(&p, &mut out);
+    out
+}
 
-    // ---- docker-jitsi-meet ----
+impl<'a> Printed<'a> {
+    fn of(config: &'a Config, with_secrets: bool) -> Self {
+        let realm = &config.realm;
+        let public = config.server.public_url.as_str().trim_end_matches('/');
+        let alg = realm.signer.algorithm;
+        let secret = match (alg.is_hmac(), with_secrets, config.jitsi_secret_for(realm)) {
+            (false, _, _) => String::new(),
+            (true, true, Some(s)) => s.expose_secret().to_owned(),
+            _ => "<the value of jitsi.secret>".to_owned(),
+        };
+        let t = &realm.token;
+        let sorted = |pick: fn(&'a RealmConfig) -> &'a str| -> Vec<&'a str> {
+            std::iter::once(realm)
+                .chain(config.tenants.values())
+                .map(pick)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        };
+        Self {
+            config,
+            case: JitsiCase::of(config),
+            public,
+            token_auth_url: format!("{public}/room/{{room}}?state={{state}}"),
+            logout_url: format!("{public}/logout"),
+            secret,
+            alg,
+            issuer: t.issuer.as_str(),
+            issuers: sorted(|r| r.token.issuer.as_str()),
+            audiences: sorted(|r| r.token.audience.as_str()),
+            xmpp_domain: t.subject.as_str(),
+        }
+    }
+}
+
+/// docker-jitsi-meet's `.env`.
+fn docker_env(p: &Printed<'_>, out: &mut String) {
+    let (public, alg, xmpp_domain) = (p.public, p.alg, p.xmpp_domain);
+    let (token_auth_url, logout_url) = (&p.token_auth_url, &p.logout_url);
+    let (issuers, audiences, config) = (&p.issuers, &p.audiences, p.config);
     let _ = writeln!(out, "\n# ---- docker-jitsi-meet: .env ----");
     let _ = writeln!(out, "ENABLE_AUTH=1\nAUTH_TYPE=jwt");
-    let _ = writeln!(out, "JWT_APP_ID={}", t.issuer);
+    let _ = writeln!(out, "JWT_APP_ID={}", p.issuer);
     if alg.is_hmac() {
-        let _ = writeln!(out, "JWT_APP_SECRET={}", secret(realm));
+        let _ = writeln!(out, "JWT_APP_SECRET={}", p.secret);
     } else {
         let _ = writeln!(out, "JWT_ASAP_KEYSERVER={public}/asap");
     }
@@ -226,7 +260,7 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
          JWT_ENABLE_DOMAIN_VERIFICATION=1"
     );
     let _ = writeln!(out, "TOKEN_AUTH_URL={token_auth_url}");
-    if case.guests {
+    if p.case.guests {
         let _ = writeln!(
             out,
             "ENABLE_GUESTS=1\n\
@@ -236,23 +270,23 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
     } else {
         let _ = writeln!(out, "ENABLE_GUESTS=0");
     }
-    let muc_modules = case.muc_modules();
+    let muc_modules = p.case.muc_modules();
     if !muc_modules.is_empty() {
         let _ = writeln!(out, "XMPP_MUC_MODULES={}", muc_modules.join(","));
     }
-    if case.roles_from_token {
+    if p.case.roles_from_token {
         let _ = writeln!(
             out,
             "# Moderators from the token: Jicofo's authentication off, no automatic owners.\n\
              JICOFO_ENABLE_AUTH=0\nENABLE_AUTO_OWNER=0"
         );
-        if case.guests {
+        if p.case.guests {
             let _ = writeln!(
                 out,
                 "# Guests wait in the lobby until a signed-in user joins; joining gives no owner rights.\n\
                  XMPP_MODULES=persistent_lobby\nENABLE_LOBBY=1\nWAIT_FOR_HOST_DISABLE_AUTO_OWNERS=1"
             );
-        } else if case.room_lobby {
+        } else if p.case.room_lobby {
             let _ = writeln!(
                 out,
                 "# Rules turn rooms' lobbies on: token_security_ondemand creates them through persistent_lobby.\n\
@@ -270,7 +304,7 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
         "# No .env variable exists for the logout URL; add to custom-config.js:\n\
          # config.tokenLogoutUrl = '{logout_url}';"
     );
-    if case.tenants {
+    if p.case.tenants {
         let _ = writeln!(
             out,
             "# Tenants with their own realm: {}. Prosody accepts one secret or key server;\n\
@@ -279,9 +313,13 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
             tenant_names(config)
         );
     }
+}
 
-    // ---- Debian ----
-    let host = xmpp_domain;
+/// Debian's Prosody configuration (jitsi-meet-tokens).
+fn debian_prosody(p: &Printed<'_>, out: &mut String) {
+    let (public, alg) = (p.public, p.alg);
+    let (issuers, audiences) = (&p.issuers, &p.audiences);
+    let host = p.xmpp_domain;
     let _ = writeln!(
         out,
         "\n# ---- Debian (jitsi-meet-tokens): /etc/prosody/conf.avail/{host}.cfg.lua ----"
@@ -294,9 +332,9 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
         out,
         "VirtualHost \"{host}\"\n    authentication = \"token\""
     );
-    let _ = writeln!(out, "    app_id = \"{}\"", t.issuer);
+    let _ = writeln!(out, "    app_id = \"{}\"", p.issuer);
     if alg.is_hmac() {
-        let _ = writeln!(out, "    app_secret = \"{}\"", secret(realm));
+        let _ = writeln!(out, "    app_secret = \"{}\"", p.secret);
     } else {
         let _ = writeln!(out, "    asap_key_server = \"{public}/asap\"");
         let _ = writeln!(
@@ -314,28 +352,28 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
     let _ = writeln!(
         out,
         "    asap_accepted_issuers = {{ {} }}",
-        quoted(&issuers)
+        quoted(issuers)
     );
     let _ = writeln!(
         out,
         "    asap_accepted_audiences = {{ {} }}",
-        quoted(&audiences)
+        quoted(audiences)
     );
     let _ = writeln!(out, "    enable_domain_verification = true");
-    if case.roles_from_token && (case.guests || case.room_lobby) {
+    if p.case.roles_from_token && (p.case.guests || p.case.room_lobby) {
         let _ = writeln!(
             out,
             "    modules_enabled = {{ \"persistent_lobby\" }} -- add to the list"
         );
     }
-    if case.guests {
+    if p.case.guests {
         let _ = writeln!(
             out,
             "VirtualHost \"guest.{host}\"\n    authentication = \"anonymous\"\n    c2s_require_encryption = false"
         );
     }
     let muc_modules: Vec<String> = std::iter::once("token_verification")
-        .chain(case.muc_modules())
+        .chain(p.case.muc_modules())
         .map(|m| format!("\"{m}\""))
         .collect();
     let _ = writeln!(
@@ -343,17 +381,22 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
         "Component \"conference.{host}\" \"muc\"\n    modules_enabled = {{ {} }} -- add to the list",
         muc_modules.join(", ")
     );
-    if case.guests {
+    if p.case.guests {
         let _ = writeln!(
             out,
             "    token_verification_allowlist = {{ \"guest.{host}\" }}"
         );
     }
-    if case.roles_from_token && (case.guests || case.room_lobby) {
+    if p.case.roles_from_token && (p.case.guests || p.case.room_lobby) {
         let _ = writeln!(out, "    wait_for_host_disable_auto_owners = true");
     }
+}
+
+/// Debian's Jicofo configuration.
+fn debian_jicofo(p: &Printed<'_>, out: &mut String) {
+    let host = p.xmpp_domain;
     let _ = writeln!(out, "\n# ---- Debian: /etc/jitsi/jicofo/jicofo.conf ----");
-    if case.roles_from_token {
+    if p.case.roles_from_token {
         let _ = writeln!(
             out,
             "jicofo.authentication.enabled = false\njicofo.conference.enable-auto-owner = false"
@@ -364,13 +407,17 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
             "jicofo.authentication {{ enabled = true, type = JWT, login-url = \"{host}\" }}"
         );
     }
+}
 
-    // ---- config.js ----
+/// Jitsi's `config.js`.
+fn config_js(p: &Printed<'_>, out: &mut String) {
+    let (host, config) = (p.xmpp_domain, p.config);
+    let (token_auth_url, logout_url) = (&p.token_auth_url, &p.logout_url);
     let _ = writeln!(
         out,
         "\n# ---- config.js (docker: custom-config.js; Debian: /etc/jitsi/meet/{host}-config.js) ----"
     );
-    if case.guests {
+    if p.case.guests {
         let _ = writeln!(
             out,
             "config.hosts.anonymousdomain = 'guest.{host}'; // Debian only"
@@ -403,7 +450,6 @@ pub fn render(config: &Config, with_secrets: bool) -> String {
         "// Jitsi shows its Logout button only when the token has context.user.email; the bridge\n\
          // puts the user's e-mail there when Keycloak says it is verified."
     );
-    out
 }
 
 /// `KEY=value` lines of the `.env` part, for checks.

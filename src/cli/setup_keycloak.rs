@@ -12,7 +12,7 @@
 use crate::config::{Config, RealmConfig};
 use crate::keycloak::admin::{Admin, AdminError, Credentials};
 use crate::policy::claims::AbsentMeansEmpty;
-use secrecy::{ExposeSecret, SecretString};
+
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -307,17 +307,8 @@ pub async fn run(
     Ok(report)
 }
 
-enum Step {
-    Admin(AdminError),
-    Secret(String, std::io::Error),
-}
-
-impl From<AdminError> for Step {
-    fn from(e: AdminError) -> Self {
-        Step::Admin(e)
-    }
-}
-
+/// One realm: the client planned and set up first (the rest needs its id), then its mappers,
+/// roles, groups and secret; each plan printed, and carried out unless `--dry-run`.
 async fn setup_realm(
     admin: &Admin,
     t: &Target,
@@ -325,219 +316,41 @@ async fn setup_realm(
     report: &mut Report,
 ) -> Result<(), Step> {
     let prefix = format!("realm {} ({}): client {}", t.realm, t.name, t.client_id);
-    let verb = if opts.dry_run { "would" } else { "will" };
-    let say = |report: &mut Report, change: bool, text: String| {
-        if change {
-            report.changes += 1;
-        } else {
-            report.conflicts += 1;
-        }
-        let mark = if change { "+" } else { "!" };
-        report.lines.push(format!("{mark} {prefix}: {text}"));
-    };
-    let found = admin
-        .get(
-            &format!("/clients?clientId={}", urlencode(&t.client_id)),
-            "read clients",
-        )
-        .await?;
-    let existing = found.as_array().and_then(|a| a.first()).cloned();
-    let id = match existing {
-        None => {
-            say(
-                report,
-                true,
-                format!("create the client ({verb} be confidential, standard flow, PKCE S256)"),
-            );
-            if opts.dry_run {
-                None
-            } else {
-                admin
-                    .post("/clients", &new_client(t), "create clients")
-                    .await?;
-                let again = admin
-                    .get(
-                        &format!("/clients?clientId={}", urlencode(&t.client_id)),
-                        "read clients",
-                    )
-                    .await?;
-                again[0]["id"].as_str().map(str::to_owned)
-            }
-        }
-        Some(client) => {
-            let (updated, changes, conflicts) = plan_client(&client, t, opts.force);
-            for c in &changes {
-                say(report, true, c.clone());
-            }
-            for c in conflicts.into_iter().chain(wildcards(&client)) {
-                say(report, false, c);
-            }
-            let id = client["id"].as_str().map(str::to_owned);
-            if !changes.is_empty() && !opts.dry_run {
-                if let Some(id) = &id {
-                    admin
-                        .put(&format!("/clients/{id}"), &updated, "update clients")
-                        .await?;
-                }
-            }
-            id
-        }
-    };
-    // Mappers, roles, groups and the secret need the client; on a dry run of a new client
-    // everything it would get is listed.
-    let mappers = match &id {
-        Some(id) => admin
-            .get(
-                &format!("/clients/{id}/protocol-mappers/models"),
-                "read mappers",
-            )
-            .await?
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let added = missing_mappers(&mappers, &t.client_id);
-    if let (false, Some(hint)) = (added.is_empty(), declare_hint(t)) {
-        // Not a change of Keycloak's: a line for the operator's configuration.
-        report.lines.push(format!("= {prefix}: {hint}"));
+    let existing = apply::client(admin, t).await?;
+    let client_plan = plan::client(existing.as_ref(), t, opts);
+    report.add(&prefix, &client_plan);
+    let mut id = existing.and_then(|c| c["id"].as_str().map(str::to_owned));
+    if !opts.dry_run {
+        id = apply::apply(admin, t, id, &client_plan.actions).await?;
     }
-    for m in added {
-        say(
-            report,
-            true,
-            format!(
-                "add the mapper \"{}\" (ID token)",
-                m["name"].as_str().unwrap_or("")
-            ),
-        );
-        if let (Some(id), false) = (&id, opts.dry_run) {
-            admin
-                .post(
-                    &format!("/clients/{id}/protocol-mappers/models"),
-                    &m,
-                    "create mappers",
-                )
-                .await?;
-        }
-    }
-    for m in short_group_mappers(&mappers) {
-        say(
-            report,
-            true,
-            format!(
-                "send full group paths from the mapper \"{}\"",
-                m["name"].as_str().unwrap_or("")
-            ),
-        );
-        if let (Some(id), Some(mid), false) = (&id, m["id"].as_str(), opts.dry_run) {
-            admin
-                .put(
-                    &format!("/clients/{id}/protocol-mappers/models/{mid}"),
-                    &m,
-                    "update mappers",
-                )
-                .await?;
-        }
-    }
-    let roles: Vec<String> = match &id {
-        Some(id) => admin
-            .get(&format!("/clients/{id}/roles"), "read client roles")
-            .await?
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r["name"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
-    for role in t.client_roles.iter().filter(|r| !roles.contains(r)) {
-        say(report, true, format!("add the client role {role}"));
-        if let (Some(id), false) = (&id, opts.dry_run) {
-            admin
-                .post(
-                    &format!("/clients/{id}/roles"),
-                    &json!({"name": role}),
-                    "create client roles",
-                )
-                .await?;
-        }
-    }
-    if opts.create_groups {
-        for group in &t.groups {
-            let name = group.trim_start_matches('/');
-            if name.contains('/') {
-                report
-                    .lines
-                    .push(format!("  {prefix}: nested group {group} is left to you"));
-                continue;
-            }
-            let found = admin
-                .get(
-                    &format!("/groups?search={}&exact=true", urlencode(name)),
-                    "read groups",
-                )
-                .await?;
-            let exists = found
-                .as_array()
-                .is_some_and(|a| a.iter().any(|g| g["name"] == name));
-            if !exists {
-                say(report, true, format!("create the group {name}"));
-                if !opts.dry_run {
-                    admin
-                        .post("/groups", &json!({"name": name}), "create groups")
-                        .await?;
-                }
-            }
-        }
-    }
-    if let Some(id) = &id {
-        let secret = admin
-            .get(
-                &format!("/clients/{id}/client-secret"),
-                "read the client secret",
-            )
-            .await?;
-        let Some(text) = secret["value"].as_str().filter(|v| !v.is_empty()) else {
-            say(
-                report,
-                false,
-                "the client has no secret (is it public?); nothing written".to_owned(),
-            );
-            return Ok(());
-        };
-        let value = SecretString::from(text.to_owned());
-        if opts.print_secret {
-            report.lines.push(format!(
-                "  {prefix}: client secret {}",
-                value.expose_secret()
-            ));
-        }
-        match &t.secret_file {
-            Some(path) => {
-                let current = std::fs::read_to_string(path).ok();
-                if current.as_deref().map(|s| s.trim_end_matches(['\r', '\n']))
-                    != Some(value.expose_secret())
-                {
-                    say(
-                        report,
-                        true,
-                        format!("write the client secret to {}", path.display()),
-                    );
-                    if !opts.dry_run {
-                        write_secret(path, value.expose_secret())
-                            .map_err(|e| Step::Secret(path.display().to_string(), e))?;
-                    }
-                }
-            }
-            None => report.lines.push(format!(
-                "  {prefix}: set oidc.client_secret_file to have the client secret written there"
-            )),
-        }
+    let found = apply::found(admin, id.as_deref(), t, opts).await?;
+    let parts_plan = plan::parts(&found, t, opts);
+    report.add(&prefix, &parts_plan);
+    if !opts.dry_run {
+        apply::apply(admin, t, id, &parts_plan.actions).await?;
     }
     Ok(())
+}
+
+impl Report {
+    /// A plan's lines, counted.
+    fn add(&mut self, prefix: &str, plan: &plan::Plan) {
+        for (mark, text) in &plan.lines {
+            let sign = match mark {
+                plan::Mark::Change => {
+                    self.changes += 1;
+                    "+"
+                }
+                plan::Mark::Conflict => {
+                    self.conflicts += 1;
+                    "!"
+                }
+                plan::Mark::Hint => "=",
+                plan::Mark::Note => " ",
+            };
+            self.lines.push(format!("{sign} {prefix}: {text}"));
+        }
+    }
 }
 
 /// Writes `secret` readable by its owner only: into a new 0600 file beside it, then renamed
@@ -558,10 +371,6 @@ fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
     file.write_all(secret.as_bytes())?;
     file.as_file().sync_all()?;
     file.persist(path).map(drop).map_err(|e| e.error)
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// `setup-keycloak`: signs in with `creds` (none: they were not given or cannot be read),
@@ -598,7 +407,10 @@ pub async fn command(config: &Config, creds: Option<Credentials>, opts: Options)
     }
 }
 
+mod apply;
 mod mappers;
+pub mod plan;
+use apply::Step;
 pub use mappers::{
     declare_hint, missing_mappers, short_group_mappers, top_level_roles_mappers, writes_claim,
 };

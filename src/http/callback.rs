@@ -6,7 +6,7 @@ use crate::http::login::redirect;
 use crate::http::pages::ReturnToAppPage;
 use crate::lang::Lang;
 use crate::login::complete::{Answer, Completed, Landing, complete};
-use crate::state::AppState;
+use crate::shared::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};

@@ -10,8 +10,8 @@ use crate::http::pages::ErrorPage;
 use crate::jitsi::room::RoomError;
 use crate::keycloak::oidc::OidcError;
 use crate::lang::Lang;
-use crate::session::login_state::LoginLookup;
-use crate::state::AppState;
+use crate::session::pending::LoginLookup;
+use crate::shared::AppState;
 use crate::telemetry::RequestId;
 use askama::Template;
 use axum::extract::Request;
@@ -428,9 +428,9 @@ fn generic(status: StatusCode) -> ErrorInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jitsi::state::StateError;
+    use crate::jitsi::state_param::StateError;
     use crate::jitsi::tenant::TenantError;
-    use crate::session::login_state::LoginLookup;
+    use crate::session::pending::LoginLookup;
 
     /// Every failure a login route can produce is exported from the start.
     #[test]

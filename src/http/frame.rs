@@ -13,7 +13,7 @@ use crate::http::headers::{self, Policies};
 use crate::http::i18n;
 use crate::http::shed::Shedder;
 use crate::lang::Lang;
-use crate::state::AppState;
+use crate::shared::AppState;
 use crate::telemetry;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;

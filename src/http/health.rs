@@ -8,7 +8,7 @@
 //! then a metric (`bridge_idp_reachable{realm}`) and a log line. Both probes answer the public
 //! tersely: no realm names, URLs or errors in the body, the cause goes to the log.
 
-use crate::state::AppState;
+use crate::shared::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -12,7 +12,7 @@
 //! the system browser opened by Jitsi's own apps (`Linking.openURL`), so a link in a message
 //! would otherwise get every setting back. Anything untrusted gets the pre-join screen, only
 //! the settings that keep the user private, and no app hand-off
-//! (`jitsi::state::for_untrusted`).
+//! (`jitsi::state_param::for_untrusted`).
 
 use axum::http::{HeaderMap, header};
 use url::Url;

@@ -3,7 +3,7 @@
 //! jitsi-meet opens `tokenAuthUrl&nonce=<hex>` in a pop-up and accepts only a `message` event
 //! `{type: 'oauth-success', accessToken, idToken, refreshToken}` (or `oauth-error`) whose origin
 //! is its own; inline logout loads `tokenLogoutUrl?id_token_hint=<idToken>` in a hidden frame
-//! and waits for `{type: 'logout-success'}` from its origin (`shared/docs/jitsi-facts-2026.md`
+//! and waits for `{type: 'logout-success'}` from its origin (`docs/upstream-facts.md`
 //! §2-§3). So this works only when the bridge is served under the Jitsi origin (a path such as
 //! `https://meet.example.org/auth/`), and every message is addressed to exactly that origin.
 //!
@@ -15,7 +15,7 @@
 use crate::http::headers::{CarriesToken, allow_jitsi_window};
 use crate::http::pages::{InlineDonePage, PostMessage};
 use crate::lang::Lang;
-use crate::state::AppState;
+use crate::shared::AppState;
 use askama::Template;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};

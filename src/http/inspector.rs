@@ -9,7 +9,7 @@ use crate::http::pages::WhyRow;
 use crate::http::pages::{ClaimRow, InspectPage};
 use crate::lang::Lang;
 use crate::login::complete::EXPLAIN_COOKIE;
-use crate::state::AppState;
+use crate::shared::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};

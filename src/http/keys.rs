@@ -6,7 +6,7 @@
 
 use crate::http::error::AppError;
 use crate::jitsi::signing::jwks;
-use crate::state::AppState;
+use crate::shared::AppState;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -8,7 +8,7 @@ use crate::http::retry;
 use crate::jitsi::room::RoomError;
 use crate::lang::Lang;
 use crate::login::start;
-use crate::state::AppState;
+use crate::shared::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

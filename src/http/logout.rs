@@ -17,7 +17,7 @@ use crate::http::login::{query_param, redirect};
 use crate::http::pages::{LoggedOutPage, LogoutConfirmPage};
 use crate::jitsi::tenant::Tenant;
 use crate::lang::Lang;
-use crate::state::AppState;
+use crate::shared::AppState;
 use crate::telemetry::AUDIT;
 use askama::Template;
 use axum::extract::{RawQuery, State};

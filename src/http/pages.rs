@@ -4,7 +4,7 @@
 
 use crate::config::branding::Branding;
 use crate::lang::{Lang, Tr};
-use crate::state::AppState;
+use crate::shared::AppState;
 use askama::Template;
 
 /// What every page's layout needs: where the bridge is served, the language, the brand.

@@ -10,7 +10,7 @@
 //! already granted; none grants more than the first request had.
 
 use crate::jitsi::room::URI_COMPONENT;
-use crate::jitsi::state::retry_state;
+use crate::jitsi::state_param::retry_state;
 pub use crate::login::retry::Retry;
 use percent_encoding::utf8_percent_encode;
 
@@ -71,7 +71,7 @@ mod tests {
     use super::*;
     use crate::http::login::query_param;
     use crate::jitsi::room::RoomName;
-    use crate::jitsi::state::{ClientKind, Override};
+    use crate::jitsi::state_param::{ClientKind, Override};
     use crate::jitsi::tenant::Tenant;
     use serde_json::json;
 

@@ -5,6 +5,6 @@
 pub mod room;
 pub mod room_url;
 pub mod signing;
-pub mod state;
+pub mod state_param;
 pub mod tenant;
 pub mod token;

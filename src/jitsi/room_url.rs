@@ -5,7 +5,7 @@
 //! the token, and hash parameters that Jitsi reads as JSON values.
 
 use crate::jitsi::room::{RoomName, URI_COMPONENT};
-use crate::jitsi::state::{ClientKind, Override};
+use crate::jitsi::state_param::{ClientKind, Override};
 use crate::jitsi::tenant::Tenant;
 use percent_encoding::utf8_percent_encode;
 use serde_json::Value;

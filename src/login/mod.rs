@@ -10,7 +10,7 @@ pub mod retry;
 pub mod start;
 
 use crate::keycloak::oidc::LoginSecrets;
-use crate::session::login_state::PendingLogin;
+use crate::session::pending::PendingLogin;
 
 /// What a pending login carries to Keycloak and back.
 fn secrets(login: &PendingLogin) -> LoginSecrets<'_> {

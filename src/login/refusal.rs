@@ -7,13 +7,13 @@ use crate::jitsi::tenant::Tenant;
 use crate::login::retry::Retry;
 use crate::policy::claims::Identity;
 use crate::policy::rules::Verdict;
-use crate::state::AppState;
+use crate::shared::AppState;
 use crate::telemetry::AUDIT;
 
 /// The audit line, the metrics and the error for a login the rules refuse.
 pub fn refused(
     app: &AppState,
-    realm: &crate::state::Realm,
+    realm: &crate::shared::Realm,
     who: &Identity,
     room: &RoomName,
     tenant: Option<&Tenant>,

@@ -2,9 +2,9 @@
 //! (`http::retry` writes it as the link on the error page, and says why it must).
 
 use crate::jitsi::room::RoomName;
-use crate::jitsi::state::{ClientKind, Override};
+use crate::jitsi::state_param::{ClientKind, Override};
 use crate::jitsi::tenant::Tenant;
-use crate::session::login_state::PendingLogin;
+use crate::session::pending::PendingLogin;
 
 #[derive(Debug, Clone)]
 pub struct Retry {

@@ -3,13 +3,13 @@
 
 use crate::error::AppError;
 use crate::jitsi::room::RoomName;
-use crate::jitsi::state as jitsi_state;
+use crate::jitsi::state_param as jitsi_state;
 use crate::jitsi::tenant::Tenant;
 use crate::keycloak::oidc::AuthorizeRequest;
 use crate::lang::Lang;
 use crate::login::retry::Retry;
-use crate::session::login_state::PendingLogin;
-use crate::state::AppState;
+use crate::session::pending::PendingLogin;
+use crate::shared::AppState;
 use crate::telemetry::AUDIT;
 use url::Url;
 

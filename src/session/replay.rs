@@ -96,7 +96,7 @@ fn key(state: &str) -> Option<u128> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::login_state::random_token;
+    use crate::session::pending::random_token;
 
     #[test]
     fn a_used_state_stays_refused_for_its_lifetime_whatever_the_load() {

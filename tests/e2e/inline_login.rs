@@ -2,7 +2,7 @@
 //!
 //! One loopback origin stands for the Jitsi site: it serves a page that opens the login the
 //! way jitsi-meet's `loginWithPopup` does and logs out the way its inline logout does
-//! (`shared/docs/jitsi-facts-2026.md` §2-§3: `tokenAuthUrl` with `{room}`/`{state}` replaced as
+//! (`docs/upstream-facts.md` §1-§3: `tokenAuthUrl` with `{room}`/`{state}` replaced as
 //! `getTokenAuthUrl` does, `&nonce=<64 hex>`, a 500×600 pop-up, only `message` events from its
 //! own origin; `tokenLogoutUrl?id_token_hint=<idToken>` in a hidden frame), and passes
 //! `/auth/*` unchanged to the bridge, whose `public_url` is `<origin>/auth`. Keycloak is the

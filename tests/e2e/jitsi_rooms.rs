@@ -5,9 +5,9 @@
 //! `tokenAuthUrl = <bridge>/room/{room}?state={state}`: `{room}` is the address-bar path
 //! segment, still percent-encoded with upper-case hex; the state's `room` is the same string
 //! and `roomSafe` Jitsi's backend-safe form, and the state JSON is `encodeURIComponent`-ed once
-//! more (so `%` arrives as `%25`). See `shared/docs/jitsi-facts-2026.md` §1. The fixtures are
+//! more (so `%` arrives as `%25`). See `docs/upstream-facts.md` §1. The fixtures are
 //! literal strings, never built by the bridge's code: the first is the request quoted in
-//! issue 8, the Café one is the facts file's worked example.
+//! issue 8, the Café one is the worked example there.
 //!
 //! After the login, the landing URL goes through a model of what Jitsi then does
 //! (`tests/support/jitsi_model.rs`): the web client derives the room JID from the address bar,
@@ -45,7 +45,7 @@ const CASES: &[Case] = &[
         tenant: None,
     },
     Case {
-        what: "Café Zürich with settings from the hash (facts §1 worked example)",
+        what: "Café Zürich with settings from the hash (upstream-facts §1 worked example)",
         request: "/room/Caf%C3%A9%20Z%C3%BCrich?state=%7B%22room%22%3A%22Caf%25C3%25A9%2520Z%25C3%25BCrich%22%2C%22roomSafe%22%3A%22caf%25c3%25a9%2520z%25c3%25bcrich%22%2C%22tenant%22%3A%22acme%22%2C%22config.startWithAudioMuted%22%3Atrue%2C%22config.prejoinConfig.enabled%22%3Afalse%2C%22config.subject%22%3A%22Weekly%22%2C%22interfaceConfig.SHOW_JITSI_WATERMARK%22%3Afalse%7D",
         lands_at: "/acme/Caf%C3%A9%20Z%C3%BCrich",
         room_safe: "caf%c3%a9%20z%c3%bcrich",

@@ -1,6 +1,6 @@
 //! What Jitsi itself does with the URL the bridge sends a user to and with the token in it,
 //! written for the tests from jitsi-meet's and Prosody's code as cited, file and line, in
-//! `shared/docs/jitsi-facts-2026.md` (jitsi-meet 2026-07, docker-jitsi-meet 2026-08). It is
+//! `docs/upstream-facts.md` (jitsi-meet 2026-07, docker-jitsi-meet 2026-08). It is
 //! independent of the bridge's own code: the tests hold the bridge's output against it.
 
 #![allow(dead_code)]
@@ -112,7 +112,7 @@ impl Prosody {
         }
     }
 
-    /// The room JID a web client joins for `/<tenant>/<room>` (facts §7): the backend-safe
+    /// The room JID a web client joins for `/<tenant>/<room>` (upstream-facts §5): the backend-safe
     /// room at `muc.<tenant>.<domain>`, where the tenant is lower-cased with `.` turned into
     /// `_` (docker `system-config.js`), rewritten by `mod_muc_domain_mapper` to
     /// `[tenant]room@<muc domain>`.
@@ -189,7 +189,7 @@ impl Prosody {
 mod tests {
     use super::*;
 
-    /// The table in facts §1, computed there with jitsi-meet's own functions.
+    /// The examples of upstream-facts §1, computed there with jitsi-meet's own functions.
     #[test]
     fn backend_safe_names_as_jitsi_computes_them() {
         for (room, safe) in [

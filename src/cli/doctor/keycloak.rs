@@ -116,7 +116,7 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
     )
     .map_err(|e| e.to_string())?;
     let room = RoomName::parse("doctor-check").map_err(|e| e.to_string())?;
-    let login = crate::session::login_state::PendingLogin::new(&room, clock.now());
+    let login = crate::session::pending::PendingLogin::new(&room, clock.now());
     let secrets = LoginSecrets {
         state: &login.state,
         nonce: &login.nonce,

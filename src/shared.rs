@@ -7,7 +7,7 @@ use crate::jitsi::tenant::Tenant;
 use crate::jitsi::token::Minter;
 use crate::keycloak::oidc::Oidc;
 use crate::policy::rules::{ModeratorPolicy, Policy};
-use crate::session::login_state::LoginCookies;
+use crate::session::pending::LoginCookies;
 use std::collections::HashMap;
 use std::sync::Arc;
 use url::Url;

@@ -306,7 +306,7 @@ mod tests {
         assert_eq!(info.overrides[2].value, json!("Weekly"));
     }
 
-    /// The state JSON of `shared/docs/jitsi-facts-2026.md` §1 (worked example), as it is
+    /// The state JSON of `docs/upstream-facts.md` §1 (worked example), as it is
     /// once the query is decoded: `room` and `roomSafe` are still percent-encoded.
     #[test]
     fn encoded_rooms_as_jitsi_meet_sends_them() {

@@ -134,10 +134,10 @@ fn cookies_stay_within_what_browsers_and_proxies_accept() {
     for i in 0..12 {
         let mut login = PendingLogin::new(&big_room, 1000 + i);
         login.tenant = Some("t".repeat(crate::jitsi::tenant::MAX_LEN));
-        login.overrides = vec![crate::jitsi::state::Override {
+        login.overrides = vec![crate::jitsi::state_param::Override {
             key: "config.subject".into(),
             value: serde_json::Value::String(
-                "s".repeat(crate::jitsi::state::MAX_OVERRIDE_BYTES - 20),
+                "s".repeat(crate::jitsi::state_param::MAX_OVERRIDE_BYTES - 20),
             ),
         }];
         let header = browser(&mut jar, &[]);
@@ -167,10 +167,10 @@ fn a_finished_login_makes_room_for_its_session_cookie() {
     let mut last = None;
     for i in 0..8 {
         let mut login = PendingLogin::new(&big_room, 1000 + i);
-        login.overrides = vec![crate::jitsi::state::Override {
+        login.overrides = vec![crate::jitsi::state_param::Override {
             key: "config.subject".into(),
             value: serde_json::Value::String(
-                "s".repeat(crate::jitsi::state::MAX_OVERRIDE_BYTES - 20),
+                "s".repeat(crate::jitsi::state_param::MAX_OVERRIDE_BYTES - 20),
             ),
         }];
         let header = browser(&mut jar, &[]);

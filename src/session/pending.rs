@@ -14,7 +14,7 @@
 
 use crate::clock::UnixTime;
 use crate::jitsi::room::RoomName;
-use crate::jitsi::state::{ClientKind, Override, StateInfo};
+use crate::jitsi::state_param::{ClientKind, Override, StateInfo};
 use crate::jitsi::tenant::Tenant;
 use crate::lang::Lang;
 use crate::session::compact;
