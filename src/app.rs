@@ -74,9 +74,10 @@ impl App {
                     .iter()
                     .map(|c| c.name())
                     .collect();
+                let failure_kinds = crate::http::error_kinds::failure_kinds();
                 crate::metrics::enable(&crate::metrics::Labels {
                     algorithms: &algorithms,
-                    failure_kinds: crate::http::error::FAILURE_KINDS,
+                    failure_kinds: &failure_kinds,
                     claims: &claims,
                 });
                 let bind = || -> std::io::Result<TcpListener> {

@@ -349,11 +349,7 @@ fn debian_prosody(p: &Printed<'_>, out: &mut String) {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let _ = writeln!(
-        out,
-        "    asap_accepted_issuers = {{ {} }}",
-        quoted(issuers)
-    );
+    let _ = writeln!(out, "    asap_accepted_issuers = {{ {} }}", quoted(issuers));
     let _ = writeln!(
         out,
         "    asap_accepted_audiences = {{ {} }}",

@@ -5,6 +5,7 @@
 //! request id, writes the single log line and renders the askama error page. Users see a fixed,
 //! plain-language message per variant; causes go to the log only.
 
+use crate::http::error_kinds::{self as kinds, Kind};
 use crate::http::inline::Popup;
 use crate::http::pages::ErrorPage;
 use crate::jitsi::room::RoomError;
@@ -17,37 +18,6 @@ use askama::Template;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-
-/// Every `kind` a login route can fail with (the `reason` label of the failed-logins counter):
-/// exported at 0 from the start, so that alerts on them see a series before the first failure.
-/// `login_denied` is counted as a denial instead.
-pub const FAILURE_KINDS: &[&str] = &[
-    "bad_room",
-    "bad_tenant",
-    "bad_state",
-    "login_expired",
-    "login_replayed",
-    "login_unknown",
-    "bad_callback",
-    "login_cancelled",
-    "idp_error",
-    "idp_error_unknown",
-    "code_refused",
-    "issuer_mismatch",
-    "issuer_missing",
-    "inline_unavailable",
-    "idp_unavailable",
-    "exchange_refused",
-    "id_token_invalid",
-    "no_subject",
-    "internal",
-    "timeout",
-    "too_long",
-    "too_large",
-    "method_not_allowed",
-    "overloaded",
-    "bad_request",
-];
 
 /// OAuth error codes in a callback that an operator has to act on (RFC 6749 4.1.2.1); the
 /// callback is answered with 502 and logged at ERROR. Any other code gets 400 at WARN.
@@ -79,92 +49,59 @@ pub struct ErrorInfo {
 
 impl AppError {
     pub fn status(&self) -> StatusCode {
+        self.kind().status
+    }
+
+    /// The kind of page this error gets (`http::error_kinds`).
+    pub fn kind(&self) -> &'static Kind {
         match self {
-            AppError::BadRoom(_)
-            | AppError::BadTenant(_)
-            | AppError::BadState(_)
-            | AppError::UnknownLogin(_)
-            | AppError::MissingParameter(_)
-            | AppError::IssuerMismatch { .. }
-            | AppError::IssuerMissing
-            | AppError::InlineUnavailable
-            | AppError::BadInspectedToken(_)
-            | AppError::NoInspectedToken
-            | AppError::ExpiredInspectedToken => StatusCode::BAD_REQUEST,
-            AppError::LoginCancelled { .. } | AppError::Denied { .. } => StatusCode::FORBIDDEN,
+            AppError::BadRoom(_) => &kinds::BAD_ROOM,
+            AppError::BadTenant(_) => &kinds::BAD_TENANT,
+            AppError::BadState(_) => &kinds::BAD_STATE,
+            AppError::UnknownLogin(LoginLookup::Expired) => &kinds::LOGIN_EXPIRED,
+            AppError::UnknownLogin(LoginLookup::Replayed) => &kinds::LOGIN_REPLAYED,
+            AppError::UnknownLogin(LoginLookup::Unknown) => &kinds::LOGIN_UNKNOWN,
+            AppError::MissingParameter(_) => &kinds::BAD_CALLBACK,
+            AppError::LoginCancelled { .. } => &kinds::LOGIN_CANCELLED,
             AppError::IdpError { code, .. } if code == "temporarily_unavailable" => {
-                StatusCode::SERVICE_UNAVAILABLE
+                &kinds::IDP_ERROR_LATER
             }
-            // Codes that mean a setting is wrong; any other code is not Keycloak's to send
-            // here, so it came from whoever made the request.
             AppError::IdpError { code, .. } if OPERATOR_ERROR_CODES.contains(&code.as_str()) => {
-                StatusCode::BAD_GATEWAY
+                &kinds::IDP_ERROR
             }
-            AppError::IdpError { .. } | AppError::Oidc(OidcError::CodeRefused(_), _) => {
-                StatusCode::BAD_REQUEST
-            }
-            AppError::Oidc(OidcError::Unavailable(_), _) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Oidc(_, _) | AppError::NoSubject => StatusCode::BAD_GATEWAY,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::IdpError { .. } => &kinds::IDP_ERROR_UNKNOWN,
+            AppError::IssuerMismatch { .. } => &kinds::ISSUER_MISMATCH,
+            AppError::IssuerMissing => &kinds::ISSUER_MISSING,
+            AppError::Oidc(OidcError::CodeRefused(_), _) => &kinds::CODE_REFUSED,
+            AppError::Oidc(OidcError::Unavailable(_), _) => &kinds::IDP_UNAVAILABLE,
+            AppError::Oidc(OidcError::ExchangeRefused(_), _) => &kinds::EXCHANGE_REFUSED,
+            AppError::Oidc(OidcError::InvalidIdToken(_), _) => &kinds::ID_TOKEN_INVALID,
+            AppError::Denied { .. } => &kinds::LOGIN_DENIED,
+            AppError::NoSubject => &kinds::NO_SUBJECT,
+            AppError::Internal(_) => &kinds::INTERNAL,
+            AppError::BadInspectedToken(_) => &kinds::BAD_TOKEN,
+            AppError::NoInspectedToken => &kinds::NO_TOKEN,
+            AppError::ExpiredInspectedToken => &kinds::TOKEN_EXPIRED,
+            AppError::InlineUnavailable => &kinds::INLINE_UNAVAILABLE,
+            AppError::NotFound => &kinds::NOT_FOUND,
+        }
+    }
+
+    /// The login to offer again, when the error knows it.
+    fn retry(&self) -> Option<&Retry> {
+        match self {
+            AppError::LoginCancelled { retry }
+            | AppError::IdpError { retry, .. }
+            | AppError::Oidc(_, retry)
+            | AppError::Denied { retry, .. } => retry.as_deref(),
+            _ => None,
         }
     }
 
     fn info(&self) -> ErrorInfo {
-        // (kind for logs and metrics, Fluent key of the title and the message, the room to
-        // try again). Users read plain words; the cause goes to the log only.
-        let (kind, key, retry): (&'static str, &'static str, Option<&Retry>) = match self {
-            AppError::BadRoom(_) => ("bad_room", "err-bad-room", None),
-            AppError::BadTenant(_) => ("bad_tenant", "err-bad-tenant", None),
-            AppError::BadState(_) => ("bad_state", "err-bad-state", None),
-            AppError::UnknownLogin(LoginLookup::Expired) => {
-                ("login_expired", "err-login-expired", None)
-            }
-            AppError::UnknownLogin(LoginLookup::Replayed) => {
-                ("login_replayed", "err-login-replayed", None)
-            }
-            AppError::UnknownLogin(LoginLookup::Unknown) => {
-                ("login_unknown", "err-login-unknown", None)
-            }
-            AppError::MissingParameter(_) => ("bad_callback", "err-bad-callback", None),
-            AppError::LoginCancelled { retry } => {
-                ("login_cancelled", "err-login-cancelled", retry.as_deref())
-            }
-            AppError::IdpError { code, retry }
-                if !OPERATOR_ERROR_CODES.contains(&code.as_str())
-                    && code != "temporarily_unavailable" =>
-            {
-                (
-                    "idp_error_unknown",
-                    "err-idp-error-unknown",
-                    retry.as_deref(),
-                )
-            }
-            AppError::Oidc(OidcError::CodeRefused(_), retry) => {
-                ("code_refused", "err-code-refused", retry.as_deref())
-            }
-            AppError::IdpError { retry, .. } => ("idp_error", "err-idp-error", retry.as_deref()),
-            AppError::Denied { retry, .. } => ("login_denied", "err-denied", retry.as_deref()),
-            AppError::IssuerMissing => ("issuer_missing", "err-issuer-missing", None),
-            AppError::IssuerMismatch { .. } => ("issuer_mismatch", "err-issuer-mismatch", None),
-            AppError::Oidc(OidcError::Unavailable(_), retry) => {
-                ("idp_unavailable", "err-idp-unavailable", retry.as_deref())
-            }
-            AppError::Oidc(OidcError::ExchangeRefused(_), retry) => {
-                ("exchange_refused", "err-exchange-refused", retry.as_deref())
-            }
-            AppError::Oidc(OidcError::InvalidIdToken(_), retry) => {
-                ("id_token_invalid", "err-id-token-invalid", retry.as_deref())
-            }
-            AppError::NoSubject => ("no_subject", "err-no-subject", None),
-            AppError::Internal(_) => ("internal", "err-internal", None),
-            AppError::BadInspectedToken(_) => ("bad_token", "err-bad-token", None),
-            AppError::NoInspectedToken => ("no_token", "err-no-token", None),
-            AppError::ExpiredInspectedToken => ("token_expired", "err-token-expired", None),
-            AppError::InlineUnavailable => ("inline_unavailable", "err-inline-unavailable", None),
-            AppError::NotFound => ("not_found", "err-not-found", None),
-        };
-        let mut message = Msg::new(key);
+        // Users read plain words; the cause goes to the log only.
+        let kind = self.kind();
+        let mut message = Msg::new(kind.message);
         match self {
             AppError::BadRoom(e) => message.detail = Some(room_reason(e)),
             AppError::Denied {
@@ -188,49 +125,14 @@ impl AppError {
             _ => (String::new(), false),
         };
         ErrorInfo {
-            kind,
-            title: title_key(key),
+            kind: kind.name,
+            title: kind.title,
             message,
-            retry: retry.cloned(),
+            retry: self.retry().cloned(),
             admin,
             denied,
             cause: self.to_string(),
         }
-    }
-}
-
-/// The title's key for a message key: `err-x` → `err-x-title` (also `err-denied-reason`).
-fn title_key(key: &'static str) -> &'static str {
-    match key {
-        "err-bad-room" => "err-bad-room-title",
-        "err-bad-tenant" => "err-bad-tenant-title",
-        "err-bad-state" => "err-bad-state-title",
-        "err-login-expired" => "err-login-expired-title",
-        "err-login-replayed" => "err-login-replayed-title",
-        "err-login-unknown" => "err-login-unknown-title",
-        "err-bad-callback" => "err-bad-callback-title",
-        "err-login-cancelled" => "err-login-cancelled-title",
-        "err-idp-error-unknown" => "err-idp-error-unknown-title",
-        "err-code-refused" => "err-code-refused-title",
-        "err-idp-error" => "err-idp-error-title",
-        "err-denied" => "err-denied-title",
-        "err-issuer-missing" => "err-issuer-missing-title",
-        "err-issuer-mismatch" => "err-issuer-mismatch-title",
-        "err-idp-unavailable" => "err-idp-unavailable-title",
-        "err-exchange-refused" => "err-exchange-refused-title",
-        "err-id-token-invalid" => "err-id-token-invalid-title",
-        "err-no-subject" => "err-no-subject-title",
-        "err-bad-token" | "err-no-token" => "err-bad-token-title",
-        "err-token-expired" => "err-token-expired-title",
-        "err-inline-unavailable" => "err-inline-unavailable-title",
-        "err-not-found" => "err-not-found-title",
-        "err-timeout" => "err-timeout-title",
-        "err-too-long" => "err-too-long-title",
-        "err-too-large" => "err-too-large-title",
-        "err-method" => "err-method-title",
-        "err-busy" => "err-busy-title",
-        "err-bad-request" => "err-bad-request-title",
-        _ => "err-internal-title",
     }
 }
 
@@ -405,19 +307,11 @@ pub fn render(app: &AppState, context: ErrorContext<'_>, mut response: Response)
 pub struct PlainText;
 
 fn generic(status: StatusCode) -> ErrorInfo {
-    let (kind, key) = match status {
-        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ("timeout", "err-timeout"),
-        StatusCode::URI_TOO_LONG => ("too_long", "err-too-long"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "err-too-large"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "err-method"),
-        StatusCode::SERVICE_UNAVAILABLE => ("overloaded", "err-busy"),
-        s if s.is_server_error() => ("internal", "err-internal"),
-        _ => ("bad_request", "err-bad-request"),
-    };
+    let kind = kinds::of_status(status);
     ErrorInfo {
-        kind,
-        title: title_key(key),
-        message: Msg::new(key),
+        kind: kind.name,
+        title: kind.title,
+        message: Msg::new(kind.message),
         retry: None,
         admin: String::new(),
         denied: false,
@@ -464,9 +358,10 @@ mod tests {
             AppError::NoSubject,
             AppError::Internal("x".into()),
         ];
+        let counted = kinds::failure_kinds();
         for e in errors {
             let kind = e.info().kind;
-            assert!(FAILURE_KINDS.contains(&kind), "{kind}");
+            assert!(counted.contains(&kind), "{kind}");
         }
         for status in [
             StatusCode::GATEWAY_TIMEOUT,
@@ -477,7 +372,7 @@ mod tests {
             StatusCode::INTERNAL_SERVER_ERROR,
             StatusCode::BAD_REQUEST,
         ] {
-            assert!(FAILURE_KINDS.contains(&generic(status).kind), "{status}");
+            assert!(counted.contains(&generic(status).kind), "{status}");
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod callback;
 pub mod error;
+pub mod error_kinds;
 pub mod frame;
 pub mod headers;
 pub mod health;
