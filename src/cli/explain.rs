@@ -159,15 +159,9 @@ pub fn command(
 mod tests {
     use super::*;
 
-    const CONFIG: &str = r#"
-        [server]
-        public_url = "https://bridge.example.org"
-        [oidc]
-        issuer = "https://sso.example.org/realms/jitsi"
-        client_id = "jitsi-bridge"
-        client_secret = "s3cret-from-keycloak-0123"
-        [login]
-        cookie_key = "0123456789abcdef0123456789abcdef"
+    const CONFIG: &str = concat!(
+        crate::config::test_base!(),
+        r#"
         [jitsi]
         url = "https://meet.example.org"
         app_id = "jitsi-bridge"
@@ -183,7 +177,8 @@ mod tests {
         rooms = ["staff-*"]
         allow = false
         reason = "Staff only"
-    "#;
+    "#
+    );
 
     #[test]
     fn explains_each_part_and_denials() {

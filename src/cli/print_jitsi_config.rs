@@ -467,15 +467,9 @@ mod tests {
     use crate::policy::claims::Identity;
     use crate::policy::rules::{Decision, Role};
 
-    const CONFIG: &str = r#"
-        [server]
-        public_url = "https://bridge.example.org"
-        [oidc]
-        issuer = "https://sso.example.org/realms/jitsi"
-        client_id = "jitsi-bridge"
-        client_secret = "s3cret-from-keycloak-0123"
-        [login]
-        cookie_key = "0123456789abcdef0123456789abcdef"
+    const CONFIG: &str = concat!(
+        crate::config::test_base!(),
+        r#"
         [jitsi]
         url = "https://meet.example.org"
         app_id = "bridge-app"
@@ -483,7 +477,8 @@ mod tests {
         subject = "meet.jitsi"
         algorithm = "HS512"
         secret = "fedcba9876543210fedcba9876543210-hs512"
-    "#;
+    "#
+    );
 
     /// A token minted under a config passes the checks Prosody makes with the settings printed
     /// for that config (algorithm, secret, accepted issuers and audiences, sub = XMPP domain).

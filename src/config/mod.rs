@@ -29,6 +29,26 @@ mod rules;
 mod secrets;
 #[cfg(test)]
 mod tests;
+
+/// `[server]`, `[oidc]` and `[login]` of a valid configuration (bridge.example.org), for unit
+/// tests to add their `[jitsi]` and rules to with `concat!`.
+#[cfg(test)]
+macro_rules! test_base {
+    () => {
+        r#"
+        [server]
+        public_url = "https://bridge.example.org"
+        [oidc]
+        issuer = "https://sso.example.org/realms/jitsi"
+        client_id = "jitsi-bridge"
+        client_secret = "s3cret-from-keycloak-0123"
+        [login]
+        cookie_key = "0123456789abcdef0123456789abcdef"
+"#
+    };
+}
+#[cfg(test)]
+pub(crate) use test_base;
 mod values;
 
 use reader::Reader;

@@ -15,7 +15,46 @@ pub(super) struct Reader<'a> {
 
 impl Reader<'_> {
     /// Reads and checks every key; `None` when something required is missing or invalid.
+    /// Every section is read even when an earlier one failed, so that all problems are listed.
     pub(super) fn read(&mut self) -> Option<Config> {
+        let r = self;
+        let server = r.server();
+        let login = r.login();
+        let jitsi = r.jitsi();
+        let default_realm = r.realm("", None);
+        let tenants = match &default_realm {
+            Some(base) => r.tenant_realms(base),
+            None => BTreeMap::new(),
+        };
+        r.unique_kids(default_realm.iter().chain(tenants.values()));
+        let policy = r.policy();
+        let inspector_enabled = r.get("inspector.enabled", false);
+        let logout_redirect_url = r
+            .opt::<String>("logout.redirect_url")
+            .and_then(|s| r.web_url("logout.redirect_url", &s));
+        let guests_enabled = r.get("guests.enabled", false);
+        let default_language = r.default_language();
+        let branding = r.branding();
+        let log = r.log();
+        let config = Config {
+            server: server?,
+            login: login?,
+            jitsi: jitsi?,
+            realm: default_realm?,
+            tenants,
+            policy,
+            inspector_enabled,
+            logout_redirect_url,
+            guests_enabled,
+            default_language,
+            branding,
+            log,
+        };
+        r.strong_secrets(&config);
+        Some(config)
+    }
+
+    fn server(&mut self) -> Option<ServerConfig> {
         let r = self;
         let listen = r.parsed::<SocketAddr>("server.listen", "127.0.0.1:3000");
         let public_url = r
@@ -45,10 +84,28 @@ impl Reader<'_> {
                         None
                     }
                 });
+        Some(ServerConfig {
+            listen: listen?,
+            metrics_listen,
+            public_url: public_url?,
+            request_timeout_secs,
+            header_timeout_secs,
+            max_connections,
+            max_in_flight,
+        })
+    }
 
-        let cookie_key = r.secret("login.cookie_key", MIN_SECRET_BYTES);
-        let login_ttl = r.ranged("login.ttl_secs", 600, 30..=3600);
+    fn login(&mut self) -> Option<LoginConfig> {
+        let cookie_key = self.secret("login.cookie_key", MIN_SECRET_BYTES);
+        let ttl_secs = self.ranged("login.ttl_secs", 600, 30..=3600);
+        Some(LoginConfig {
+            cookie_key: cookie_key?,
+            ttl_secs,
+        })
+    }
 
+    fn jitsi(&mut self) -> Option<JitsiConfig> {
+        let r = self;
         let jitsi_url = r
             .required::<String>("jitsi.url")
             .and_then(|s| r.web_url("jitsi.url", &s));
@@ -56,20 +113,22 @@ impl Reader<'_> {
         let skip_prejoin = r.get("jitsi.skip_prejoin", true);
         let electron_scheme = r.app_scheme("jitsi.electron_scheme", "jitsi-meet");
         let mobile_scheme = r.app_scheme("jitsi.mobile_scheme", "org.jitsi.meet");
+        Some(JitsiConfig {
+            target: JitsiTarget {
+                base: jitsi_url?,
+                placement,
+                skip_prejoin,
+                electron_scheme,
+                mobile_scheme,
+            },
+        })
+    }
 
-        let default_realm = r.realm("", None);
-        let tenants = match &default_realm {
-            Some(base) => r.tenant_realms(base),
-            None => BTreeMap::new(),
-        };
-        // Prosody finds keys by kid alone, so one kid must mean one key across all realms.
+    /// Prosody finds keys by kid alone, so one kid must mean one key across all realms.
+    fn unique_kids<'r>(&mut self, realms: impl Iterator<Item = &'r RealmConfig>) {
         let mut by_kid: BTreeMap<&str, &crate::jitsi::signing::PublicKey> = BTreeMap::new();
-        let all_keys = default_realm
-            .iter()
-            .chain(tenants.values())
-            .flat_map(|rc| rc.signer.published.iter());
         let mut clashes = BTreeSet::new();
-        for key in all_keys {
+        for key in realms.flat_map(|rc| rc.signer.published.iter()) {
             if let Some(seen) = by_kid.insert(&key.kid, key) {
                 if seen != key {
                     clashes.insert(key.kid.clone());
@@ -77,76 +136,33 @@ impl Reader<'_> {
             }
         }
         for kid in clashes {
-            r.problem("jitsi.signing_keys", format!("kid {kid:?} names different keys in different realms; give every key its own kid"));
+            self.problem("jitsi.signing_keys", format!("kid {kid:?} names different keys in different realms; give every key its own kid"));
         }
+    }
 
-        let policy = r.policy();
-        let inspector_enabled = r.get("inspector.enabled", false);
-        let logout_redirect_url = r
-            .opt::<String>("logout.redirect_url")
-            .and_then(|s| r.web_url("logout.redirect_url", &s));
-        let guests_enabled = r.get("guests.enabled", false);
-        let default_language = r
-            .get::<String>("ui.default_language", "en".into())
-            .as_str()
-            .to_owned();
-        let default_language = match crate::lang::Lang::parse(&default_language) {
-            Some(l) => l,
-            None => {
-                r.problem(
-                    "ui.default_language",
-                    "must be one of \"en\", \"de\", \"fr\"".into(),
-                );
-                crate::lang::Lang::En
-            }
-        };
-        let branding = r.branding();
+    fn default_language(&mut self) -> crate::lang::Lang {
+        let code = self.get::<String>("ui.default_language", "en".into());
+        crate::lang::Lang::parse(&code).unwrap_or_else(|| {
+            self.problem(
+                "ui.default_language",
+                "must be one of \"en\", \"de\", \"fr\"".into(),
+            );
+            crate::lang::Lang::En
+        })
+    }
+
+    fn log(&mut self) -> LogConfig {
         let log = LogConfig {
-            format: r.get("log.format", LogFormat::Text),
-            level: r.get("log.level", "info".to_owned()),
+            format: self.get("log.format", LogFormat::Text),
+            level: self.get("log.level", "info".to_owned()),
         };
         if tracing_subscriber::EnvFilter::try_new(&log.level).is_err() {
-            r.problem(
+            self.problem(
                 "log.level",
                 "is not a valid filter (try \"info\" or \"debug\")".into(),
             );
         }
-
-        let config = Config {
-            server: ServerConfig {
-                listen: listen?,
-                metrics_listen,
-                public_url: public_url?,
-                request_timeout_secs,
-                header_timeout_secs,
-                max_connections,
-                max_in_flight,
-            },
-            login: LoginConfig {
-                cookie_key: cookie_key?,
-                ttl_secs: login_ttl,
-            },
-            jitsi: JitsiConfig {
-                target: JitsiTarget {
-                    base: jitsi_url?,
-                    placement,
-                    skip_prejoin,
-                    electron_scheme,
-                    mobile_scheme,
-                },
-            },
-            realm: default_realm?,
-            tenants,
-            policy,
-            inspector_enabled,
-            logout_redirect_url,
-            guests_enabled,
-            default_language,
-            branding,
-            log,
-        };
-        r.strong_secrets(&config);
-        Some(config)
+        log
     }
 
     /// The Keycloak and signing settings of the default realm (`prefix` empty, `base` None),
@@ -156,38 +172,91 @@ impl Reader<'_> {
         prefix: &str,
         base: Option<&RealmConfig>,
     ) -> Option<RealmConfig> {
-        let r = self;
-        let k = |key: &str| format!("{prefix}{key}");
-        // A tenant inherits a key it does not set (the key still counts as known).
-        let inherit = |r: &mut Reader<'_>, key: &str| -> bool {
-            r.known.insert(k(key));
-            base.is_some() && !r.figment.contains(&k(key))
-        };
+        let sc = Scope { prefix, base };
+        // Every part is read even when an earlier one failed, so that all problems are listed.
+        let oidc = self.realm_oidc(&sc);
+        let token = self.realm_token(&sc);
+        let signer = self.realm_signer(&sc);
+        let moderators = self.realm_moderators(&sc);
+        Some(RealmConfig {
+            oidc: oidc?,
+            token: token?,
+            signer: signer?,
+            moderators,
+        })
+    }
 
-        let issuer = match base {
-            Some(b) if inherit(r, "oidc.issuer") => Some(b.oidc.issuer.clone()),
+    fn realm_oidc(&mut self, sc: &Scope<'_, '_>) -> Option<OidcConfig> {
+        let r = self;
+        let issuer = match sc.base {
+            Some(b) if sc.inherits(r, "oidc.issuer") => Some(b.oidc.issuer.clone()),
             _ => r
-                .required::<String>(&k("oidc.issuer"))
-                .and_then(|s| r.web_url(&k("oidc.issuer"), &s).map(|_| s)),
+                .required::<String>(&sc.key("oidc.issuer"))
+                .and_then(|s| r.web_url(&sc.key("oidc.issuer"), &s).map(|_| s)),
         };
-        let client_id = match base {
-            Some(b) if inherit(r, "oidc.client_id") => Some(b.oidc.client_id.clone()),
+        let client_id = match sc.base {
+            Some(b) if sc.inherits(r, "oidc.client_id") => Some(b.oidc.client_id.clone()),
             _ => r
-                .required::<String>(&k("oidc.client_id"))
-                .and_then(|s| r.non_empty(&k("oidc.client_id"), s)),
+                .required::<String>(&sc.key("oidc.client_id"))
+                .and_then(|s| r.non_empty(&sc.key("oidc.client_id"), s)),
         };
-        let client_secret = match base {
+        let client_secret = r.client_secret(sc, issuer.as_deref());
+        let client_secret_file = match sc.base {
+            Some(b) if sc.inherits(r, "oidc.client_secret_file") => {
+                b.oidc.client_secret_file.clone()
+            }
+            _ => r.opt::<PathBuf>(&sc.key("oidc.client_secret_file")),
+        };
+        let scopes = match sc.base {
+            Some(b) if sc.inherits(r, "oidc.scopes") => b.oidc.scopes.clone(),
+            _ => r.scopes(&sc.key("oidc.scopes")),
+        };
+        // Whether a mapper is there is a fact of one client: a tenant with a client of its
+        // own (another issuer or client id) inherits nothing of it.
+        let own_client = sc.base.is_some()
+            && (r.figment.contains(&sc.key("oidc.issuer"))
+                || r.figment.contains(&sc.key("oidc.client_id")));
+        let absent_means_empty = match sc.base {
+            Some(b) if sc.inherits(r, "oidc.absent_means_empty") && !own_client => {
+                b.oidc.absent_means_empty
+            }
+            Some(_) if !r.figment.contains(&sc.key("oidc.absent_means_empty")) => {
+                Default::default()
+            }
+            _ => r.absent_claims(&sc.key("oidc.absent_means_empty")),
+        };
+        let http_timeout_secs = match sc.base {
+            Some(b) => b.oidc.http_timeout_secs,
+            None => r.ranged("oidc.http_timeout_secs", 10, 1..=120),
+        };
+        Some(OidcConfig {
+            issuer: issuer?,
+            client_id: client_id?,
+            client_secret: client_secret?,
+            client_secret_file,
+            scopes,
+            absent_means_empty,
+            http_timeout_secs,
+        })
+    }
+
+    /// A tenant inherits the default realm's client secret only when its issuer is on the
+    /// same server.
+    fn client_secret(&mut self, sc: &Scope<'_, '_>, issuer: Option<&str>) -> Option<SecretString> {
+        let r = self;
+        match sc.base {
             Some(b)
-                if inherit(r, "oidc.client_secret") && inherit(r, "oidc.client_secret_file") =>
+                if sc.inherits(r, "oidc.client_secret")
+                    && sc.inherits(r, "oidc.client_secret_file") =>
             {
                 // The bridge and `doctor` send the secret to the tenant's token endpoint: a
                 // tenant on another server would receive the default realm's credential.
-                let other_server = issuer.as_deref().is_some_and(|i| {
+                let other_server = issuer.is_some_and(|i| {
                     origin_of(i).is_some_and(|o| Some(o) != origin_of(&b.oidc.issuer))
                 });
                 if other_server {
                     r.problem(
-                        &k("oidc.client_secret"),
+                        &sc.key("oidc.client_secret"),
                         "this tenant's issuer is on another server than the default realm's, so \
                          it needs its own client secret (`oidc.client_secret` or \
                          `oidc.client_secret_file`): the default realm's must not be sent there"
@@ -200,7 +269,7 @@ impl Reader<'_> {
             }
             _ => {
                 let before = r.problems.len();
-                let secret = r.secret(&k("oidc.client_secret"), 1);
+                let secret = r.secret(&sc.key("oidc.client_secret"), 1);
                 // `setup-keycloak` writes the secret; before it has, none can be read.
                 if secret.is_none() && r.setup {
                     r.problems.truncate(before);
@@ -209,53 +278,33 @@ impl Reader<'_> {
                     secret
                 }
             }
-        };
-        let client_secret_file = match base {
-            Some(b) if inherit(r, "oidc.client_secret_file") => b.oidc.client_secret_file.clone(),
-            _ => r.opt::<PathBuf>(&k("oidc.client_secret_file")),
-        };
-        let scopes = match base {
-            Some(b) if inherit(r, "oidc.scopes") => b.oidc.scopes.clone(),
-            _ => r.scopes(&k("oidc.scopes")),
-        };
-        // Whether a mapper is there is a fact of one client: a tenant with a client of its
-        // own (another issuer or client id) inherits nothing of it.
-        let own_client = base.is_some()
-            && (r.figment.contains(&k("oidc.issuer")) || r.figment.contains(&k("oidc.client_id")));
-        let absent_means_empty = match base {
-            Some(b) if inherit(r, "oidc.absent_means_empty") && !own_client => {
-                b.oidc.absent_means_empty
-            }
-            Some(_) if !r.figment.contains(&k("oidc.absent_means_empty")) => Default::default(),
-            _ => r.absent_claims(&k("oidc.absent_means_empty")),
-        };
-        let http_timeout_secs = match base {
-            Some(b) => b.oidc.http_timeout_secs,
-            None => r.ranged("oidc.http_timeout_secs", 10, 1..=120),
-        };
+        }
+    }
 
-        let app_id = match base {
-            Some(b) if inherit(r, "jitsi.app_id") => Some(b.token.issuer.clone()),
+    fn realm_token(&mut self, sc: &Scope<'_, '_>) -> Option<TokenSettings> {
+        let r = self;
+        let app_id = match sc.base {
+            Some(b) if sc.inherits(r, "jitsi.app_id") => Some(b.token.issuer.clone()),
             _ => r
-                .required::<String>(&k("jitsi.app_id"))
-                .and_then(|s| r.non_empty(&k("jitsi.app_id"), s)),
+                .required::<String>(&sc.key("jitsi.app_id"))
+                .and_then(|s| r.non_empty(&sc.key("jitsi.app_id"), s)),
         };
-        let audience = match base {
-            Some(b) if inherit(r, "jitsi.audience") => Some(b.token.audience.clone()),
+        let audience = match sc.base {
+            Some(b) if sc.inherits(r, "jitsi.audience") => Some(b.token.audience.clone()),
             _ => {
-                let a = r.get::<String>(&k("jitsi.audience"), "jitsi".into());
-                r.non_empty(&k("jitsi.audience"), a)
+                let a = r.get::<String>(&sc.key("jitsi.audience"), "jitsi".into());
+                r.non_empty(&sc.key("jitsi.audience"), a)
             }
         };
-        let ttl_secs = match base {
-            Some(b) if inherit(r, "jitsi.token_ttl_secs") => b.token.ttl_secs,
+        let ttl_secs = match sc.base {
+            Some(b) if sc.inherits(r, "jitsi.token_ttl_secs") => b.token.ttl_secs,
             _ => r.ranged(
-                &k("jitsi.token_ttl_secs"),
+                &sc.key("jitsi.token_ttl_secs"),
                 DEFAULT_TOKEN_TTL_SECS,
                 60..=86_400,
             ),
         };
-        let (subject, nbf_backdate_secs) = match base {
+        let (subject, nbf_backdate_secs) = match sc.base {
             Some(b) => (Some(b.token.subject.clone()), b.token.nbf_backdate_secs),
             None => {
                 let s = r.get::<String>("jitsi.subject", "meet.jitsi".into());
@@ -273,18 +322,32 @@ impl Reader<'_> {
                 (s, r.ranged("jitsi.nbf_backdate_secs", 30, 0..=300))
             }
         };
+        Some(TokenSettings {
+            issuer: app_id?,
+            audience: audience?,
+            subject: subject?,
+            ttl_secs,
+            nbf_backdate_secs,
+        })
+    }
+
+    fn realm_signer(&mut self, sc: &Scope<'_, '_>) -> Option<crate::jitsi::signing::Signer> {
+        let r = self;
         let signing_keys = [
             "jitsi.algorithm",
             "jitsi.secret",
             "jitsi.secret_file",
             "jitsi.signing_keys",
         ];
-        let signer = match base {
-            Some(b) if signing_keys.iter().all(|key| inherit(r, key)) => Some(b.signer.clone()),
-            _ => r.signer(prefix, base.map(|b| b.signer.algorithm)),
-        };
+        match sc.base {
+            Some(b) if signing_keys.iter().all(|key| sc.inherits(r, key)) => Some(b.signer.clone()),
+            _ => r.signer(sc.prefix, sc.base.map(|b| b.signer.algorithm)),
+        }
+    }
 
-        let moderators = match base {
+    fn realm_moderators(&mut self, sc: &Scope<'_, '_>) -> ModeratorPolicy {
+        let r = self;
+        match sc.base {
             Some(b)
                 if [
                     "moderators.groups",
@@ -292,38 +355,17 @@ impl Reader<'_> {
                     "moderators.client_roles",
                 ]
                 .iter()
-                .all(|key| inherit(r, key)) =>
+                .all(|key| sc.inherits(r, key)) =>
             {
                 b.moderators.clone()
             }
             _ => ModeratorPolicy {
-                groups: r.names(&k("moderators.groups")),
-                realm_roles: r.names(&k("moderators.realm_roles")),
-                client_roles: r.names(&k("moderators.client_roles")),
+                groups: r.names(&sc.key("moderators.groups")),
+                realm_roles: r.names(&sc.key("moderators.realm_roles")),
+                client_roles: r.names(&sc.key("moderators.client_roles")),
                 email_domains: Vec::new(),
             },
-        };
-
-        Some(RealmConfig {
-            oidc: OidcConfig {
-                issuer: issuer?,
-                client_id: client_id?,
-                client_secret: client_secret?,
-                client_secret_file,
-                scopes,
-                absent_means_empty,
-                http_timeout_secs,
-            },
-            token: TokenSettings {
-                issuer: app_id?,
-                audience: audience?,
-                subject: subject?,
-                ttl_secs,
-                nbf_backdate_secs,
-            },
-            signer: signer?,
-            moderators,
-        })
+        }
     }
 
     /// `[tenants.<name>]` sections: realms of their own for some Jitsi tenants.
@@ -495,4 +537,23 @@ fn origin_of(url: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()
         .map(|u| u.origin().ascii_serialization())
+}
+
+/// Where a realm's keys are read: the default realm's (`prefix` empty, no `base`) or a
+/// tenant's (`tenants.<name>.`), which inherits each key it does not set from `base`.
+struct Scope<'p, 'b> {
+    prefix: &'p str,
+    base: Option<&'b RealmConfig>,
+}
+
+impl Scope<'_, '_> {
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// Whether a tenant inherits `key` (it does not set it); the key counts as known.
+    fn inherits(&self, r: &mut Reader<'_>, key: &str) -> bool {
+        r.known.insert(self.key(key));
+        self.base.is_some() && !r.figment.contains(&self.key(key))
+    }
 }

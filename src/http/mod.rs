@@ -17,5 +17,6 @@ pub mod logout;
 pub mod memory_limit;
 pub mod pages;
 pub mod retry;
+pub mod routes;
 pub mod serve;
 pub mod shed;
