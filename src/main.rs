@@ -16,28 +16,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let checking = matches!(cli.command, Some(Command::CheckConfig));
-    let setup = matches!(cli.command, Some(Command::SetupKeycloak { .. }));
-    let loaded = if setup {
-        Config::load_for_setup(cli.config.as_deref())
-    } else {
-        Config::load(cli.config.as_deref())
-    };
-    let config = match loaded {
+    let config = match load(&cli) {
         Ok(c) => c,
-        // `check-config`'s answer is its output; everywhere else a refusal is an error.
-        Err(e) if checking => {
-            #[allow(clippy::print_stdout)]
-            {
-                print!("{e}");
-                println!("verdict: the configuration is NOT valid");
-            }
-            return ExitCode::from(2);
-        }
-        Err(e) => {
-            eprint!("{e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -105,5 +86,33 @@ fn main() -> ExitCode {
             ))
         }
         Command::Serve => runtime.block_on(serve::run(config)),
+    }
+}
+
+/// The configuration the command needs; a refusal is `check-config`'s answer on standard
+/// output, and an error on standard error for every other command.
+fn load(cli: &Cli) -> Result<Config, ExitCode> {
+    let checking = matches!(cli.command, Some(Command::CheckConfig));
+    let setup = matches!(cli.command, Some(Command::SetupKeycloak { .. }));
+    let loaded = if setup {
+        Config::load_for_setup(cli.config.as_deref())
+    } else {
+        Config::load(cli.config.as_deref())
+    };
+    match loaded {
+        Ok(c) => Ok(c),
+        // `check-config`'s answer is its output; everywhere else a refusal is an error.
+        Err(e) if checking => {
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{e}");
+                println!("verdict: the configuration is NOT valid");
+            }
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprint!("{e}");
+            Err(ExitCode::from(2))
+        }
     }
 }

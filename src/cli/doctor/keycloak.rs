@@ -2,11 +2,9 @@
 //! through the admin API, and a test login through Keycloak's own form.
 
 use super::{Check, ClockReading, TestUser, fail, pass};
-use crate::cli::setup_keycloak as setup;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::jitsi::room::RoomName;
-use crate::keycloak::admin::{Admin, Credentials};
 use crate::policy::claims::{Claim, Identity, Shape};
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -21,88 +19,79 @@ pub(super) async fn test_login(
     readings: &mut Vec<ClockReading>,
 ) -> Check {
     let what = format!("a test login as {}", user.name);
-    match login_claims(config, user).await {
-        Ok(claims) => {
-            if let Some(iat) = claims["iat"].as_i64() {
-                readings.push(ClockReading::new(
-                    "Keycloak (the test login's ID token)",
-                    clock.now(),
-                    iat,
-                ));
-            }
-            let who = Identity::from_claims(&claims, &config.realm.oidc.client_id);
-            let Some(who) = who else {
-                return fail(what, "the ID token has no sub", "no_subject");
-            };
-            // Only what the configuration asks about matters.
-            let whos: Vec<&crate::policy::rules::Who> = std::iter::once(&config.realm.moderators)
-                .chain(config.tenants.values().map(|r| &r.moderators))
-                .chain(std::iter::once(&config.policy.access.who))
-                .chain(config.policy.rules.iter().map(|r| &r.who))
-                .collect();
-            // A claim declared empty when absent is checked against the client's mappers
-            // (admin checks), not against one user who may simply have none.
-            let declared = config.realm.oidc.absent_means_empty;
-            let mut missing = Vec::new();
-            for (claim, asked, what) in [
-                (
-                    Claim::Groups,
-                    whos.iter().any(|w| !w.groups.is_empty()),
-                    "groups",
-                ),
-                (
-                    Claim::RealmRoles,
-                    whos.iter().any(|w| !w.realm_roles.is_empty()),
-                    "realm roles",
-                ),
-                (
-                    Claim::ClientRoles,
-                    whos.iter().any(|w| !w.client_roles.is_empty()),
-                    "client roles",
-                ),
-            ] {
-                if asked && who.shapes.of(claim) == Shape::Absent && !declared.contains(claim) {
-                    missing.push(what);
-                }
-            }
-            let asked = |claim: Claim| {
-                whos.iter().any(|w| match claim {
-                    Claim::Groups => !w.groups.is_empty(),
-                    Claim::RealmRoles => !w.realm_roles.is_empty(),
-                    Claim::ClientRoles => !w.client_roles.is_empty(),
-                    Claim::Email => !w.email_domains.is_empty(),
-                })
-            };
-            if let Some((claim, seen)) = who.wrong_types().find(|(c, _)| asked(*c)) {
-                let fix = match claim {
-                    Claim::Email => "the address must be a string: check the client's email mapper",
-                    _ => {
-                        "turn on \"Multivalued\" in its mapper: rules match only a list of strings"
-                    }
-                };
-                return fail(
-                    format!(
-                        "{what}: the ID token's \"{}\" claim is {seen}",
-                        claim.in_token()
-                    ),
-                    fix,
-                    "denied-needs-a-claim-the-id-token-does-not-carry",
-                );
-            }
-            if missing.is_empty() {
-                pass(format!(
-                    "{what}: the ID token carries groups {:?}, client roles {:?}",
-                    who.groups, who.client_roles
-                ))
-            } else {
-                fail(
-                    format!("{what}: the ID token carries no {}", missing.join(", no ")),
-                    "add the mappers (setup-keycloak); Keycloak also leaves a claim out when the user has no group or role of that kind, so test with a user who has them",
-                    "denied-needs-a-claim-the-id-token-does-not-carry",
-                )
-            }
-        }
-        Err(e) => fail(what, e, "login_unknown"),
+    let claims = match login_claims(config, user).await {
+        Ok(claims) => claims,
+        Err(e) => return fail(what, e, "login_unknown"),
+    };
+    if let Some(iat) = claims["iat"].as_i64() {
+        readings.push(ClockReading::new(
+            "Keycloak (the test login's ID token)",
+            clock.now(),
+            iat,
+        ));
+    }
+    let Some(who) = Identity::from_claims(&claims, &config.realm.oidc.client_id) else {
+        return fail(what, "the ID token has no sub", "no_subject");
+    };
+    claims_check(config, &who, &what)
+}
+
+/// Whether the test user's ID token carries, in the right shape, every claim the
+/// configuration's rules and moderators ask about.
+fn claims_check(config: &Config, who: &Identity, what: &str) -> Check {
+    // Only what the configuration asks about matters.
+    let whos: Vec<&crate::policy::rules::Who> = std::iter::once(&config.realm.moderators)
+        .chain(config.tenants.values().map(|r| &r.moderators))
+        .chain(std::iter::once(&config.policy.access.who))
+        .chain(config.policy.rules.iter().map(|r| &r.who))
+        .collect();
+    let asked = |claim: Claim| {
+        whos.iter().any(|w| match claim {
+            Claim::Groups => !w.groups.is_empty(),
+            Claim::RealmRoles => !w.realm_roles.is_empty(),
+            Claim::ClientRoles => !w.client_roles.is_empty(),
+            Claim::Email => !w.email_domains.is_empty(),
+        })
+    };
+    // A claim declared empty when absent is checked against the client's mappers (admin
+    // checks), not against one user who may simply have none.
+    let declared = config.realm.oidc.absent_means_empty;
+    let missing: Vec<&str> = [
+        (Claim::Groups, "groups"),
+        (Claim::RealmRoles, "realm roles"),
+        (Claim::ClientRoles, "client roles"),
+    ]
+    .into_iter()
+    .filter(|(claim, _)| {
+        asked(*claim) && who.shapes.of(*claim) == Shape::Absent && !declared.contains(*claim)
+    })
+    .map(|(_, name)| name)
+    .collect();
+    if let Some((claim, seen)) = who.wrong_types().find(|(c, _)| asked(*c)) {
+        let fix = match claim {
+            Claim::Email => "the address must be a string: check the client's email mapper",
+            _ => "turn on \"Multivalued\" in its mapper: rules match only a list of strings",
+        };
+        return fail(
+            format!(
+                "{what}: the ID token's \"{}\" claim is {seen}",
+                claim.in_token()
+            ),
+            fix,
+            "denied-needs-a-claim-the-id-token-does-not-carry",
+        );
+    }
+    if missing.is_empty() {
+        pass(format!(
+            "{what}: the ID token carries groups {:?}, client roles {:?}",
+            who.groups, who.client_roles
+        ))
+    } else {
+        fail(
+            format!("{what}: the ID token carries no {}", missing.join(", no ")),
+            "add the mappers (setup-keycloak); Keycloak also leaves a claim out when the user has no group or role of that kind, so test with a user who has them",
+            "denied-needs-a-claim-the-id-token-does-not-carry",
+        )
     }
 }
 
@@ -275,8 +264,19 @@ pub(super) async fn keycloak(
             "id_token_invalid",
         ),
     });
-    // A made-up code with the client's credentials: Keycloak checks the client first.
     let token = meta["token_endpoint"].as_str().unwrap_or("");
+    out.push(client_secret_check(rc, config, http, token).await);
+    out
+}
+
+/// The client secret, tried with a made-up code: Keycloak checks the client before the code,
+/// so `invalid_grant` means the secret was accepted and `invalid_client` that it was not.
+async fn client_secret_check(
+    rc: &crate::config::RealmConfig,
+    config: &Config,
+    http: &reqwest::Client,
+    token: &str,
+) -> Check {
     let resp = http
         .post(token)
         .basic_auth(
@@ -298,13 +298,17 @@ pub(super) async fn keycloak(
             .and_then(|v| v["error"].as_str().map(str::to_owned)),
         Err(_) => None,
     };
-    out.push(match error.as_deref() {
+    match error.as_deref() {
         Some("invalid_grant") => pass(format!(
             "the client {} and its secret are accepted",
             rc.oidc.client_id
         )),
         Some("invalid_client" | "unauthorized_client") => fail(
-            format!("Keycloak refuses the client {} ({})", rc.oidc.client_id, error.unwrap_or_default()),
+            format!(
+                "Keycloak refuses the client {} ({})",
+                rc.oidc.client_id,
+                error.unwrap_or_default()
+            ),
             "copy the secret from Clients → Credentials into oidc.client_secret, or run setup-keycloak",
             "exchange_refused",
         ),
@@ -313,197 +317,7 @@ pub(super) async fn keycloak(
             "check Keycloak's log",
             "exchange_refused",
         ),
-    });
-    out
-}
-
-pub(super) async fn keycloak_admin(
-    config: &Config,
-    creds: &Credentials,
-    clock: &dyn Clock,
-    readings: &mut Vec<ClockReading>,
-) -> Vec<Check> {
-    let targets = match setup::targets(config) {
-        Ok(t) => t,
-        Err(e) => return vec![fail("the realms", e.to_string(), "tools")],
-    };
-    let mut out = Vec::new();
-    for t in targets {
-        let admin = match Admin::sign_in(&t.base, &t.realm, creds).await {
-            Ok(a) => a,
-            Err(e) => {
-                out.push(fail(
-                    format!("admin sign-in to {}", t.realm),
-                    e.to_string(),
-                    "tools",
-                ));
-                continue;
-            }
-        };
-        if let Some(iat) = admin.issued_at() {
-            readings.push(ClockReading::new(
-                "Keycloak (the admin sign-in)",
-                clock.now(),
-                iat,
-            ));
-        }
-        let path = format!(
-            "/clients?clientId={}",
-            url::form_urlencoded::byte_serialize(t.client_id.as_bytes()).collect::<String>()
-        );
-        let client = match admin.get(&path, "read clients").await {
-            Ok(v) => v.as_array().and_then(|a| a.first()).cloned(),
-            Err(e) => {
-                out.push(fail(
-                    format!("reading the client in {}", t.realm),
-                    e.to_string(),
-                    "tools",
-                ));
-                continue;
-            }
-        };
-        let Some(client) = client else {
-            out.push(fail(
-                format!("realm {} has no client {}", t.realm, t.client_id),
-                "run setup-keycloak",
-                "tools",
-            ));
-            continue;
-        };
-        let (_, changes, conflicts) = setup::plan_client(&client, &t, false);
-        let wildcards = setup::wildcards(&client);
-        if changes.is_empty() && conflicts.is_empty() && wildcards.is_empty() {
-            out.push(pass(format!(
-                "client {}: redirect URI, PKCE S256 and flows as required",
-                t.client_id
-            )));
-        }
-        for c in &changes {
-            out.push(fail(
-                format!("client {}: needs to {c}", t.client_id),
-                "run setup-keycloak (or change it in the admin console)",
-                "tools",
-            ));
-        }
-        // What setup-keycloak leaves to the admin: said as it is, fixed in the console.
-        for c in &conflicts {
-            out.push(fail(
-                format!("client {}: {c}", t.client_id),
-                "change it in the admin console (setup-keycloak leaves it alone)",
-                "tools",
-            ));
-        }
-        for w in &wildcards {
-            out.push(fail(
-                format!("client {}: {w}", t.client_id),
-                "in the admin console, list the bridge's exact URIs (setup-keycloak leaves them alone)",
-                "a-redirect-uri-is-a-wildcard",
-            ));
-        }
-        let id = client["id"].as_str().unwrap_or("");
-        let mappers = admin
-            .get(
-                &format!("/clients/{id}/protocol-mappers/models"),
-                "read mappers",
-            )
-            .await
-            .ok()
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default();
-        let missing = setup::missing_mappers(&mappers, &t.client_id);
-        let short = setup::short_group_mappers(&mappers);
-        for m in &short {
-            out.push(fail(
-                format!(
-                    "client {}: the mapper \"{}\" sends group names without their path",
-                    t.client_id,
-                    m["name"].as_str().unwrap_or("")
-                ),
-                "turn on \"Full group path\" (or run setup-keycloak): otherwise a rule naming /org/staff never matches and one naming staff matches every group called staff",
-                "groups-arrive-without-their-path",
-            ));
-        }
-        for name in setup::top_level_roles_mappers(&mappers) {
-            out.push(fail(
-                format!(
-                    "client {}: the mapper \"{name}\" writes the top-level \"roles\" claim",
-                    t.client_id
-                ),
-                "the bridge reads realm roles only from realm_access.roles (any mapper could write \"roles\"): run setup-keycloak, which adds a realm role mapper for realm_access.roles, then delete this one",
-                "realm-roles-in-a-top-level-roles-claim",
-            ));
-        }
-        if missing.is_empty() && short.is_empty() {
-            out.push(pass(format!(
-                "client {}: groups and roles mappers",
-                t.client_id
-            )));
-        }
-        for m in &missing {
-            out.push(fail(
-                format!(
-                    "client {}: no \"{}\" mapper",
-                    t.client_id,
-                    m["name"].as_str().unwrap_or("")
-                ),
-                "run setup-keycloak, or add the mapper (ID token: on)",
-                "denied-needs-a-claim-the-id-token-does-not-carry",
-            ));
-        }
-        out.extend(declared_empty(&admin, id, &t, &mappers).await);
     }
-    out
-}
-
-/// `oidc.absent_means_empty` is true only when the client really has the claim's mapper (or,
-/// for `email`, gets the email scope): otherwise a deny rule would read "no mapper" as "none".
-async fn declared_empty(
-    admin: &Admin,
-    client: &str,
-    t: &setup::Target,
-    mappers: &[Value],
-) -> Vec<Check> {
-    let mut out = Vec::new();
-    for claim in t.absent_means_empty.iter() {
-        let there = match claim {
-            Claim::Groups | Claim::RealmRoles | Claim::ClientRoles => {
-                setup::writes_claim(mappers, claim, &t.client_id)
-            }
-            Claim::Email => {
-                // Keycloak applies a default client scope always, an optional one when
-                // the login asks for it.
-                let has_email = |kind: &'static str| async move {
-                    admin
-                        .get(
-                            &format!("/clients/{client}/{kind}-client-scopes"),
-                            "read client scopes",
-                        )
-                        .await
-                        .ok()
-                        .and_then(|v| v.as_array().cloned())
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|s| s["name"] == "email")
-                };
-                has_email("default").await || (t.requests_email && has_email("optional").await)
-            }
-        };
-        let what = format!(
-            "client {}: oidc.absent_means_empty names {}",
-            t.client_id,
-            claim.name()
-        );
-        out.push(if there {
-            pass(format!("{what}, and its mapper is there"))
-        } else {
-            fail(
-                format!("{what}, but the client has no mapper that writes it into the ID token"),
-                "add the mapper (setup-keycloak), or take the claim out of oidc.absent_means_empty: deny rules would otherwise read a missing mapper as \"the user has none\"",
-                "denied-needs-a-claim-the-id-token-does-not-carry",
-            )
-        });
-    }
-    out
 }
 
 #[cfg(test)]

@@ -17,11 +17,13 @@ use crate::keycloak::admin::Credentials;
 use std::fmt::Write;
 use std::time::Duration;
 
+mod admin;
 mod jitsi;
 mod keycloak;
 
+use self::admin::keycloak_admin;
 use self::jitsi::{jitsi, sample_token};
-use self::keycloak::{keycloak, keycloak_admin, test_login};
+use self::keycloak::{keycloak, test_login};
 
 const GUIDE: &str = "docs/troubleshooting.md";
 
