@@ -21,7 +21,7 @@ pub struct App {
     metrics_listener: Option<TcpListener>,
     router: Router,
     state: AppState,
-    limits: crate::http::serve::Limits,
+    limits: crate::http::server::serve::Limits,
     /// Where the connection cap came from, for the start-up line.
     cap_from: String,
 }
@@ -80,11 +80,11 @@ impl App {
         let (max_connections, cap_from) = match config.server.max_connections {
             Some(n) => (n, "server.max_connections".to_owned()),
             None => {
-                let cap = crate::http::serve::default_max_connections();
+                let cap = crate::http::server::serve::default_max_connections();
                 (cap.max_connections, cap.describe())
             }
         };
-        let limits = crate::http::serve::Limits {
+        let limits = crate::http::server::serve::Limits {
             header_timeout: Duration::from_secs(config.server.header_timeout_secs),
             max_connections,
             name: "public",
@@ -140,13 +140,17 @@ impl App {
                 };
                 // A scraper needs a handful of connections; the cap keeps a flood on this
                 // port from taking descriptors from the public one.
-                let limits = crate::http::serve::Limits {
+                let limits = crate::http::server::serve::Limits {
                     header_timeout: std::time::Duration::from_secs(10),
                     max_connections: 64,
                     name: "metrics",
                 };
-                let serving =
-                    crate::http::serve::serve(listener, router, limits, std::future::pending());
+                let serving = crate::http::server::serve::serve(
+                    listener,
+                    router,
+                    limits,
+                    std::future::pending(),
+                );
                 if let Err(e) = serving.await {
                     tracing::error!(error = %e, "the metrics endpoint stopped");
                 }
@@ -156,14 +160,15 @@ impl App {
             max_connections = self.limits.max_connections,
             from = self.cap_from,
             header_timeout_secs = self.limits.header_timeout.as_secs(),
-            max_request_head_bytes = crate::http::serve::MAX_REQUEST_HEAD_BYTES,
+            max_request_head_bytes = crate::http::server::serve::MAX_REQUEST_HEAD_BYTES,
             "accepting connections"
         );
         // The accept loop runs on a worker thread, not on the thread that started the
         // runtime: a connection accepted there is spawned onto that worker's own queue; from
         // outside the workers every new connection went through the shared queue and woke
         // a worker (docs/benchmarks.md).
-        let serving = crate::http::serve::serve(self.listener, self.router, self.limits, shutdown);
+        let serving =
+            crate::http::server::serve::serve(self.listener, self.router, self.limits, shutdown);
         let result = tokio::spawn(serving)
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));

@@ -1,6 +1,6 @@
 //! The language of the pages: English, German and French, negotiated from `?lang=`, else the
 //! browser's `Accept-Language`, else `ui.default_language` (the request side is in
-//! `http::i18n`). The texts live in Fluent catalogues under `locales/<lang>/bridge.ftl`,
+//! `http::middleware::i18n`). The texts live in Fluent catalogues under `locales/<lang>/bridge.ftl`,
 //! compiled into the binary; a key missing in one language is a failing test, never an empty
 //! page.
 

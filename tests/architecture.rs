@@ -260,12 +260,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("configuration", &["config"]),
     (
         "adapters",
-        &[
-            "keycloak",
-            "session::pending",
-            "http::memory_limit",
-            "http::serve",
-        ],
+        &["keycloak", "session::pending", "http::server"],
     ),
     ("state", &["shared", "error", "login::retry"]),
     ("login", &["login"]),

@@ -92,7 +92,7 @@ fn return_to_app(
     let mut response = Html(html).into_response();
     response
         .extensions_mut()
-        .insert(crate::http::headers::CarriesToken);
+        .insert(crate::http::middleware::headers::CarriesToken);
     Ok(response)
 }
 

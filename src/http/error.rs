@@ -297,7 +297,7 @@ pub fn render(app: &AppState, context: ErrorContext<'_>, mut response: Response)
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     if popup {
-        crate::http::headers::allow_jitsi_window(&mut parts.extensions, false);
+        crate::http::middleware::headers::allow_jitsi_window(&mut parts.extensions, false);
     }
     Response::from_parts(parts, Html(body).into_response().into_body())
 }

@@ -12,7 +12,7 @@
 //! the user's Keycloak claims. No `refreshToken` is sent: the next login passes through
 //! Keycloak's single sign-on instead.
 
-use crate::http::headers::{CarriesToken, allow_jitsi_window};
+use crate::http::middleware::headers::{CarriesToken, allow_jitsi_window};
 use crate::http::pages::{InlineDonePage, PostMessage};
 use crate::lang::Lang;
 use crate::shared::AppState;

@@ -65,7 +65,7 @@ pub fn respond(result: Result<Response, AppError>, popup: bool) -> Response {
     };
     if popup {
         r.extensions_mut().insert(crate::http::inline::Popup);
-        crate::http::headers::allow_jitsi_window(r.extensions_mut(), false);
+        crate::http::middleware::headers::allow_jitsi_window(r.extensions_mut(), false);
     }
     r
 }

@@ -167,7 +167,7 @@ pub async fn logged_out(
     .render()?;
     let mut response = Html(html).into_response();
     if inline_origin.is_some() {
-        crate::http::headers::allow_jitsi_window(response.extensions_mut(), true);
+        crate::http::middleware::headers::allow_jitsi_window(response.extensions_mut(), true);
     }
     Ok(response)
 }

@@ -15,7 +15,7 @@ pub struct Chrome<'a> {
     pub t: Tr,
     pub brand: &'a Branding,
     /// The page carries a Jitsi token: the operator's stylesheet (another origin) is left
-    /// out, and [`crate::http::headers::CarriesToken`] keeps it out of the CSP too.
+    /// out, and [`crate::http::middleware::headers::CarriesToken`] keeps it out of the CSP too.
     pub carries_token: bool,
 }
 
@@ -31,7 +31,7 @@ impl<'a> Chrome<'a> {
     }
 
     /// The layout of a page that carries a Jitsi token (its response is marked
-    /// [`crate::http::headers::CarriesToken`]).
+    /// [`crate::http::middleware::headers::CarriesToken`]).
     pub fn carrying_token(app: &'a AppState, lang: Lang) -> Self {
         Self {
             carries_token: true,

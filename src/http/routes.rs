@@ -1,11 +1,12 @@
 //! The routes, and the middleware around them: the body limit, then the request frame
-//! (`http::frame`). The handlers of the small routes (start page, stylesheets, the start
+//! (`http::middleware::frame`). The handlers of the small routes (start page, stylesheets, the start
 //! page's form) are here too; each other route has a module of its own.
 
 use crate::config::Config;
 use crate::http::error::AppError;
+use crate::http::middleware::headers;
 use crate::http::pages::IndexPage;
-use crate::http::{callback, headers, health, inspector, keys, login, logout};
+use crate::http::{callback, health, inspector, keys, login, logout};
 use crate::lang::Lang;
 use crate::shared::AppState;
 use askama::Template;
@@ -73,7 +74,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
             MAX_BODY_BYTES,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(crate::http::frame::Frame {
+            Arc::new(crate::http::middleware::frame::Frame {
                 app: state.clone(),
                 policies: headers::Policies::new(
                     &config.branding.img_origins(),
@@ -82,13 +83,13 @@ pub fn router(config: &Config, state: AppState) -> Router {
                     config.server.public_url.scheme() == "https",
                 ),
                 default_language: config.default_language,
-                shedder: crate::http::shed::Shedder::new(
+                shedder: crate::http::middleware::shed::Shedder::new(
                     config.server.max_in_flight,
                     &config.base_path(),
                 ),
                 timeout,
             }),
-            crate::http::frame::frame,
+            crate::http::middleware::frame::frame,
         ))
 }
 

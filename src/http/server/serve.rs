@@ -66,7 +66,7 @@ pub fn default_max_connections() -> ConnectionCap {
         .get()
         .map(|(soft, _)| soft)
         .unwrap_or(1024);
-    let memory_limit = crate::http::memory_limit::of_this_process();
+    let memory_limit = crate::http::server::memory_limit::of_this_process();
     cap_for(open_files, memory_limit)
 }
 

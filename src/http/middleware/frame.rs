@@ -9,9 +9,9 @@
 //! modules.
 
 use crate::http::error::{self, ErrorContext};
-use crate::http::headers::{self, Policies};
-use crate::http::i18n;
-use crate::http::shed::Shedder;
+use crate::http::middleware::headers::{self, Policies};
+use crate::http::middleware::i18n;
+use crate::http::middleware::shed::Shedder;
 use crate::lang::Lang;
 use crate::shared::AppState;
 use crate::telemetry;
