@@ -485,3 +485,39 @@ pub async fn navigate(
     );
     follow_callback(client, bridge, keycloak).await
 }
+
+/// `scripts/keycloak.sh` starts Keycloak with this bootstrap admin.
+pub const KEYCLOAK_ADMIN: (&str, &str) = ("admin", "admin");
+
+/// A token of Keycloak's bootstrap admin, for the admin API.
+pub async fn admin_token() -> String {
+    let resp: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/realms/master/protocol/openid-connect/token",
+            keycloak_url()
+        ))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "admin-cli"),
+            ("username", KEYCLOAK_ADMIN.0),
+            ("password", KEYCLOAK_ADMIN.1),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["access_token"]
+        .as_str()
+        .expect("admin token")
+        .to_owned()
+}
+
+/// The Content-Security-Policy of a response.
+pub fn csp_of(resp: &reqwest::Response) -> String {
+    resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}

@@ -134,31 +134,6 @@ async fn keycloak_stopping_or_hanging_mid_login_gives_a_prompt_clear_page() {
     proxy.set(Mode::Forward);
 }
 
-/// Asks Keycloak's admin API for a token of the bootstrap admin.
-async fn admin_token(client: &reqwest::Client) -> String {
-    let resp: serde_json::Value = client
-        .post(format!(
-            "{}/realms/master/protocol/openid-connect/token",
-            keycloak_url()
-        ))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "admin-cli"),
-            ("username", "admin"),
-            ("password", "admin"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    resp["access_token"]
-        .as_str()
-        .expect("admin token")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn keycloak_key_rotation_needs_no_restart() {
     // The second test realm, so that the rotation does not surprise other tests.
@@ -173,7 +148,7 @@ async fn keycloak_key_rotation_needs_no_restart() {
     verify_like_prosody(&jwt_of(&before), JITSI_SECRET, "jitsi-bridge", "jitsi");
 
     let http = reqwest::Client::new();
-    let token = admin_token(&http).await;
+    let token = admin_token().await;
     let realm: serde_json::Value = http
         .get(format!("{}/admin/realms/acme", keycloak_url()))
         .bearer_auth(&token)

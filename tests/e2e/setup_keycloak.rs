@@ -8,30 +8,6 @@ use crate::verifier::verify_like_prosody;
 use std::ffi::OsStr;
 use std::process::Command;
 
-/// `scripts/keycloak.sh` starts Keycloak with this bootstrap admin.
-const ADMIN: (&str, &str) = ("admin", "admin");
-
-async fn admin_token() -> String {
-    let resp: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/realms/master/protocol/openid-connect/token",
-            keycloak_url()
-        ))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "admin-cli"),
-            ("username", ADMIN.0),
-            ("password", ADMIN.1),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    resp["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn admin(
     method: reqwest::Method,
     path: &str,
@@ -62,7 +38,7 @@ fn setup(config: &std::path::Path, password: &std::path::Path, extra: &[&str]) -
         .args([
             "setup-keycloak",
             "--admin-user",
-            ADMIN.0,
+            KEYCLOAK_ADMIN.0,
             "--admin-password-file",
         ])
         .arg(password)
@@ -106,7 +82,7 @@ async fn fresh_realm(name: &str, users: serde_json::Value) -> Fixture {
     let secret_file = dir.join("client-secret");
     let _ = std::fs::remove_file(&secret_file);
     let password = dir.join("admin-password");
-    std::fs::write(&password, ADMIN.1).unwrap();
+    std::fs::write(&password, KEYCLOAK_ADMIN.1).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public = format!("http://{}", listener.local_addr().unwrap());
     let toml = default_config(&public, &issuer).replace(
@@ -263,7 +239,7 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
 }
 
 fn doctor(config: &std::path::Path, password: Option<&std::path::Path>) -> (i32, String) {
-    let args = ["--admin-user", ADMIN.0, "--admin-password-file"].map(OsStr::new);
+    let args = ["--admin-user", KEYCLOAK_ADMIN.0, "--admin-password-file"].map(OsStr::new);
     match password {
         Some(p) => doctor_with(config, &[&args[..], &[p.as_os_str()]].concat()),
         None => doctor_with(config, &[]),
@@ -586,7 +562,7 @@ async fn the_admin_password_goes_only_to_the_admin_realms_keycloak() {
         out.contains(&format!("not signed in to {other_base}")),
         "{out}"
     );
-    let admin_password = ADMIN.1;
+    let admin_password = KEYCLOAK_ADMIN.1;
     let seen = seen.lock().unwrap();
     assert!(
         seen.iter()
