@@ -195,30 +195,13 @@ pub fn plan_client(existing: &Value, t: &Target, force: bool) -> (Value, Vec<Str
         updated["attributes"]["pkce.code.challenge.method"] = json!("S256");
         changes.push("require PKCE with S256".to_owned());
     }
-    let mut redirects: Vec<String> = existing
-        .get("redirectUris")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut redirects = redirect_uris(existing);
     if !redirects.contains(&t.redirect_uri) {
         redirects.push(t.redirect_uri.clone());
         updated["redirectUris"] = json!(redirects);
         changes.push(format!("add the redirect URI {}", t.redirect_uri));
     }
-    let mut logout: Vec<String> = attrs
-        .get("post.logout.redirect.uris")
-        .and_then(Value::as_str)
-        .map(|s| {
-            s.split("##")
-                .filter(|u| !u.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut logout = post_logout_uris(existing);
     let mut added = false;
     for u in &t.post_logout {
         if !logout.contains(u) {
@@ -233,13 +216,9 @@ pub fn plan_client(existing: &Value, t: &Target, force: bool) -> (Value, Vec<Str
     (updated, changes, conflicts)
 }
 
-/// Redirect URIs with Keycloak's wildcard (`*`, alone or at the end), in words. Keycloak sends
-/// the login's code to any URI a pattern matches, so one page there that leaks its URL (an open
-/// redirect, a third-party script, a log) hands out codes; after logout, any matching URL is a
-/// redirect Keycloak makes on an attacker's behalf. Left to the admin, as setup never narrows
-/// what may be someone else's (the bridge itself needs only its exact URIs).
-pub fn wildcards(client: &Value) -> Vec<String> {
-    let redirects: Vec<String> = client
+/// A client's redirect URIs.
+fn redirect_uris(client: &Value) -> Vec<String> {
+    client
         .get("redirectUris")
         .and_then(Value::as_array)
         .map(|a| {
@@ -247,12 +226,31 @@ pub fn wildcards(client: &Value) -> Vec<String> {
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect()
         })
-        .unwrap_or_default();
-    let logout: Vec<String> = client
+        .unwrap_or_default()
+}
+
+/// A client's post-logout redirect URIs (one attribute, joined with `##`).
+fn post_logout_uris(client: &Value) -> Vec<String> {
+    client
         .pointer("/attributes/post.logout.redirect.uris")
         .and_then(Value::as_str)
-        .map(|s| s.split("##").map(str::to_owned).collect())
-        .unwrap_or_default();
+        .map(|s| {
+            s.split("##")
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Redirect URIs with Keycloak's wildcard (`*`, alone or at the end), in words. Keycloak sends
+/// the login's code to any URI a pattern matches, so one page there that leaks its URL (an open
+/// redirect, a third-party script, a log) hands out codes; after logout, any matching URL is a
+/// redirect Keycloak makes on an attacker's behalf. Left to the admin, as setup never narrows
+/// what may be someone else's (the bridge itself needs only its exact URIs).
+pub fn wildcards(client: &Value) -> Vec<String> {
+    let redirects = redirect_uris(client);
+    let logout = post_logout_uris(client);
     let named = |kind: &str, uris: &[String]| -> Vec<String> {
         uris.iter()
             .filter(|u| u.contains('*'))
