@@ -114,11 +114,7 @@ async fn logs_never_contain_tokens_codes_cookies_or_secrets() {
         "e2e-cookie-key-0123456789abcdef0123456789".into(),
     ];
 
-    let room = client
-        .get(front.url("/room/Log%20Check"))
-        .send()
-        .await
-        .unwrap();
+    let room = get(&client, front.url("/room/Log%20Check")).await;
     for c in room.headers().get_all("set-cookie") {
         secrets.push(
             c.to_str()

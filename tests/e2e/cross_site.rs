@@ -162,11 +162,7 @@ async fn https_cookies_carry_the_host_prefix() {
         |t| t,
     )
     .await;
-    let resp = browser()
-        .get(bridge.url("/room/team"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&browser(), bridge.url("/room/team")).await;
     assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
     let set: Vec<&str> = resp
         .headers()

@@ -521,3 +521,8 @@ pub fn csp_of(resp: &reqwest::Response) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// `GET url` with `client`, sent (the tests' most common request).
+pub async fn get(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
+    client.get(url).send().await.unwrap()
+}

@@ -37,11 +37,7 @@ async fn hostile_names_get_a_400_page_and_no_redirect() {
     let client = browser();
     let long = "a".repeat(200);
     for raw in HOSTILE.iter().copied().chain([long.as_str()]) {
-        let resp = client
-            .get(bridge.url(&format!("/room/{raw}")))
-            .send()
-            .await
-            .unwrap();
+        let resp = get(&client, bridge.url(&format!("/room/{raw}"))).await;
         let status = resp.status();
         if let Some(loc) = resp.headers().get("location") {
             panic!("{raw}: redirected to {loc:?}");

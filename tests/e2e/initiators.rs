@@ -173,11 +173,7 @@ async fn replay(
     assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
     let keycloak = client.get(location(resp.headers())).send().await.unwrap();
     assert_eq!(keycloak.status(), StatusCode::FOUND, "single sign-on");
-    client
-        .get(location(keycloak.headers()))
-        .send()
-        .await
-        .unwrap()
+    get(client, location(keycloak.headers())).await
 }
 
 /// A link that asks for everything: pre-join skipped, microphone and camera on.

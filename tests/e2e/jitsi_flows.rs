@@ -196,11 +196,7 @@ async fn malformed_or_unsafe_state_gets_a_400_page() {
     // Users read one plain page for all of them (with a way back to the meeting); which check
     // failed is in the log line (`cause`), not in words users do not know.
     for (path, _cause) in cases {
-        let resp = client
-            .get(bridge.url(&format!("/room/{path}")))
-            .send()
-            .await
-            .unwrap();
+        let resp = get(&client, bridge.url(&format!("/room/{path}"))).await;
         let page = assert_error_page(resp, StatusCode::BAD_REQUEST, "does not work").await;
         for jargon in ["JSON", "state", "tenant", "roomSafe"] {
             assert!(!page.contains(jargon), "{jargon} on the page: {page}");
@@ -320,11 +316,7 @@ async fn rs256_keys_are_published_the_way_prosody_fetches_them_and_rotate() {
     let target = login_or_sso(&client, &before, "team", "bob", "bob-password").await;
     let old_token = jwt_of(&target);
     assert_eq!(kid_of(&old_token), "2026-05");
-    let pem = client
-        .get(fetch_key(&before, "2026-05"))
-        .send()
-        .await
-        .unwrap();
+    let pem = get(&client, fetch_key(&before, "2026-05")).await;
     assert_eq!(pem.status(), StatusCode::OK);
     let pem = pem.text().await.unwrap();
     assert!(
@@ -344,11 +336,8 @@ async fn rs256_keys_are_published_the_way_prosody_fetches_them_and_rotate() {
     let target = login_or_sso(&client, &during, "team", "bob", "bob-password").await;
     let new_token = jwt_of(&target);
     assert_eq!(kid_of(&new_token), "2026-11");
-    let jwks: serde_json::Value = client
-        .get(during.url("/jwks.json"))
-        .send()
+    let jwks: serde_json::Value = get(&client, during.url("/jwks.json"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -372,11 +361,8 @@ async fn rs256_keys_are_published_the_way_prosody_fetches_them_and_rotate() {
     )
     .unwrap();
     verify_rs256(&new_token, &from_jwk, "jitsi-bridge", "jitsi").unwrap();
-    let old_pem = client
-        .get(fetch_key(&during, "2026-05"))
-        .send()
+    let old_pem = get(&client, fetch_key(&during, "2026-05"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -390,17 +376,10 @@ async fn rs256_keys_are_published_the_way_prosody_fetches_them_and_rotate() {
 
     // After rotation: the old key is retired and no longer published, so its tokens fail.
     let after = Bridge::spawn_with(rs256(&[("2026-11", &new)])).await;
-    let gone = client
-        .get(fetch_key(&after, "2026-05"))
-        .send()
-        .await
-        .unwrap();
+    let gone = get(&client, fetch_key(&after, "2026-05")).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
-    let new_pem = client
-        .get(fetch_key(&after, "2026-11"))
-        .send()
+    let new_pem = get(&client, fetch_key(&after, "2026-11"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -182,18 +182,10 @@ async fn a_state_for_another_room_is_still_refused() {
     let bridge = Bridge::spawn("").await;
     let client = browser();
     // The room of Case 1's state, sent with a different room in the path.
-    let resp = client
-        .get(bridge.url("/room/Other?state=%7B%22room%22%3A%22Quarterly%2520Review%22%2C%22roomSafe%22%3A%22quarterly%2520review%22%7D"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&client, bridge.url("/room/Other?state=%7B%22room%22%3A%22Quarterly%2520Review%22%2C%22roomSafe%22%3A%22quarterly%2520review%22%7D")).await;
     assert_error_page(resp, reqwest::StatusCode::BAD_REQUEST, "does not work").await;
     // roomSafe that is not the room's backend-safe form.
-    let resp = client
-        .get(bridge.url("/room/Quarterly%20Review?state=%7B%22room%22%3A%22Quarterly%2520Review%22%2C%22roomSafe%22%3A%22other%22%7D"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&client, bridge.url("/room/Quarterly%20Review?state=%7B%22room%22%3A%22Quarterly%2520Review%22%2C%22roomSafe%22%3A%22other%22%7D")).await;
     assert_error_page(resp, reqwest::StatusCode::BAD_REQUEST, "does not work").await;
 }
 
@@ -204,11 +196,7 @@ async fn a_state_for_another_room_is_still_refused() {
 async fn an_inline_login_to_a_bridge_on_another_origin_is_refused_clearly() {
     let bridge = Bridge::spawn("").await;
     let client = browser();
-    let resp = client
-        .get(bridge.url("/room/QuarterlyReview?state=%7B%22room%22%3A%22QuarterlyReview%22%2C%22roomSafe%22%3A%22quarterlyreview%22%2C%22config.prejoinConfig.enabled%22%3Afalse%7D&nonce=4b1f0e4c2a7d9e8f3c6b5a4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&client, bridge.url("/room/QuarterlyReview?state=%7B%22room%22%3A%22QuarterlyReview%22%2C%22roomSafe%22%3A%22quarterlyreview%22%2C%22config.prejoinConfig.enabled%22%3Afalse%7D&nonce=4b1f0e4c2a7d9e8f3c6b5a4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f")).await;
     let body = assert_error_page(resp, reqwest::StatusCode::BAD_REQUEST, "separate window").await;
     assert!(
         !body.contains("<script"),

@@ -188,20 +188,16 @@ async fn forged_state_and_missing_cookie_get_pages() {
         "no record",
     )
     .await;
-    let no_state = client
-        .get(bridge.url("/callback?code=abc"))
-        .send()
-        .await
-        .unwrap();
+    let no_state = get(&client, bridge.url("/callback?code=abc")).await;
     assert_error_page(no_state, StatusCode::BAD_REQUEST, "incomplete").await;
 
     // The real state, from a browser without the cookie.
     let stranger = browser();
-    let resp = stranger
-        .get(bridge.url(&format!("/callback?state={state}&code=abc")))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(
+        &stranger,
+        bridge.url(&format!("/callback?state={state}&code=abc")),
+    )
+    .await;
     assert_error_page(resp, StatusCode::BAD_REQUEST, "no record of this login").await;
 }
 
@@ -315,11 +311,7 @@ async fn keycloak_unreachable_is_a_503_page_and_not_ready() {
     let body = assert_error_page(resp, StatusCode::SERVICE_UNAVAILABLE, "cannot be reached").await;
     assert!(body.contains(r#"href="/room/team""#), "{body}");
     // A typed start is not trusted, and its "Try again" (a same-origin click) says so.
-    let resp = typing_browser()
-        .get(bridge.url("/room/team"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&typing_browser(), bridge.url("/room/team")).await;
     let body = assert_error_page(resp, StatusCode::SERVICE_UNAVAILABLE, "cannot be reached").await;
     assert!(
         body.contains(r#"href="/room/team?from=elsewhere""#),
@@ -328,12 +320,7 @@ async fn keycloak_unreachable_is_a_503_page_and_not_ready() {
     let ready = client.get(bridge.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
-        client
-            .get(bridge.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        get(&client, bridge.url("/healthz")).await.status(),
         StatusCode::OK
     );
 }
@@ -343,12 +330,7 @@ async fn ready_with_keycloak_and_headers_on_every_page() {
     let bridge = Bridge::spawn("").await;
     let client = browser();
     assert_eq!(
-        client
-            .get(bridge.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        get(&client, bridge.url("/readyz")).await.status(),
         StatusCode::OK
     );
     for path in ["/", "/room/team", "/callback", "/nope"] {

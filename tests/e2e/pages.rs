@@ -63,11 +63,7 @@ async fn a_denied_user_can_switch_account_or_log_out_and_admin_hints_are_folded(
     );
 
     // "Use another account": Keycloak is asked to show its form even with a session.
-    let resp = client
-        .get(bridge.url("/room/town-hall?prompt=login"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&client, bridge.url("/room/town-hall?prompt=login")).await;
     let authorize = location(resp.headers());
     assert!(
         authorize
@@ -85,11 +81,7 @@ async fn a_denied_user_can_switch_account_or_log_out_and_admin_hints_are_folded(
 #[tokio::test]
 async fn favicon_is_answered_quietly() {
     let bridge = Bridge::spawn("").await;
-    let resp = browser()
-        .get(bridge.url("/favicon.ico"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&browser(), bridge.url("/favicon.ico")).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 }
 
@@ -135,11 +127,8 @@ support_contact = "hilfe@example.org"
     ] {
         assert!(page.contains(want), "{want}: {page}");
     }
-    let css = browser()
-        .get(bridge.url("/static/brand.css"))
-        .send()
+    let css = get(&browser(), bridge.url("/static/brand.css"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -164,14 +153,7 @@ async fn the_inspector_shows_every_claim_and_why_in_a_table() {
     .await;
     let client = browser();
     let target = login(&client, &bridge, "Demo%20Room", "alice", "alice-password").await;
-    let html = client
-        .get(target)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get(&client, target).await.text().await.unwrap();
     for want in [
         "context.features.recording",
         "<th scope=\"col\">Decided by</th>",
@@ -184,17 +166,9 @@ async fn the_inspector_shows_every_claim_and_why_in_a_table() {
     // No token at all and a token that does not verify are told apart.
     let none = client.get(bridge.url("/inspect/x")).send().await.unwrap();
     assert_error_page(none, StatusCode::BAD_REQUEST, "no token to show").await;
-    let bad = client
-        .get(bridge.url("/inspect/x?jwt=a.b.c"))
-        .send()
-        .await
-        .unwrap();
+    let bad = get(&client, bridge.url("/inspect/x?jwt=a.b.c")).await;
     assert_error_page(bad, StatusCode::BAD_REQUEST, "could not be verified").await;
     // The start page's form opens a room.
-    let resp = client
-        .get(bridge.url("/open?room=Team%20Sync"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&client, bridge.url("/open?room=Team%20Sync")).await;
     assert_eq!(resp.headers()["location"], "/room/Team%20Sync");
 }

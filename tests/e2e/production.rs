@@ -70,12 +70,7 @@ async fn keycloak_down_at_start_then_up_without_restart() {
     let bridge = Bridge::spawn_on(listener, None, &via, |t| t).await;
     let client = browser();
     assert_eq!(
-        client
-            .get(bridge.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        get(&client, bridge.url("/readyz")).await.status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
     let resp = client.get(bridge.url("/room/team")).send().await.unwrap();
@@ -84,14 +79,7 @@ async fn keycloak_down_at_start_then_up_without_restart() {
     proxy.set(Mode::Forward);
     // Discovery is retried at most every 2 s after a failure.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while client
-        .get(bridge.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        != StatusCode::OK
-    {
+    while get(&client, bridge.url("/readyz")).await.status() != StatusCode::OK {
         assert!(Instant::now() < deadline, "never became ready");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -192,11 +180,7 @@ async fn metrics_count_logins_by_outcome_without_rooms_or_users() {
         "alice-password",
     )
     .await;
-    let _ = client
-        .get(bridge.url("/room/%2F%2Fevil"))
-        .send()
-        .await
-        .unwrap();
+    let _ = get(&client, bridge.url("/room/%2F%2Fevil")).await;
     let text = metrics_text(bridge.metrics.expect("metrics address")).await;
     for want in [
         "bridge_logins_started_total",
@@ -245,11 +229,7 @@ async fn random_hostile_input_never_redirects_off_the_keycloak_endpoint() {
     }
     // Oversized input is refused before any work.
     let huge = "a".repeat(20_000);
-    let resp = client
-        .get(bridge.url(&format!("/room/{huge}")))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&client, bridge.url(&format!("/room/{huge}"))).await;
     assert_error_page(resp, StatusCode::URI_TOO_LONG, "too long").await;
 }
 

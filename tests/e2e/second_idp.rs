@@ -59,11 +59,7 @@ async fn an_issuer_at_a_bare_origin_logs_in() {
     let bridge = Bridge::spawn_on(listener, None, &idp.issuer, |t| t).await;
     let client = browser();
 
-    let resp = client
-        .get(bridge.url("/room/Caf%C3%A9"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&client, bridge.url("/room/Caf%C3%A9")).await;
     assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
     let authorize = location(resp.headers());
     assert!(

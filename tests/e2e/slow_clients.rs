@@ -186,11 +186,7 @@ async fn overload_is_shed_with_a_503_page_not_queued() {
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
-    let resp = browser()
-        .get(bridge.url("/room/one-more"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&browser(), bridge.url("/room/one-more")).await;
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "answered at once"
