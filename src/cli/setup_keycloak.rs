@@ -406,6 +406,7 @@ pub async fn command(config: &Config, creds: Option<Credentials>, opts: Options)
 }
 
 mod apply;
+pub use apply::client as read_client;
 mod mappers;
 pub mod plan;
 use apply::Step;

@@ -13,7 +13,7 @@ use crate::keycloak::oidc::LoginSecrets;
 use crate::session::pending::PendingLogin;
 
 /// What a pending login carries to Keycloak and back.
-fn secrets(login: &PendingLogin) -> LoginSecrets<'_> {
+pub fn secrets(login: &PendingLogin) -> LoginSecrets<'_> {
     LoginSecrets {
         state: &login.state,
         nonce: &login.nonce,

@@ -39,12 +39,8 @@ pub(super) async fn keycloak_admin(
                 iat,
             ));
         }
-        let path = format!(
-            "/clients?clientId={}",
-            url::form_urlencoded::byte_serialize(t.client_id.as_bytes()).collect::<String>()
-        );
-        let client = match admin.get(&path, "read clients").await {
-            Ok(v) => v.as_array().and_then(|a| a.first()).cloned(),
+        let client = match setup::read_client(&admin, &t).await {
+            Ok(client) => client,
             Err(e) => {
                 out.push(fail(
                     format!("reading the client in {}", t.realm),

@@ -96,7 +96,7 @@ fn claims_check(config: &Config, who: &Identity, what: &str) -> Check {
 }
 
 async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String> {
-    use crate::keycloak::oidc::{AuthorizeRequest, LoginSecrets, Oidc};
+    use crate::keycloak::oidc::{AuthorizeRequest, Oidc};
     let clock: std::sync::Arc<dyn crate::clock::Clock> =
         std::sync::Arc::new(crate::clock::SystemClock);
     let oidc = Oidc::new(
@@ -106,11 +106,7 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
     .map_err(|e| e.to_string())?;
     let room = RoomName::parse("doctor-check").map_err(|e| e.to_string())?;
     let login = crate::session::pending::PendingLogin::new(&room, clock.now());
-    let secrets = LoginSecrets {
-        state: &login.state,
-        nonce: &login.nonce,
-        pkce_verifier: &login.pkce_verifier,
-    };
+    let secrets = crate::login::secrets(&login);
     let authorize = oidc
         .authorize_url(&AuthorizeRequest {
             secrets,

@@ -19,7 +19,7 @@ impl From<AdminError> for Step {
     }
 }
 
-/// The client named `t.client_id`, if the realm has it.
+/// The client named `t.client_id`, if the realm has it (`doctor` reads it the same way).
 pub async fn client(admin: &Admin, t: &Target) -> Result<Option<Value>, AdminError> {
     let found = admin
         .get(
