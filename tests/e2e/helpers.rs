@@ -526,3 +526,27 @@ pub fn csp_of(resp: &reqwest::Response) -> String {
 pub async fn get(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> reqwest::Response {
     client.get(url).send().await.unwrap()
 }
+
+/// A request to Keycloak's admin API (`/admin/realms<path>`) as the bootstrap admin.
+pub async fn admin(
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}/admin/realms{path}", keycloak_url()))
+        .bearer_auth(admin_token().await);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+/// `GET /admin/realms<path>` as JSON.
+pub async fn admin_get(path: &str) -> serde_json::Value {
+    admin(reqwest::Method::GET, path, None)
+        .await
+        .json()
+        .await
+        .unwrap()
+}

@@ -135,17 +135,7 @@ async fn keycloak_key_rotation_needs_no_restart() {
     let before = login_or_sso_any(&client, &bridge, "before", "zoe").await;
     verify_like_prosody(&jwt_of(&before), JITSI_SECRET, "jitsi-bridge", "jitsi");
 
-    let http = reqwest::Client::new();
-    let token = admin_token().await;
-    let realm: serde_json::Value = http
-        .get(format!("{}/admin/realms/acme", keycloak_url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let realm = admin_get("/acme").await;
     let component = serde_json::json!({
         "name": format!("rotated-{}", std::process::id()),
         "providerId": "rsa-generated",
@@ -153,13 +143,7 @@ async fn keycloak_key_rotation_needs_no_restart() {
         "parentId": realm["id"],
         "config": {"priority": ["1000"], "enabled": ["true"], "active": ["true"], "keySize": ["2048"], "algorithm": ["RS256"]}
     });
-    let created = http
-        .post(format!("{}/admin/realms/acme/components", keycloak_url()))
-        .bearer_auth(&token)
-        .json(&component)
-        .send()
-        .await
-        .unwrap();
+    let created = admin(reqwest::Method::POST, "/acme/components", Some(component)).await;
     assert_eq!(created.status(), StatusCode::CREATED, "new signing key");
 
     // A fresh browser, so the ID token is signed with the new key the bridge has not seen.

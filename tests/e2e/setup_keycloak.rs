@@ -8,29 +8,6 @@ use crate::verifier::verify_like_prosody;
 use std::ffi::OsStr;
 use std::process::Command;
 
-async fn admin(
-    method: reqwest::Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> reqwest::Response {
-    let mut req = reqwest::Client::new()
-        .request(method, format!("{}/admin/realms{path}", keycloak_url()))
-        .bearer_auth(admin_token().await);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
-/// `GET /admin/realms<path>` as JSON.
-async fn admin_get(path: &str) -> serde_json::Value {
-    admin(reqwest::Method::GET, path, None)
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
 fn setup(config: &std::path::Path, password: &std::path::Path, extra: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
         .arg("--config")
