@@ -14,23 +14,30 @@
 # The build uses BuildKit cache mounts (the default builder of Docker 23+ and of
 # `docker compose build`).
 
-ARG RUST_VERSION=1
+# The toolchain the image is built with: the one the project's CI uses. The two bases are
+# build arguments so that a machine without registry access can hand in bases it made from
+# the same packages (scripts/image.sh does, for the tests); everyone else keeps these.
+ARG RUST_VERSION=1.95
+ARG BUILDER_IMAGE=docker.io/library/rust:${RUST_VERSION}-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 # ---- build -------------------------------------------------------------------------------
-FROM rust:${RUST_VERSION}-bookworm AS builder
+FROM ${BUILDER_IMAGE} AS builder
 WORKDIR /src
 
 # What the release build reads: the templates, the stylesheet and the translations are
 # compiled in (askama, include_str!, fluent-templates), so the runtime image holds nothing but
 # the binary. The manifest names the e2e test and the benchmark as targets, and cargo wants
-# their files to exist even for `--bin`; .cargo/config.toml carries the allocator's build flag.
+# their files to exist even for `--bin`: only those two files are copied, so that a change to
+# the tests does not rebuild the image. .cargo/config.toml carries the allocator's build flag.
+# .dockerignore lets exactly these paths into the build context.
 COPY Cargo.toml Cargo.lock ./
-COPY .cargo ./.cargo
+COPY .cargo/config.toml ./.cargo/config.toml
 COPY src ./src
 COPY templates ./templates
 COPY locales ./locales
-COPY benches ./benches
-COPY tests ./tests
+COPY benches/mint.rs ./benches/mint.rs
+COPY tests/e2e/main.rs ./tests/e2e/main.rs
 
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
@@ -44,7 +51,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
 # rustls; it trusts its compiled-in public roots plus the system store (this image's
 # ca-certificates). For a private CA, mount its PEM and set SSL_CERT_FILE to it: the system
 # store is then read from that file, the compiled-in roots still apply (docs/operations.md).
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM ${RUNTIME_IMAGE}
 
 LABEL org.opencontainers.image.title="jitsi-oidc-bridge" \
       org.opencontainers.image.description="Log in to Jitsi Meet rooms through Keycloak (OIDC) and hand Jitsi a verified JWT" \

@@ -19,6 +19,10 @@ if [[ "$want" == test ]]; then
     have npm || need_pkgs+=(npm)
     have chromium || need_pkgs+=(chromium)
     have chromedriver || need_pkgs+=(chromium-driver)
+    # The container image (scripts/image.sh): podman with runc, and mmdebstrap for the bases.
+    have podman || need_pkgs+=(podman)
+    have runc || need_pkgs+=(runc)
+    have mmdebstrap || need_pkgs+=(mmdebstrap)
 fi
 
 if ((${#need_pkgs[@]})); then

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 const COMPOSE: &str = include_str!("../docker-compose.yml");
 const ENV_EXAMPLE: &str = include_str!("../docker/env.example");
 const DOCKERFILE: &str = include_str!("../Dockerfile");
+const DOCKERIGNORE: &str = include_str!("../.dockerignore");
 
 fn words_with_prefix(text: &str, prefix: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -157,17 +158,35 @@ fn builder_copies() -> Vec<String> {
         .collect()
 }
 
-/// No Docker engine here, so the image build is checked in parts: cargo accepts the manifest
-/// with only the copied files (it wants the files of every target it names), and every file
-/// the code reads at compile time is among them.
+/// The fast half of the image check (the real build is `scripts/image.sh`, run by `make
+/// test`): cargo accepts the manifest with only the copied files (it wants the files of every
+/// target it names), every file the code reads at compile time is among them, and the
+/// allow-list in `.dockerignore` lets each of them into the build context.
 #[test]
 fn the_image_build_copies_what_the_build_reads() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let copies = builder_copies();
+    let allowed: Vec<&str> = DOCKERIGNORE
+        .lines()
+        .filter_map(|l| l.strip_prefix('!'))
+        .collect();
+    assert!(
+        DOCKERIGNORE.lines().any(|l| l == "*"),
+        ".dockerignore is an allow-list"
+    );
+    for c in &copies {
+        assert!(
+            allowed
+                .iter()
+                .any(|a| c == a || c.starts_with(&format!("{a}/"))),
+            ".dockerignore keeps {c} out of the build context, and the Dockerfile copies it"
+        );
+    }
     let dir = std::env::temp_dir().join(format!("bridge-docker-context-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     for c in &copies {
+        std::fs::create_dir_all(dir.join(c).parent().unwrap()).unwrap();
         let status = std::process::Command::new("cp")
             .arg("-r")
             .arg(root.join(c))
@@ -236,4 +255,30 @@ fn the_image_build_copies_what_the_build_reads() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The chart's default image is the one `scripts/image.sh` builds and `make test` runs:
+/// `localhost/jitsi-oidc-bridge:<version>`, where the chart's appVersion is the crate's.
+#[test]
+fn the_chart_defaults_to_the_image_this_build_makes() {
+    let values = include_str!("../deploy/helm/jitsi-oidc-bridge/values.yaml");
+    let chart = include_str!("../deploy/helm/jitsi-oidc-bridge/Chart.yaml");
+    let script = include_str!("../scripts/image.sh");
+    assert!(
+        values.contains("\n  repository: localhost/jitsi-oidc-bridge\n"),
+        "values.yaml: image.repository"
+    );
+    assert!(
+        values.contains("\n  tag: \"\"\n"),
+        "the tag defaults to appVersion"
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        chart.contains(&format!("\nappVersion: \"{version}\"\n")),
+        "Chart.yaml appVersion is the crate's version {version}"
+    );
+    assert!(
+        script.contains("build \"localhost/jitsi-oidc-bridge:$(sed -n 's/^version"),
+        "scripts/image.sh tags localhost/jitsi-oidc-bridge:<Cargo.toml version>"
+    );
 }

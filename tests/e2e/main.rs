@@ -8,6 +8,7 @@ mod access_rules;
 mod accessibility;
 mod binary;
 mod browser;
+mod container;
 mod cookie_budget;
 mod cross_site;
 mod helpers;
