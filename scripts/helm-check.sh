@@ -348,12 +348,13 @@ def kn(doc):
 
 
 # ---- 1. the Kubernetes schemas, strict (an unknown field fails) ----------------------------
-service_monitors = []
+OPERATOR_KINDS = ("ServiceMonitor", "PrometheusRule")
+operator_docs = []
 for version, batch in ((kube, docs), (kube_min, docs_min)):
     for doc in batch:
-        if doc.get("apiVersion") == "monitoring.coreos.com/v1" and doc.get("kind") == "ServiceMonitor":
+        if doc.get("apiVersion") == "monitoring.coreos.com/v1" and doc.get("kind") in OPERATOR_KINDS:
             if version == kube:
-                service_monitors.append(doc)
+                operator_docs.append(doc)
             continue
         try:
             kubernetes_validate.validate(doc, version, strict=True)
@@ -366,9 +367,17 @@ if not problems:
     kinds = ", ".join(sorted({d["kind"] for d in docs}))
     say(f"{len(docs)} manifests ({kinds}) match the strict schemas of Kubernetes {kube} and {kube_min}")
 
-# ---- 2. the ServiceMonitor: prometheus-operator's own types, and the fields the chart may write
-# The generated validator checks types, enums and patterns but lets unknown fields through
-# (the API server would prune them silently), so the field names are checked here.
+# ---- 2. ServiceMonitor and PrometheusRule: prometheus-operator's own types, and the fields
+# the chart may write. The generated validator checks types, enums and patterns but lets
+# unknown fields through (the API server would prune them silently), so the field names are
+# checked here.
+PR_FIELDS = {
+    "": {"apiVersion", "kind", "metadata", "spec"},
+    "metadata": {"name", "namespace", "labels", "annotations"},
+    "spec": {"groups"},
+    "spec.groups[]": {"name", "interval", "rules"},
+    "spec.groups[].rules[]": {"alert", "record", "expr", "for", "labels", "annotations"},
+}
 SM_FIELDS = {
     "": {"apiVersion", "kind", "metadata", "spec"},
     "metadata": {"name", "namespace", "labels", "annotations"},
@@ -382,34 +391,52 @@ SM_FIELDS = {
     "spec.endpoints[].metricRelabelings[]": {"sourceLabels", "separator", "targetLabel", "regex",
                                              "modulus", "replacement", "action"},
 }
-FREE = {"metadata.labels", "metadata.annotations", "spec.selector.matchLabels"}
+FREE = {"metadata.labels", "metadata.annotations", "spec.selector.matchLabels",
+        "spec.groups[].rules[].labels", "spec.groups[].rules[].annotations"}
+FIELDS = {"ServiceMonitor": SM_FIELDS, "PrometheusRule": PR_FIELDS}
 
 
-def known_fields(value, path):
+def known_fields(kind, value, path):
     if path in FREE:
         return
     if isinstance(value, dict):
-        allowed = SM_FIELDS.get(path)
+        allowed = FIELDS[kind].get(path)
         if allowed is None:
             return
         for key, inner in value.items():
             if key not in allowed:
-                problem(f"ServiceMonitor: unknown field {path + '.' if path else ''}{key}")
-            known_fields(inner, f"{path}.{key}" if path else key)
+                problem(f"{kind}: unknown field {path + '.' if path else ''}{key}")
+            known_fields(kind, inner, f"{path}.{key}" if path else key)
     elif isinstance(value, list):
         for item in value:
-            known_fields(item, path + "[]")
+            known_fields(kind, item, path + "[]")
 
 
-if service_monitors:
-    for sm in service_monitors:
-        known_fields(sm, "")
-    result = subprocess.run(["node", NODE_CHECK], input=json.dumps(service_monitors),
+if operator_docs:
+    for doc in operator_docs:
+        known_fields(doc["kind"], doc, "")
+    result = subprocess.run(["node", NODE_CHECK], input=json.dumps(operator_docs),
                             capture_output=True, text=True)
     if result.returncode != 0:
-        problem(f"ServiceMonitor does not match prometheus-operator's types: {result.stdout}{result.stderr}")
+        problem(f"does not match prometheus-operator's types: {result.stdout}{result.stderr}")
     else:
-        say(f"{len(service_monitors)} ServiceMonitor matches prometheus-operator's types and the chart's field list")
+        names = ", ".join(sorted(d["kind"] for d in operator_docs))
+        say(f"{names} match prometheus-operator's types and the chart's field lists")
+# The PrometheusRule is the rule file that promtool checks and tests, unchanged.
+ALERTS = os.path.join(os.environ["HELM_CHECK_CHART"], "files", "alerts.yaml")
+DASHBOARD = os.path.join(os.environ["HELM_CHECK_CHART"], "files", "dashboard.json")
+for doc in operator_docs:
+    if doc["kind"] == "PrometheusRule":
+        with open(ALERTS) as f:
+            if doc["spec"] != yaml.safe_load(f):
+                problem("the PrometheusRule's spec is not files/alerts.yaml")
+for doc in docs:
+    if doc.get("kind") == "ConfigMap" and doc["metadata"]["name"].endswith("-dashboard"):
+        with open(DASHBOARD) as f:
+            if doc.get("data", {}).get("jitsi-oidc-bridge.json") != f.read().strip():
+                problem("the dashboard ConfigMap does not hold files/dashboard.json as it is")
+        if doc["metadata"].get("labels", {}).get("grafana_dashboard") != "1":
+            problem("the dashboard ConfigMap lacks the label grafana_dashboard: \"1\" Grafana's sidecar looks for")
 
 # ---- 3. the chart's promises, on what was rendered ------------------------------------------
 by_kind = {}
@@ -425,7 +452,11 @@ def one(kind):
 
 
 deployment = one("Deployment")
-configmap = one("ConfigMap")
+# The bridge's own ConfigMap; the dashboard's (metrics.dashboard) is checked above.
+bridge_configmaps = [c for c in by_kind.get("ConfigMap", []) if not c["metadata"]["name"].endswith("-dashboard")]
+if len(bridge_configmaps) != 1:
+    sys.exit(f"helm-check: {label}: expected one ConfigMap for bridge.toml, found {len(bridge_configmaps)}")
+configmap = bridge_configmaps[0]
 pod = deployment["spec"]["template"]
 spec = pod["spec"]
 (container,) = spec["containers"]
@@ -663,7 +694,7 @@ for np in by_kind.get("NetworkPolicy", []):
         port = int(im[2] or (443 if im[1] == "https" else 80))
         if port not in egress_ports:
             problem(f"the NetworkPolicy does not let the pods reach Keycloak at {issuer} (port {port})")
-for sm in service_monitors:
+for sm in (d for d in operator_docs if d["kind"] == "ServiceMonitor"):
     sel = sm["spec"]["selector"]["matchLabels"]
     matched = [s for s in services.values() if selects(sel, s["metadata"].get("labels", {}))]
     if len(matched) != 1 or sm["spec"]["endpoints"][0]["port"] not in [p["name"] for p in matched[0]["spec"]["ports"]]:
@@ -687,15 +718,17 @@ if problems:
 say("the chart's promises hold (security context, probes, grace period, secrets only in the Secret, selectors)")
 PY
 
-# prometheus-operator's ServiceMonitor, through the validator generated from its API types.
+# prometheus-operator's ServiceMonitor and PrometheusRule, through the validators generated from its API types.
 cat >"$WORK/servicemonitor.mjs" <<JS
 import { ServiceMonitor } from "$PROMETHEUS_OPERATOR_MODELS/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor.js";
+import { PrometheusRule } from "$PROMETHEUS_OPERATOR_MODELS/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule.js";
+const kinds = { ServiceMonitor, PrometheusRule };
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
 let failed = false;
 for (const doc of JSON.parse(input)) {
   try {
-    new ServiceMonitor(doc).validate();
+    new kinds[doc.kind](doc).validate();
   } catch (e) {
     console.log(doc.metadata.name + ": " + e.message);
     failed = true;
@@ -707,6 +740,7 @@ JS
 export HELM_CHECK_BINARY="$BINARY"
 export HELM_CHECK_DOCKERFILE="$ROOT/Dockerfile"
 export HELM_CHECK_SERVICEMONITOR_JS="$WORK/servicemonitor.mjs"
+export HELM_CHECK_CHART="$CHART"
 
 say "Helm $("$HELM_BIN" version --template '{{.Version}}'), kubernetes-validate $("$KUBERNETES_VALIDATE" --version | sed 's/.* //'), @kubernetes-models/prometheus-operator $PROMETHEUS_OPERATOR_MODELS_VERSION; binary $BINARY"
 checked=0

@@ -56,6 +56,10 @@ echo "== Helm, kubernetes-validate, prometheus-operator models (for tests/helm_c
 helm_tools="$(scripts/helm-check.sh --install)"
 eval "$helm_tools"
 
+echo "== promtool (for tests/monitoring.rs: the alert rules and the dashboard's queries; cached)"
+promtool_env="$(scripts/promtool.sh)"
+eval "$promtool_env"
+
 echo "== the container image, built from the Dockerfile with podman (bases made here; cached)"
 # Exports E2E_IMAGE for tests/e2e/container.rs. The first run makes the two bases (about a
 # minute) and the release build inside the builder (about 5 minutes on 2 cores).

@@ -21,6 +21,7 @@ pub const LOGINS_MISSING_CLAIM: &str = "bridge_logins_missing_claim_total";
 pub const REQUESTS_SHED: &str = "bridge_requests_shed_total";
 pub const CONNECTIONS_OPEN: &str = "bridge_connections_open";
 pub const CONNECTIONS_REFUSED: &str = "bridge_connections_refused_total";
+pub const CONNECTIONS_MAX: &str = "bridge_connections_max";
 pub const IDP_REACHABLE: &str = "bridge_idp_reachable";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -64,6 +65,10 @@ fn describe() {
         "Requests answered 503 at once because the bridge was at its limit of requests in flight and waiting."
     );
     metrics::describe_gauge!(CONNECTIONS_OPEN, "Open client connections, by listener.");
+    metrics::describe_gauge!(
+        CONNECTIONS_MAX,
+        "The cap on open client connections (server.max_connections), by listener."
+    );
     metrics::describe_gauge!(
         IDP_REACHABLE,
         "1 when the realm's identity provider answered the last readiness probe, else 0, by realm."

@@ -20,6 +20,7 @@ mod jitsi_flows;
 mod jitsi_model;
 mod jitsi_rooms;
 mod login_flow;
+mod monitoring;
 mod pages;
 mod production;
 mod proxy;

@@ -111,6 +111,10 @@ pub async fn serve(
         .max_buf_size(MAX_REQUEST_HEAD_BYTES)
         .max_headers(100);
     let open = metrics::gauge!(crate::metrics::CONNECTIONS_OPEN, "listener" => limits.name);
+    // Exported so that an alert can compare the open connections with the cap, which depends
+    // on the open-file limit and memory of the host it runs on.
+    metrics::gauge!(crate::metrics::CONNECTIONS_MAX, "listener" => limits.name)
+        .set(limits.max_connections as f64);
     let refused = metrics::counter!(crate::metrics::CONNECTIONS_REFUSED, "listener" => limits.name);
     tokio::pin!(shutdown);
     loop {
