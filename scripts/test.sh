@@ -56,6 +56,9 @@ echo "== Helm, kubernetes-validate, prometheus-operator models (for tests/helm_c
 helm_tools="$(scripts/helm-check.sh --install)"
 eval "$helm_tools"
 
+echo "== docker-compose.yml against the Compose Specification (compose-go's schema)"
+scripts/compose-check.sh
+
 echo "== promtool (for tests/monitoring.rs: the alert rules and the dashboard's queries; cached)"
 promtool_env="$(scripts/promtool.sh)"
 eval "$promtool_env"
