@@ -69,6 +69,10 @@ echo "== the container image, built from the Dockerfile with podman (bases made 
 image_env="$(scripts/image.sh)"
 eval "$image_env"
 
+echo "== docker-compose.yml's Keycloak and bridge, started with podman-compose (Jitsi's images cannot be pulled here)"
+# The first run makes a Keycloak image from the cached distribution (about 2 minutes).
+scripts/compose-run.sh "$E2E_IMAGE"
+
 echo "== build the tests"
 cargo test --lib --bins --tests --no-run --quiet
 
