@@ -318,7 +318,7 @@ import yaml
 label, rendered, kube, rendered_min, kube_min, pod_root = sys.argv[1:7]
 BINARY = os.environ["HELM_CHECK_BINARY"]
 DOCKERFILE = os.environ["HELM_CHECK_DOCKERFILE"]
-NODE_CHECK = os.environ["HELM_CHECK_SERVICEMONITOR_JS"]
+NODE_CHECK = os.environ["HELM_CHECK_OPERATOR_JS"]
 
 problems = []
 
@@ -719,7 +719,7 @@ say("the chart's promises hold (security context, probes, grace period, secrets 
 PY
 
 # prometheus-operator's ServiceMonitor and PrometheusRule, through the validators generated from its API types.
-cat >"$WORK/servicemonitor.mjs" <<JS
+cat >"$WORK/prometheus-operator.mjs" <<JS
 import { ServiceMonitor } from "$PROMETHEUS_OPERATOR_MODELS/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor.js";
 import { PrometheusRule } from "$PROMETHEUS_OPERATOR_MODELS/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule.js";
 const kinds = { ServiceMonitor, PrometheusRule };
@@ -739,7 +739,7 @@ JS
 
 export HELM_CHECK_BINARY="$BINARY"
 export HELM_CHECK_DOCKERFILE="$ROOT/Dockerfile"
-export HELM_CHECK_SERVICEMONITOR_JS="$WORK/servicemonitor.mjs"
+export HELM_CHECK_OPERATOR_JS="$WORK/prometheus-operator.mjs"
 export HELM_CHECK_CHART="$CHART"
 
 say "Helm $("$HELM_BIN" version --template '{{.Version}}'), kubernetes-validate $("$KUBERNETES_VALIDATE" --version | sed 's/.* //'), @kubernetes-models/prometheus-operator $PROMETHEUS_OPERATOR_MODELS_VERSION; binary $BINARY"

@@ -35,14 +35,6 @@ impl Drop for Running {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start(name: &str, issuer: &str, extra: &str) -> Running {
     let dir = std::env::temp_dir().join(format!("bridge-bin-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -41,14 +41,6 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The three secrets as files, the way a Kubernetes Secret or compose `secrets:` mounts them.
 fn secrets_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bridge-container-{name}-{}", std::process::id()));

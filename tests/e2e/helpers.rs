@@ -36,6 +36,15 @@ pub fn issuer() -> String {
     format!("{}/realms/jitsi", keycloak_url())
 }
 
+/// A loopback port free now, for a process that binds it itself (the binary, a container).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub struct Bridge {
     pub base: Url,
     pub metrics: Option<std::net::SocketAddr>,

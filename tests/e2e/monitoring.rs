@@ -15,6 +15,17 @@ fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
+/// The kinds `BridgeLoginServerErrors` selects (`reason=~"a|b|…"`, the first such list).
+fn five_xx_rule_reasons() -> Vec<&'static str> {
+    ALERTS
+        .split("reason=~\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the 5xx rule's reason list")
+        .split('|')
+        .collect()
+}
+
 #[tokio::test]
 async fn the_alerts_and_the_dashboard_name_metrics_the_bridge_exports() {
     let bridge = Bridge::spawn("[metrics]\nlisten = \"127.0.0.1:0\"\n").await;
@@ -45,12 +56,7 @@ async fn the_alerts_and_the_dashboard_name_metrics_the_bridge_exports() {
         );
     }
     // The label values the rules select exist too (every reason is exported from the start).
-    let five_xx = ALERTS
-        .split("reason=~\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the 5xx rule's reason list");
-    for reason in five_xx.split('|') {
+    for reason in five_xx_rule_reasons() {
         let series = format!("bridge_logins_failed_total{{reason=\"{reason}\"}}");
         assert!(
             exported.iter().any(|l| l.starts_with(&series)),
@@ -77,13 +83,7 @@ async fn the_alerts_and_the_dashboard_name_metrics_the_bridge_exports() {
 #[test]
 fn the_5xx_rule_names_exactly_the_5xx_kinds() {
     use jitsi_oidc_bridge::http::error_kinds::ALL;
-    let mut in_rule: Vec<&str> = ALERTS
-        .split("reason=~\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the 5xx rule's reason list")
-        .split('|')
-        .collect();
+    let mut in_rule = five_xx_rule_reasons();
     in_rule.sort_unstable();
     let mut five_xx: Vec<&str> = ALL
         .iter()
