@@ -6,6 +6,7 @@ use crate::jitsi::state_param::StateError;
 use crate::jitsi::tenant::TenantError;
 use crate::keycloak::oidc::OidcError;
 use crate::login::retry::Retry;
+use crate::policy::level::TooLow;
 use crate::session::pending::LoginLookup;
 
 /// Everything that can go wrong while serving a request.
@@ -47,6 +48,15 @@ pub enum AppError {
         /// A rule's verdict, or a deny rule that could not be decided.
         cause: DenialCause,
         /// The room, to try again with another account.
+        retry: Option<Box<Retry>>,
+    },
+    /// The room needs a higher level of authentication than the login reached.
+    #[error("level of authentication too low: {too_low}")]
+    LevelTooLow {
+        too_low: TooLow,
+        /// Where the user can set up a second factor (Keycloak's account console).
+        account: Option<String>,
+        /// The room again, asking for the level again.
         retry: Option<Box<Retry>>,
     },
     #[error("the ID token has no usable subject")]

@@ -3,6 +3,7 @@ product-name = Anmeldung zur Videokonferenz
 
 ## Schaltflächen und Links
 try-again = Erneut versuchen
+set-up-second-factor = Noch keinen zweiten Schritt eingerichtet? Richten Sie ihn in Ihrem Konto ein und versuchen Sie es dann erneut.
 join-as-guest = Stattdessen als Gast teilnehmen
 use-another-account = Anderes Konto verwenden
 log-out = Abmelden
@@ -62,6 +63,7 @@ err-idp-error-unknown-title = Die Anmeldung konnte nicht abgeschlossen werden
 err-code-refused-title = Diese Anmeldung ist abgelaufen
 err-idp-error-title = Der Anmeldeserver hat die Anmeldung abgelehnt
 err-denied-title = Zugang verweigert
+err-level-too-low-title = Eine stärkere Anmeldung ist nötig
 err-issuer-missing-title = Antwort der Anmeldung ohne Absender
 err-issuer-mismatch-title = Antwort vom falschen Anmeldeserver
 err-idp-unavailable-title = Der Anmeldeserver ist nicht erreichbar
@@ -96,6 +98,7 @@ err-denied = Mit diesem Konto dürfen Sie diese Konferenz nicht betreten.
 err-denied-reason = Sie dürfen diese Konferenz nicht betreten: { $reason }
 err-denied-undecided = Die Regeln dieser Konferenz ließen sich für Ihr Konto nicht prüfen, deshalb dürfen Sie vorerst nicht eintreten. Was zu ändern ist, sieht Ihre Administration unten.
 err-denied-unverified-email = Die Regeln dieser Konferenz verlangen eine bestätigte E-Mail-Adresse. Bitte bestätigen Sie die Adresse Ihres Kontos und öffnen Sie die Konferenz dann erneut.
+err-level-too-low = Diese Konferenz verlangt einen zweiten Anmeldeschritt, etwa einen Code aus einer Authenticator-App, und Ihre Anmeldung enthielt ihn nicht. Versuchen Sie es erneut und schließen Sie diesen Schritt ab, wenn Sie danach gefragt werden.
 err-issuer-missing = Die Antwort der Anmeldung nennt keinen Anmeldeserver. Bitte öffnen Sie die Konferenz erneut.
 err-issuer-mismatch = Die Antwort der Anmeldung kam nicht vom erwarteten Anmeldeserver. Bitte öffnen Sie die Konferenz erneut.
 err-idp-unavailable = Der Anmeldeserver ist gerade nicht erreichbar. Bitte versuchen Sie es in einer Minute erneut.

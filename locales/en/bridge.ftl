@@ -3,6 +3,7 @@ product-name = Meeting login
 
 ## Buttons and links
 try-again = Try again
+set-up-second-factor = No second step set up yet? Set one up in your account, then try again.
 join-as-guest = Join the meeting as a guest instead
 use-another-account = Use another account
 log-out = Log out
@@ -62,6 +63,7 @@ err-idp-error-unknown-title = The login could not be completed
 err-code-refused-title = This login has expired
 err-idp-error-title = The login server refused the login
 err-denied-title = Access denied
+err-level-too-low-title = A stronger sign-in is needed
 err-issuer-missing-title = Login answer without its sender
 err-issuer-mismatch-title = Login answer from the wrong server
 err-idp-unavailable-title = The login server is not reachable
@@ -96,6 +98,7 @@ err-denied = You may not enter this meeting with this account.
 err-denied-reason = You may not enter this meeting: { $reason }
 err-denied-undecided = The rules of this meeting could not be checked for your account, so you may not enter for now. Your administrator can see what to change below.
 err-denied-unverified-email = The rules of this meeting need a verified e-mail address. Please verify the address of your account, then open the meeting again.
+err-level-too-low = This meeting asks for a second sign-in step, such as a code from an authenticator app, and your sign-in did not include it. Try again and complete that step when asked.
 err-issuer-missing = The login answer did not say which login server sent it. Please open the meeting again.
 err-issuer-mismatch = The login answer did not come from the expected login server. Please open the meeting again.
 err-idp-unavailable = The login server cannot be reached right now. Please try again in a minute.

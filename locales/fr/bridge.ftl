@@ -3,6 +3,7 @@ product-name = Connexion aux réunions
 
 ## Boutons et liens
 try-again = Réessayer
+set-up-second-factor = Pas encore de deuxième étape ? Configurez-la dans votre compte, puis réessayez.
 join-as-guest = Rejoindre plutôt la réunion en tant qu’invité
 use-another-account = Utiliser un autre compte
 log-out = Se déconnecter
@@ -62,6 +63,7 @@ err-idp-error-unknown-title = La connexion n’a pas pu aboutir
 err-code-refused-title = Cette connexion a expiré
 err-idp-error-title = Le serveur de connexion a refusé la connexion
 err-denied-title = Accès refusé
+err-level-too-low-title = Une connexion renforcée est nécessaire
 err-issuer-missing-title = Réponse de connexion sans expéditeur
 err-issuer-mismatch-title = Réponse du mauvais serveur de connexion
 err-idp-unavailable-title = Le serveur de connexion est injoignable
@@ -96,6 +98,7 @@ err-denied = Vous ne pouvez pas entrer dans cette réunion avec ce compte.
 err-denied-reason = Vous ne pouvez pas entrer dans cette réunion : { $reason }
 err-denied-undecided = Les règles de cette réunion n’ont pas pu être vérifiées pour votre compte ; vous ne pouvez donc pas entrer pour l’instant. Votre administrateur trouvera ci-dessous ce qu’il faut changer.
 err-denied-unverified-email = Les règles de cette réunion demandent une adresse e-mail vérifiée. Veuillez vérifier l’adresse de votre compte, puis ouvrir à nouveau la réunion.
+err-level-too-low = Cette réunion demande une deuxième étape de connexion, par exemple un code d’une application d’authentification, et votre connexion ne l’a pas comprise. Réessayez et effectuez cette étape quand elle vous est demandée.
 err-issuer-missing = La réponse de connexion n’indiquait pas quel serveur l’a envoyée. Rouvrez la réunion.
 err-issuer-mismatch = La réponse de connexion ne venait pas du serveur attendu. Rouvrez la réunion.
 err-idp-unavailable = Le serveur de connexion est injoignable pour le moment. Réessayez dans une minute.

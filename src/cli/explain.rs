@@ -62,6 +62,10 @@ pub fn explain(
         absent_means_empty: realm.oidc.absent_means_empty,
     };
     let decision = rules::decide(&config.policy, realm_rules, &who, &room, tenant.as_ref());
+    let too_low = config
+        .policy
+        .check_level(&room, tenant.as_ref(), claims.get("acr"))
+        .err();
     let mut out = String::new();
     let _ = writeln!(out, "user     {} ({})", who.display_name(), who.subject);
     let _ = writeln!(
@@ -95,6 +99,16 @@ pub fn explain(
                 let _ = writeln!(out, "hint: {advice}");
             }
         }
+        Verdict::Allow if too_low.is_some() => {
+            if let Some(e) = &too_low {
+                let _ = writeln!(
+                    out,
+                    "\nNo token: the room needs {}, and these claims show {} (the user \
+                     would be asked to sign in again at that level)",
+                    e.needed, e.reached
+                );
+            }
+        }
         Verdict::Allow => {
             let claims = claims_for(&realm.token, &who, &decision, &room, tenant.as_ref(), now);
             let mut header = json!({"alg": realm.signer.algorithm.name(), "typ": "JWT"});
@@ -108,7 +122,7 @@ pub fn explain(
         }
     }
     Ok(Explanation {
-        allowed: decision.verdict == Verdict::Allow,
+        allowed: decision.verdict == Verdict::Allow && too_low.is_none(),
         text: out,
     })
 }

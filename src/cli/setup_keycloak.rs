@@ -4,14 +4,16 @@
 //! Per realm: the confidential client (standard flow, PKCE S256, the bridge's redirect and
 //! post-logout URIs, front-channel logout off), the three mappers that put groups (full path),
 //! realm roles and client roles into the ID token, the client roles the configuration names,
-//! and with `--create-groups` its groups; then the client secret goes to the file that
+//! and with `--create-groups` its groups; with `[step_up] levels`, the client's ACR-to-LoA
+//! mapping and a step-up browser flow bound to the client; then the client secret goes to the file that
 //! `oidc.client_secret_file` names (mode 0600). It only ever adds or tightens: other flows that
 //! are on, or a public client, are listed as conflicts and left alone unless `--force`.
 //! `--dry-run` prints the same plan and changes nothing; a second run prints "no changes".
 
-use crate::config::{Config, RealmConfig};
+use crate::config::{Config, RealmConfig, StepUpConfig};
 use crate::keycloak::admin::{Admin, AdminError, Credentials};
 use crate::policy::claims::AbsentMeansEmpty;
+use crate::policy::level::Levels;
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -44,6 +46,9 @@ pub struct Target {
     pub absent_means_empty: AbsentMeansEmpty,
     /// `oidc.scopes` asks for `email` (an optional client scope then applies).
     pub requests_email: bool,
+    /// `[step_up]`: the levels (the client's ACR-to-LoA mapping) and the browser flow.
+    pub levels: Levels,
+    pub step_up: StepUpConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +104,8 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
             secret_file: rc.oidc.client_secret_file.clone(),
             absent_means_empty: rc.oidc.absent_means_empty,
             requests_email: rc.oidc.scopes.iter().any(|s| s == "email"),
+            levels: config.policy.levels.clone(),
+            step_up: config.step_up.clone(),
         });
     }
     Ok(out)
@@ -126,7 +133,7 @@ fn split_issuer(issuer: &str) -> Option<(String, String)> {
 
 /// The client as the bridge needs it, for creating it.
 pub fn new_client(t: &Target) -> Value {
-    json!({
+    let mut client = json!({
         "clientId": t.client_id,
         "name": "Jitsi login bridge",
         "enabled": true,
@@ -144,7 +151,11 @@ pub fn new_client(t: &Target) -> Value {
             "pkce.code.challenge.method": "S256",
             "post.logout.redirect.uris": t.post_logout.join("##"),
         },
-    })
+    });
+    if !t.levels.is_empty() {
+        client["attributes"]["acr.loa.map"] = json!(t.levels.loa_map().to_string());
+    }
+    client
 }
 
 /// What an existing client needs: the changed representation, the changes in words, and the
@@ -212,6 +223,11 @@ pub fn plan_client(existing: &Value, t: &Target, force: bool) -> (Value, Vec<Str
     }
     if added {
         updated["attributes"]["post.logout.redirect.uris"] = json!(logout.join("##"));
+    }
+    if !t.levels.is_empty() && step_up::client_loa_map(existing) != Some(t.levels.loa_map()) {
+        let map = t.levels.loa_map().to_string();
+        updated["attributes"]["acr.loa.map"] = json!(map);
+        changes.push(format!("set the ACR to LoA mapping to {map}"));
     }
     (updated, changes, conflicts)
 }
@@ -409,6 +425,7 @@ mod apply;
 pub use apply::client as read_client;
 mod mappers;
 pub mod plan;
+pub mod step_up;
 use apply::Step;
 pub use mappers::{
     declare_hint, missing_mappers, short_group_mappers, top_level_roles_mappers, writes_claim,

@@ -96,6 +96,22 @@ pub struct Config {
     pub default_language: crate::lang::Lang,
     pub branding: branding::Branding,
     pub log: LogConfig,
+    /// `[step_up]` beyond its levels (which are in `policy`).
+    pub step_up: StepUpConfig,
+}
+
+/// The name `setup-keycloak` gives the browser flow it makes for the levels.
+pub const DEFAULT_STEP_UP_FLOW: &str = "jitsi-oidc-bridge step-up";
+
+/// What `setup-keycloak` builds for `[step_up] levels` and `doctor` checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUpConfig {
+    /// The browser flow's alias.
+    pub flow: String,
+    /// How long a level above the lowest stays valid in Keycloak's session (its
+    /// "Condition - Level of Authentication" max age); 0: asked for at every login that
+    /// needs it.
+    pub max_age_secs: u64,
 }
 
 /// One organisation: its Keycloak realm and client, its Jitsi signing settings and who
@@ -148,6 +164,8 @@ struct RuleConfig {
     group: Option<String>,
     #[serde(default)]
     token_ttl_secs: Option<u64>,
+    #[serde(default)]
+    level: Option<String>,
     #[serde(default)]
     reason: Option<String>,
 }

@@ -36,6 +36,7 @@ impl Reader<'_> {
         let default_language = r.default_language();
         let branding = r.branding();
         let log = r.log();
+        let step_up = r.step_up();
         let config = Config {
             server: server?,
             login: login?,
@@ -49,6 +50,7 @@ impl Reader<'_> {
             default_language,
             branding,
             log,
+            step_up,
         };
         r.strong_secrets(&config);
         Some(config)

@@ -1,8 +1,10 @@
-//! Reading `[access]` and `[[rules]]`: who may enter which room and with which rights, each
-//! rule checked whole (room patterns, tenants, features, what a deny rule may not set).
+//! Reading `[access]`, `[[rules]]` and `[step_up]`: who may enter which room, with which rights
+//! and at which level of authentication, each rule checked whole (room patterns, tenants,
+//! features, levels, what a deny rule may not set).
 
 use super::reader::Reader;
 use super::*;
+use crate::policy::level::{Levels, MAX_LEVEL};
 
 impl Reader<'_> {
     /// `[access]` and `[[rules]]`.
@@ -18,23 +20,101 @@ impl Reader<'_> {
             reason: self.opt("access.reason"),
         };
         let show_reasons = self.get("access.show_reasons", true);
+        let levels = self.levels();
         let raw: Vec<RuleConfig> = self.opt("rules").unwrap_or_default();
         let mut rules = Vec::new();
         for (i, rc) in raw.into_iter().enumerate() {
             let key = format!("rules[{i}]");
-            rules.push(self.rule(&key, rc));
+            rules.push(self.rule(&key, rc, &levels));
         }
         Policy {
             access,
             rules,
             show_reasons,
+            levels,
         }
     }
 
-    pub(super) fn rule(&mut self, key: &str, rc: RuleConfig) -> Rule {
+    /// `step_up.levels`: ACR values (sent as `acr_values`, space-separated, so without
+    /// spaces) with distinct Keycloak levels.
+    fn levels(&mut self) -> Levels {
+        let raw: BTreeMap<String, i64> = self.get("step_up.levels", BTreeMap::new());
+        let mut by_name = BTreeMap::new();
+        let mut seen: BTreeMap<u32, String> = BTreeMap::new();
+        for (name, number) in raw {
+            let key = format!("step_up.levels.{name}");
+            self.known.insert(key.clone());
+            if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_graphic()) {
+                self.problem(
+                    &key,
+                    "a level's name is its ACR value: 1 to 64 printable ASCII characters, no spaces"
+                        .into(),
+                );
+                continue;
+            }
+            let Some(number) = u32::try_from(number)
+                .ok()
+                .filter(|n| (1..=MAX_LEVEL).contains(n))
+            else {
+                self.problem(&key, format!("must be a level from 1 to {MAX_LEVEL}"));
+                continue;
+            };
+            if let Some(other) = seen.insert(number, name.clone()) {
+                self.problem(
+                    &key,
+                    format!(
+                        "level {number} is already named {other:?}; each level needs its own number"
+                    ),
+                );
+                continue;
+            }
+            by_name.insert(name, number);
+        }
+        Levels::new(by_name)
+    }
+
+    /// `[step_up]` beyond the levels: what `setup-keycloak` names and sets in Keycloak.
+    pub(super) fn step_up(&mut self) -> StepUpConfig {
+        let flow: String = self.get("step_up.flow", DEFAULT_STEP_UP_FLOW.to_owned());
+        if flow.trim().is_empty() || flow.len() > 200 || flow.chars().any(char::is_control) {
+            self.problem(
+                "step_up.flow",
+                "must be 1 to 200 printable characters".into(),
+            );
+        }
+        let max_age_secs = self.ranged("step_up.max_age_secs", 0, 0..=86_400);
+        StepUpConfig { flow, max_age_secs }
+    }
+
+    pub(super) fn rule(&mut self, key: &str, rc: RuleConfig, levels: &Levels) -> Rule {
         let tenants = self.rule_where(key, &rc);
         self.rule_effects(key, &rc);
         let email_domains = self.rule_who(key, &rc);
+        let level = rc.level.as_deref().and_then(|name| {
+            let level = levels.get(name);
+            if level.is_none() {
+                let known = levels
+                    .ordered()
+                    .into_iter()
+                    .map(|l| l.name)
+                    .collect::<Vec<_>>();
+                self.rule_problem(
+                    key,
+                    "level",
+                    if known.is_empty() {
+                        format!(
+                            "{name:?} is not a level: name the levels in [step_up] levels first"
+                        )
+                    } else {
+                        format!(
+                            "{name:?} is not a level of [step_up] levels ({})",
+                            known.join(", ")
+                        )
+                    },
+                );
+            }
+            level
+        });
         Rule {
             name: rc.name.unwrap_or_else(|| key.to_owned()),
             rooms: rc.rooms.iter().map(|p| p.to_lowercase()).collect(),
@@ -56,6 +136,7 @@ impl Reader<'_> {
             room_lobby: rc.room_lobby,
             group: rc.group,
             token_ttl_secs: rc.token_ttl_secs,
+            level,
             reason: rc.reason,
         }
     }
@@ -124,7 +205,8 @@ impl Reader<'_> {
             || rc.visitor.is_some()
             || rc.room_lobby.is_some()
             || rc.group.is_some()
-            || rc.token_ttl_secs.is_some();
+            || rc.token_ttl_secs.is_some()
+            || rc.level.is_some();
         if rc.room_lobby.is_some() && rc.moderator != Some(true) {
             // jitsi-contrib's token_security_ondemand applies it on every join of such a user:
             // from a member's token it would switch off a lobby the moderators turned on.
@@ -135,7 +217,7 @@ impl Reader<'_> {
             );
         }
         if !rc.allow && sets_effects {
-            self.rule_problem(key, "allow", "a rule with allow = false denies; it cannot also set moderator, features, lobby_bypass, hidden_from_recorder, security_bypass, visitor, room_lobby, group or token_ttl_secs".into());
+            self.rule_problem(key, "allow", "a rule with allow = false denies; it cannot also set moderator, features, lobby_bypass, hidden_from_recorder, security_bypass, visitor, room_lobby, group, token_ttl_secs or level".into());
         }
     }
 
@@ -182,5 +264,80 @@ impl Reader<'_> {
             self.problem(key, "entries must be domains like example.org".into());
         }
         domains
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, test_base};
+    use crate::jitsi::room::RoomName;
+
+    const JITSI: &str = r#"
+        [jitsi]
+        url = "https://meet.example.org"
+        app_id = "jitsi-bridge"
+        secret = "fedcba9876543210fedcba9876543210"
+    "#;
+
+    fn load(extra: &str) -> Result<Config, Vec<String>> {
+        Config::from_toml(&format!("{}{JITSI}{extra}", test_base!()))
+            .map_err(|e| e.0.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn a_rule_names_a_level_of_step_up_levels() {
+        let c = load(
+            r#"
+            [step_up]
+            levels = { password = 1, otp = 2 }
+            max_age_secs = 3600
+            [[rules]]
+            name = "board room"
+            rooms = ["board*"]
+            level = "otp"
+            "#,
+        )
+        .unwrap();
+        let room = RoomName::parse("Board meeting").unwrap();
+        let (needed, by) = c.policy.level_needed(&room, None).unwrap();
+        assert_eq!((needed.name.as_str(), needed.number), ("otp", 2));
+        assert_eq!(by, "board room");
+        assert_eq!(c.step_up.max_age_secs, 3600);
+        assert_eq!(c.step_up.flow, crate::config::DEFAULT_STEP_UP_FLOW);
+    }
+
+    #[test]
+    fn levels_and_their_use_are_checked() {
+        let problems = load(
+            r#"
+            [step_up]
+            levels = { "pass word" = 1, otp = 2, also-two = 2, zero = 0 }
+            flow = ""
+            [[rules]]
+            level = "gold"
+            [[rules]]
+            allow = false
+            level = "otp"
+            "#,
+        )
+        .unwrap_err()
+        .join("\n");
+        for needle in [
+            "step_up.levels.pass word",
+            "no spaces",
+            "level 2 is already named",
+            "step_up.levels.zero",
+            "step_up.flow",
+            "rules[0].level",
+            "\"gold\" is not a level of [step_up] levels (also-two)",
+            "token_ttl_secs or level",
+        ] {
+            assert!(problems.contains(needle), "{needle} not in\n{problems}");
+        }
+        let problems = load("[[rules]]\nlevel = \"otp\"\n").unwrap_err().join("\n");
+        assert!(
+            problems.contains("name the levels in [step_up] levels first"),
+            "{problems}"
+        );
     }
 }

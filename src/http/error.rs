@@ -43,6 +43,8 @@ pub struct ErrorInfo {
     pub admin: String,
     /// A denial: offer another account and logging out.
     pub denied: bool,
+    /// Where the user can set up what the login lacked (a second factor).
+    pub account: Option<String>,
     /// The cause, for the log only.
     pub cause: String,
 }
@@ -77,6 +79,7 @@ impl AppError {
             AppError::Oidc(OidcError::ExchangeRefused(_), _) => &kinds::EXCHANGE_REFUSED,
             AppError::Oidc(OidcError::InvalidIdToken(_), _) => &kinds::ID_TOKEN_INVALID,
             AppError::Denied { .. } => &kinds::LOGIN_DENIED,
+            AppError::LevelTooLow { .. } => &kinds::LEVEL_TOO_LOW,
             AppError::NoSubject => &kinds::NO_SUBJECT,
             AppError::Internal(_) => &kinds::INTERNAL,
             AppError::BadInspectedToken(_) => &kinds::BAD_TOKEN,
@@ -93,7 +96,8 @@ impl AppError {
             AppError::LoginCancelled { retry }
             | AppError::IdpError { retry, .. }
             | AppError::Oidc(_, retry)
-            | AppError::Denied { retry, .. } => retry.as_deref(),
+            | AppError::Denied { retry, .. }
+            | AppError::LevelTooLow { retry, .. } => retry.as_deref(),
             _ => None,
         }
     }
@@ -122,7 +126,12 @@ impl AppError {
         }
         let (admin, denied) = match self {
             AppError::Denied { advice, .. } => (advice.join("; "), true),
+            AppError::LevelTooLow { too_low, .. } => (too_low.to_string(), false),
             _ => (String::new(), false),
+        };
+        let account = match self {
+            AppError::LevelTooLow { account, .. } => account.clone(),
+            _ => None,
         };
         ErrorInfo {
             kind: kind.name,
@@ -131,6 +140,7 @@ impl AppError {
             retry: self.retry().cloned(),
             admin,
             denied,
+            account,
             cause: self.to_string(),
         }
     }
@@ -283,6 +293,7 @@ pub fn render(app: &AppState, context: ErrorContext<'_>, mut response: Response)
         jitsi: app.target.base.as_str(),
         logout: info.denied.then(|| format!("{}/logout", app.base)),
         guest: guest_link.as_deref(),
+        account: info.account.as_deref(),
         admin: &info.admin,
         request_id,
         meta: lang.t_with("request-id", &[("status", status.as_u16().to_string())]),
@@ -315,6 +326,7 @@ fn generic(status: StatusCode) -> ErrorInfo {
         retry: None,
         admin: String::new(),
         denied: false,
+        account: None,
         cause: format!("status {status}"),
     }
 }

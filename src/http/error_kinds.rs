@@ -61,6 +61,7 @@ kinds! {
     ID_TOKEN_INVALID = "id_token_invalid", BAD_GATEWAY, "err-id-token-invalid", "err-id-token-invalid-title", true;
     NO_SUBJECT = "no_subject", BAD_GATEWAY, "err-no-subject", "err-no-subject-title", true;
     LOGIN_DENIED = "login_denied", FORBIDDEN, "err-denied", "err-denied-title", false;
+    LEVEL_TOO_LOW = "level_too_low", FORBIDDEN, "err-level-too-low", "err-level-too-low-title", true;
     INTERNAL = "internal", INTERNAL_SERVER_ERROR, "err-internal", "err-internal-title", true;
     BAD_TOKEN = "bad_token", BAD_REQUEST, "err-bad-token", "err-bad-token-title", false;
     NO_TOKEN = "no_token", BAD_REQUEST, "err-no-token", "err-bad-token-title", false;
@@ -138,6 +139,6 @@ mod tests {
         assert_eq!(kinds.iter().filter(|k| **k == "idp_error").count(), 1);
         assert!(!kinds.contains(&"login_denied"));
         assert!(kinds.contains(&"overloaded"));
-        assert_eq!(kinds.len(), 25, "{kinds:?}");
+        assert_eq!(kinds.len(), 26, "{kinds:?}");
     }
 }

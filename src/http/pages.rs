@@ -64,6 +64,8 @@ pub struct ErrorPage<'a> {
     pub jitsi: &'a str,
     pub logout: Option<String>,
     pub guest: Option<&'a str>,
+    /// Where the user can set up a second factor.
+    pub account: Option<&'a str>,
     /// Hints for the administrator, behind a fold (empty: none).
     pub admin: &'a str,
     pub request_id: &'a str,

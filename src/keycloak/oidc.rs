@@ -160,6 +160,8 @@ pub struct AuthorizeRequest<'a> {
     pub ui_locale: &'a str,
     /// Ask for credentials even with a session ("use another account").
     pub force_login: bool,
+    /// The level of authentication the room needs, as its ACR value (step-up).
+    pub acr_values: Option<&'a str>,
 }
 
 /// Settings for [`Oidc`].
@@ -322,6 +324,14 @@ impl Oidc {
                 .append_pair("code_challenge_method", "S256");
             if login.force_login {
                 query.append_pair("prompt", "login");
+            }
+            // Voluntary (OIDC Core 3.1.2.1), not an essential `acr` in `claims`: Keycloak
+            // ends a login it cannot bring to an essential level on its own error page,
+            // where the user is stuck; this way the bridge sees the lower `acr`, refuses
+            // it and shows the way forward. The browser can strip the parameter either way,
+            // which is why the answer is checked, never the question trusted.
+            if let Some(acr) = login.acr_values {
+                query.append_pair("acr_values", acr);
             }
             query.append_pair("ui_locales", login.ui_locale);
         }

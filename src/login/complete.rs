@@ -9,10 +9,11 @@ use crate::jitsi::room_url::Destination;
 use crate::jitsi::tenant::Tenant;
 use crate::keycloak::oidc::Verified;
 use crate::lang::Lang;
-use crate::login::refusal::refused;
+use crate::login::refusal::{refused, too_low_level};
 use crate::login::retry::Retry;
 use crate::policy::claims::Identity;
 use crate::policy::decision::Decision;
+use crate::policy::level;
 use crate::policy::rules::{self, Verdict};
 use crate::session::pending::PendingLogin;
 use crate::shared::{AppState, Realm};
@@ -124,16 +125,25 @@ async fn finish(
     let who =
         Identity::from_claims(&verified.claims, &realm.client_id).ok_or(AppError::NoSubject)?;
 
-    // 5. The rules: may this user enter, and with which rights?
+    // 5. The rules: may this user enter, and with which rights? (First, so that nobody is
+    //    sent to set up a second factor only to be refused.)
     let decision = decide(app, realm, &who, &room, tenant.as_ref(), retry)?;
 
-    // 6. The token, and off to Jitsi (or back to the Jitsi app that sent the user).
+    // 6. The level of authentication the room needs, from the ID token's `acr`: asked for at
+    //    the start, but the browser carried the question, so only the answer counts.
+    let level = app
+        .policy
+        .check_level(&room, tenant.as_ref(), verified.claims.get("acr"))
+        .map_err(|too_low| too_low_level(realm, &who, &room, tenant.as_ref(), too_low, retry()))?;
+
+    // 7. The token, and off to Jitsi (or back to the Jitsi app that sent the user).
     let minted = Minted {
         realm,
         who: &who,
         decision: &decision,
         room: &room,
         tenant: tenant.as_ref(),
+        level: level.as_ref(),
     };
     land(app, login, &minted, &verified, answer.cookie_header, now)
 }
@@ -230,9 +240,11 @@ struct Minted<'a> {
     decision: &'a Decision,
     room: &'a RoomName,
     tenant: Option<&'a Tenant>,
+    /// The level the room needed, reached.
+    level: Option<&'a level::Level>,
 }
 
-/// Step 6: the token signed, the audit line, the cookies, and how the user lands.
+/// Step 7: the token signed, the audit line, the cookies, and how the user lands.
 fn land(
     app: &AppState,
     login: &PendingLogin,
@@ -247,6 +259,7 @@ fn land(
         decision,
         room,
         tenant,
+        level,
     } = minted;
     let jitsi_claims = realm.minter.claims_for(who, decision, room, *tenant, now);
     let token = realm
@@ -273,6 +286,7 @@ fn land(
         role = ?decision.role,
         client = ?login.client,
         popup = login.popup,
+        level = level.map_or(String::new(), ToString::to_string),
     );
     let set_cookies = cookies(app, login, decision, verified, *tenant, cookie_header, now);
     let inline_origin = app.inline_origin.as_deref().filter(|_| login.popup);

@@ -69,14 +69,24 @@ pub async fn start(app: &AppState, request: Request<'_>) -> Result<Started, AppE
     login.trusted = trusted;
     login.lang = request.lang;
     login.switch_account = request.switch_account;
+    let level = app
+        .policy
+        .level_needed(&room, login_tenant(&login).as_ref());
     let authorize = AuthorizeRequest {
         secrets: super::secrets(&login),
         ui_locale: login.lang.code(),
         force_login: login.switch_account,
+        acr_values: level.as_ref().map(|(l, _)| l.name.as_str()),
     };
     let authorize = realm.oidc.authorize_url(&authorize).await.map_err(|e| {
-        let tenant = login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok());
-        AppError::Oidc(e, Some(Box::new(Retry::of(&login, room.clone(), tenant))))
+        AppError::Oidc(
+            e,
+            Some(Box::new(Retry::of(
+                &login,
+                room.clone(),
+                login_tenant(&login),
+            ))),
+        )
     })?;
     let set_cookies = app.logins.start(&login, request.cookie_header, now);
     metrics::counter!(crate::metrics::LOGINS_STARTED).increment(1);
@@ -93,9 +103,15 @@ pub async fn start(app: &AppState, request: Request<'_>) -> Result<Started, AppE
             request.initiator
         },
         trusted,
+        level = level.as_ref().map_or(String::new(), |(l, _)| l.to_string()),
     );
     Ok(Started {
         authorize,
         set_cookies,
     })
+}
+
+/// The tenant the pending login kept (it was valid when it was read).
+fn login_tenant(login: &PendingLogin) -> Option<Tenant> {
+    login.tenant.as_deref().and_then(|t| Tenant::parse(t).ok())
 }

@@ -24,6 +24,7 @@ use crate::jitsi::room::RoomName;
 use crate::jitsi::tenant::Tenant;
 use crate::policy::claims::{AbsentMeansEmpty, Claim, Identity};
 pub use crate::policy::decision::{Decision, Role, Verdict, Why};
+use crate::policy::level::{Level, Levels, Reached, TooLow};
 pub use crate::policy::who::Who;
 use crate::policy::who::{Note, Part, Reading};
 use std::collections::BTreeMap;
@@ -96,12 +97,15 @@ pub struct Rule {
     pub room_lobby: Option<bool>,
     pub group: Option<String>,
     pub token_ttl_secs: Option<u64>,
+    /// The level of authentication whoever enters the rule's rooms must reach
+    /// ([`crate::policy::level`]).
+    pub level: Option<Level>,
     pub reason: Option<String>,
 }
 
 impl Rule {
     /// Whether the rule is about this room (and tenant), whoever asks.
-    fn covers(&self, room: &RoomName, tenant: Option<&Tenant>) -> bool {
+    pub(crate) fn covers(&self, room: &RoomName, tenant: Option<&Tenant>) -> bool {
         let room_ok = self.rooms.is_empty()
             || self
                 .rooms
@@ -120,6 +124,50 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// Show a rule's `reason` to denied users (it is always logged).
     pub show_reasons: bool,
+    /// `[step_up] levels`: the levels rules may name.
+    pub levels: Levels,
+}
+
+impl Policy {
+    /// The level of authentication `room` (under `tenant`) needs, and the rule that asks for
+    /// it: the highest level of the rules covering the room. The user is not known yet when
+    /// this is asked, so a rule's user conditions do not narrow it: whoever enters those
+    /// rooms signs in at that level.
+    pub fn level_needed(
+        &self,
+        room: &RoomName,
+        tenant: Option<&Tenant>,
+    ) -> Option<(Level, String)> {
+        self.rules
+            .iter()
+            .filter(|r| r.covers(room, tenant))
+            .filter_map(|r| r.level.clone().map(|l| (l, r.name.clone())))
+            .fold(None, |best, (l, by)| match best {
+                Some((ref b, _)) if b.number >= l.number => best,
+                _ => Some((l, by)),
+            })
+    }
+
+    /// Whether the ID token's `acr` reaches the level `room` needs (`Ok(None)`: it needs
+    /// none).
+    pub fn check_level(
+        &self,
+        room: &RoomName,
+        tenant: Option<&Tenant>,
+        acr: Option<&serde_json::Value>,
+    ) -> Result<Option<Level>, TooLow> {
+        let Some((needed, by)) = self.level_needed(room, tenant) else {
+            return Ok(None);
+        };
+        match self.levels.reached(acr) {
+            Reached::Level(n, _) if n >= needed.number => Ok(Some(needed)),
+            reached => Err(TooLow {
+                needed,
+                by,
+                reached,
+            }),
+        }
+    }
 }
 
 /// What the realm the user logged in through adds to the rules.
@@ -229,6 +277,13 @@ pub fn decide(
             (None, None) => "any authenticated user (no [access] limits, no rule matched)".into(),
         },
     });
+    if let Some((level, by)) = policy.level_needed(room, tenant) {
+        why.push(Why {
+            part: "level",
+            value: level.to_string(),
+            because: format!("{by} (acr checked after the login)"),
+        });
+    }
 
     // 3. Moderator: the rule, else [moderators] (which only gives).
     let role = match rule.and_then(|r| r.moderator.map(|m| (r, m))) {
@@ -449,3 +504,6 @@ mod tests;
 
 #[cfg(test)]
 mod claim_states;
+
+#[cfg(test)]
+mod levels;

@@ -112,6 +112,7 @@ async fn login_claims(config: &Config, user: &TestUser) -> Result<Value, String>
             secrets,
             ui_locale: "en",
             force_login: false,
+            acr_values: None,
         })
         .await
         .map_err(|e| e.to_string())?;

@@ -2,6 +2,7 @@
 //! a plan's actions, in order.
 
 use super::plan::{Action, Found, wanted_groups};
+use super::step_up;
 use super::{Options, Target, write_secret};
 use crate::keycloak::admin::{Admin, AdminError};
 use secrecy::{ExposeSecret, SecretString};
@@ -76,6 +77,16 @@ pub async fn found(
             }
         }
     }
+    if !t.levels.is_empty() {
+        if let Some(flow) = step_up::find(admin, &t.step_up.flow).await? {
+            let flow_id = flow["id"].as_str().unwrap_or("").to_owned();
+            found.flow = Some((flow_id, step_up::levels_of(admin, &t.step_up.flow).await?));
+        }
+        if let Some(id) = id {
+            let client = admin.get(&format!("/clients/{id}"), "read clients").await?;
+            found.browser_flow = step_up::client_browser_flow(&client).map(str::to_owned);
+        }
+    }
     found.secret_file = t
         .secret_file
         .as_ref()
@@ -125,6 +136,21 @@ pub async fn apply(
                 admin
                     .post("/groups", &json!({"name": name}), "create groups")
                     .await?;
+            }
+            (Action::CreateFlow { alias, levels }, _) => {
+                step_up::create(admin, alias, levels).await?;
+            }
+            (Action::BindFlow { alias }, Some(id)) => {
+                let flow = step_up::find(admin, alias).await?.ok_or_else(|| {
+                    AdminError::Failed(
+                        format!("find the flow {alias}"),
+                        reqwest::StatusCode::NOT_FOUND,
+                    )
+                })?;
+                let path = format!("/clients/{id}");
+                let mut client = admin.get(&path, "read clients").await?;
+                client["authenticationFlowBindingOverrides"]["browser"] = flow["id"].clone();
+                admin.put(&path, &client, "update clients").await?;
             }
             (Action::WriteSecret { path, value }, _) => {
                 write_secret(path, value.expose_secret())

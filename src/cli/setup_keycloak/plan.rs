@@ -2,6 +2,7 @@
 //! request: the lines it prints and the actions behind them. `--dry-run` prints this plan;
 //! a real run prints the same plan and carries it out (`apply`).
 
+use super::step_up::{self, FlowLevel};
 use super::{
     Options, Target, declare_hint, missing_mappers, new_client, plan_client, short_group_mappers,
     wildcards,
@@ -27,12 +28,31 @@ pub enum Mark {
 /// One thing the plan makes Keycloak (or the secret file) do.
 pub enum Action {
     CreateClient(Value),
-    UpdateClient { id: String, client: Value },
+    UpdateClient {
+        id: String,
+        client: Value,
+    },
     AddMapper(Value),
-    FixMapper { id: String, mapper: Value },
+    FixMapper {
+        id: String,
+        mapper: Value,
+    },
     AddRole(String),
     CreateGroup(String),
-    WriteSecret { path: PathBuf, value: SecretString },
+    /// The step-up browser flow, with its levels.
+    CreateFlow {
+        alias: String,
+        levels: Vec<FlowLevel>,
+    },
+    /// The client's browser logins through the flow `alias` (its id is read when applied:
+    /// the flow may be created by the same run).
+    BindFlow {
+        alias: String,
+    },
+    WriteSecret {
+        path: PathBuf,
+        value: SecretString,
+    },
 }
 
 #[derive(Default)]
@@ -94,6 +114,10 @@ pub struct Found {
     pub secret: Option<Option<SecretString>>,
     /// What the secret file holds now.
     pub secret_file: Option<String>,
+    /// The step-up flow (`[step_up] flow`), if the realm has it: its id and levels.
+    pub flow: Option<(String, Vec<FlowLevel>)>,
+    /// The flow the client uses for browser logins instead of the realm's.
+    pub browser_flow: Option<String>,
 }
 
 /// The mappers, client roles, groups and the secret file.
@@ -139,8 +163,69 @@ pub fn parts(found: &Found, t: &Target, opts: Options) -> Plan {
             }
         }
     }
+    step_up(&mut plan, found, t, opts);
     secret(&mut plan, found, t, opts);
     plan
+}
+
+/// The step-up flow and its binding to the client; nothing without `[step_up] levels`. An
+/// existing flow is never rebuilt (an admin may have changed it on purpose): a difference is
+/// a conflict.
+fn step_up(plan: &mut Plan, found: &Found, t: &Target, opts: Options) {
+    if t.levels.is_empty() {
+        return;
+    }
+    let alias = &t.step_up.flow;
+    let (wanted, left) = step_up::wanted(&t.levels, t.step_up.max_age_secs);
+    for l in left {
+        plan.say(
+            Mark::Conflict,
+            format!(
+                "level {l} is left to you: setup-keycloak builds the password and OTP levels; add a sub-flow \"{alias} level {}\" with its condition and authenticator",
+                l.number
+            ),
+        );
+    }
+    match &found.flow {
+        None => plan.change(
+            format!(
+                "create the browser flow \"{alias}\": {}",
+                step_up::describe(&t.levels, &wanted)
+            ),
+            Some(Action::CreateFlow {
+                alias: alias.clone(),
+                levels: wanted,
+            }),
+        ),
+        Some((_, levels)) => {
+            for d in step_up::differences(levels, &wanted) {
+                plan.say(
+                    Mark::Conflict,
+                    format!("the flow \"{alias}\" {d}; change it in the admin console, or delete it and run setup-keycloak again"),
+                );
+            }
+        }
+    }
+    let bound = match (&found.flow, &found.browser_flow) {
+        (Some((id, _)), Some(current)) => current == id,
+        _ => false,
+    };
+    if bound {
+        return;
+    }
+    if found.browser_flow.is_some() && !opts.force {
+        plan.say(
+            Mark::Conflict,
+            format!("the client's browser logins use another flow; the rooms' levels need \"{alias}\" (use --force to bind it)"),
+        );
+        return;
+    }
+    plan.change(
+        format!("use the flow \"{alias}\" for this client's browser logins (other clients keep the realm's)"),
+        Some(Action::BindFlow {
+            alias: alias.clone(),
+        }),
+    );
 }
 
 /// The groups `[moderators]` and `[[rules]]` name, each with its name without the leading `/`.

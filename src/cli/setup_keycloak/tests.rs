@@ -14,6 +14,11 @@ fn target() -> Target {
         secret_file: None,
         absent_means_empty: Default::default(),
         requests_email: true,
+        levels: Default::default(),
+        step_up: crate::config::StepUpConfig {
+            flow: crate::config::DEFAULT_STEP_UP_FLOW.into(),
+            max_age_secs: 0,
+        },
     }
 }
 

@@ -193,6 +193,7 @@ fn school() -> Policy {
             },
         ],
         show_reasons: true,
+        levels: Default::default(),
     }
 }
 
@@ -307,6 +308,7 @@ fn access_limits_come_first() {
             ..Rule::default()
         }],
         show_reasons: false,
+        levels: Default::default(),
     };
     let mods = Who::default();
     let mut user = id(&["staff"], &[], &[]);
