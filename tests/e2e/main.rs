@@ -27,4 +27,5 @@ mod proxy;
 mod second_idp;
 mod setup_keycloak;
 mod slow_clients;
+mod step_up;
 mod verifier;

@@ -20,6 +20,15 @@ impl Drop for MockIdp {
 }
 
 async fn start_mock_idp() -> MockIdp {
+    start_mock_idp_with(&[
+        r#"{"sub":"mock-user-1","name":"Mock User","email":"mock@example.test","email_verified":true}"#,
+    ])
+    .await
+}
+
+/// The mock with these predefined users (JSON claims, each with its `sub`), which its form
+/// picks by `sub`; claims outside the standard scopes go into the ID token as they are.
+async fn start_mock_idp_with(users: &[&str]) -> MockIdp {
     let program = std::env::var("E2E_OIDC_MOCK").unwrap_or_else(|_| {
         panic!("E2E_OIDC_MOCK is not set: run `make test`, which installs oidc-provider-mock")
     });
@@ -27,13 +36,12 @@ async fn start_mock_idp() -> MockIdp {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let user = r#"{"sub":"mock-user-1","name":"Mock User","email":"mock@example.test","email_verified":true}"#;
     let issuer = format!("http://127.0.0.1:{port}");
     // Owned by the guard at once, so that the process is killed and reaped on every path.
     let idp = MockIdp {
         child: Command::new(program)
             .args(["--port", &port.to_string(), "--require-nonce", "true"])
-            .args(["--user-claims", user])
+            .args(users.iter().flat_map(|u| ["--user-claims", u]))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -96,5 +104,73 @@ async fn an_issuer_at_a_bare_origin_logs_in() {
         .await
         .unwrap();
     assert_error_page(resp, reqwest::StatusCode::BAD_REQUEST, "").await;
+    bridge.stop().await;
+}
+
+/// A provider that is not Keycloak and ignores `acr_values`: the bridge reads its `acr` as it
+/// reads Keycloak's, so only a known level at or above the room's opens the board room; a
+/// lower one, none or a look-alike name are refused with the step-up page, and an `acr` that
+/// is not a string (OIDC Core 2) makes the ID token itself invalid.
+#[tokio::test]
+async fn an_acr_below_the_rooms_level_is_refused_whoever_signs_it() {
+    let users: Vec<String> = [
+        ("otp", r#""otp""#),
+        ("two", r#""2""#),
+        ("low", r#""password""#),
+        ("one", r#""1""#),
+        ("number", "2"),
+        ("lookalike", r#""OTP""#),
+        ("none", "null"),
+    ]
+    .iter()
+    .map(|(sub, acr)| {
+        let acr = if *acr == "null" {
+            String::new()
+        } else {
+            format!(r#","acr":{acr}"#)
+        };
+        format!(r#"{{"sub":"{sub}","name":"User {sub}"{acr}}}"#)
+    })
+    .collect();
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    let idp = start_mock_idp_with(&users).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bridge =
+        Bridge::spawn_on(listener, None, &idp.issuer, |t| t + crate::step_up::STEP_UP).await;
+    use reqwest::StatusCode as S;
+    for (sub, status) in [
+        ("otp", S::SEE_OTHER),
+        ("two", S::SEE_OTHER),
+        ("low", S::FORBIDDEN),
+        ("one", S::FORBIDDEN),
+        ("number", S::BAD_GATEWAY),
+        ("lookalike", S::FORBIDDEN),
+        ("none", S::FORBIDDEN),
+    ] {
+        let client = browser();
+        let authorize = start_login_any(&client, &bridge, "board").await;
+        assert!(authorize.as_str().contains("acr_values=otp"), "{authorize}");
+        let resp = client
+            .post(authorize.clone())
+            .form(&[("sub", sub)])
+            .send()
+            .await
+            .unwrap();
+        let callback = location(resp.headers());
+        let resp = client.get(callback).send().await.unwrap();
+        assert_eq!(resp.status(), status, "{sub}");
+        if status == S::SEE_OTHER {
+            let target = location(resp.headers());
+            let claims =
+                verify_like_prosody(&jwt_of(&target), JITSI_SECRET, "jitsi-bridge", "jitsi");
+            assert_eq!(claims.custom.room, "board", "{sub}");
+        } else if status == S::BAD_GATEWAY {
+            assert_error_page(resp, status, "").await;
+        } else {
+            let page = assert_error_page(resp, status, "A stronger sign-in is needed").await;
+            // Not a Keycloak realm: no account console to point to.
+            assert!(!page.contains("/account/"), "{sub}");
+        }
+    }
     bridge.stop().await;
 }

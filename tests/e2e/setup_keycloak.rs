@@ -8,7 +8,11 @@ use crate::verifier::verify_like_prosody;
 use std::ffi::OsStr;
 use std::process::Command;
 
-fn setup(config: &std::path::Path, password: &std::path::Path, extra: &[&str]) -> (i32, String) {
+pub(crate) fn setup(
+    config: &std::path::Path,
+    password: &std::path::Path,
+    extra: &[&str],
+) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
         .arg("--config")
         .arg(config)
@@ -33,18 +37,18 @@ fn setup(config: &std::path::Path, password: &std::path::Path, extra: &[&str]) -
 
 /// A new realm of the test Keycloak with `users`, and a bridge configuration for it whose
 /// client secret file does not exist yet.
-struct Fixture {
-    realm: String,
-    issuer: String,
-    secret_file: std::path::PathBuf,
-    password: std::path::PathBuf,
-    listener: tokio::net::TcpListener,
-    public: String,
-    toml: String,
-    config: std::path::PathBuf,
+pub(crate) struct Fixture {
+    pub(crate) realm: String,
+    pub(crate) issuer: String,
+    pub(crate) secret_file: std::path::PathBuf,
+    pub(crate) password: std::path::PathBuf,
+    pub(crate) listener: tokio::net::TcpListener,
+    pub(crate) public: String,
+    pub(crate) toml: String,
+    pub(crate) config: std::path::PathBuf,
 }
 
-async fn fresh_realm(name: &str, users: serde_json::Value) -> Fixture {
+pub(crate) async fn fresh_realm(name: &str, users: serde_json::Value) -> Fixture {
     let realm = format!("{name}-{}", std::process::id());
     let body = serde_json::json!({"realm": realm, "enabled": true, "users": users});
     let resp = admin(reqwest::Method::POST, "", Some(body)).await;
@@ -224,7 +228,7 @@ fn doctor(config: &std::path::Path, password: Option<&std::path::Path>) -> (i32,
 }
 
 /// `doctor` with `args`: its exit status and standard output.
-fn doctor_with(config: &std::path::Path, args: &[&OsStr]) -> (i32, String) {
+pub(crate) fn doctor_with(config: &std::path::Path, args: &[&OsStr]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
         .arg("--config")
         .arg(config)

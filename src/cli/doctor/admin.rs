@@ -1,7 +1,7 @@
 //! `doctor`'s checks through Keycloak's admin API: the client's settings, its mappers, and
 //! the mappers behind `oidc.absent_means_empty`. They need admin credentials.
 
-use super::{Check, ClockReading, fail, pass};
+use super::{Check, ClockReading, fail, pass, unchecked};
 use crate::cli::setup_keycloak as setup;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -59,6 +59,7 @@ pub(super) async fn keycloak_admin(
             continue;
         };
         out.extend(client_settings(&client, &t));
+        out.extend(step_up(&admin, &client, &t).await);
         let id = client["id"].as_str().unwrap_or("");
         let mappers = admin
             .get(
@@ -107,6 +108,66 @@ fn client_settings(client: &Value, t: &setup::Target) -> Vec<Check> {
             format!("client {}: {w}", t.client_id),
             "in the admin console, list the bridge's exact URIs (setup-keycloak leaves them alone)",
             "a-redirect-uri-is-a-wildcard",
+        ));
+    }
+    out
+}
+
+/// With `[step_up] levels`: the step-up flow holds the levels as setup-keycloak builds them,
+/// and the client's browser logins go through it. (The client's ACR-to-LoA mapping is one of
+/// the client's settings above.)
+async fn step_up(admin: &Admin, client: &Value, t: &setup::Target) -> Vec<Check> {
+    use setup::step_up as flow;
+    if t.levels.is_empty() {
+        return Vec::new();
+    }
+    let alias = &t.step_up.flow;
+    let what = format!("client {}: the step-up flow \"{alias}\"", t.client_id);
+    let found = match flow::find(admin, alias).await {
+        Ok(found) => found,
+        Err(e) => return vec![fail(what, e.to_string(), "tools")],
+    };
+    let Some(found) = found else {
+        return vec![fail(
+            format!("{what} is not in realm {}", t.realm),
+            "run setup-keycloak: without it Keycloak never asks for the rooms' levels and their logins are refused",
+            "level_too_low",
+        )];
+    };
+    let mut out = Vec::new();
+    let (wanted, left) = flow::wanted(&t.levels, t.step_up.max_age_secs);
+    match flow::levels_of(admin, alias).await {
+        Ok(levels) => {
+            let differences = flow::differences(&levels, &wanted);
+            if differences.is_empty() {
+                out.push(pass(format!(
+                    "{what}: {}",
+                    flow::describe(&t.levels, &wanted)
+                )));
+            }
+            for d in differences {
+                out.push(fail(
+                    format!("{what} {d}"),
+                    "change it in the admin console, or delete it and run setup-keycloak",
+                    "level_too_low",
+                ));
+            }
+        }
+        Err(e) => out.push(fail(what.clone(), e.to_string(), "tools")),
+    }
+    for l in left {
+        out.push(unchecked(
+            format!("{what}: level {l}"),
+            "setup-keycloak builds the password and OTP levels only; check its sub-flow by hand",
+        ));
+    }
+    if flow::client_browser_flow(client) == found["id"].as_str() {
+        out.push(pass(format!("{what} is the client's browser flow")));
+    } else {
+        out.push(fail(
+            format!("{what} is not the client's browser flow"),
+            "run setup-keycloak (with --force if the client uses another flow), or set it under the client's Advanced → Authentication flow overrides",
+            "level_too_low",
         ));
     }
     out
