@@ -49,6 +49,8 @@ pub struct Target {
     /// `[step_up]`: the levels (the client's ACR-to-LoA mapping) and the browser flow.
     pub levels: Levels,
     pub step_up: StepUpConfig,
+    /// The rules or this realm's moderators name Keycloak organizations.
+    pub organizations: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +108,8 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
             requests_email: rc.oidc.scopes.iter().any(|s| s == "email"),
             levels: config.policy.levels.clone(),
             step_up: config.step_up.clone(),
+            organizations: config.policy.names_organizations()
+                || !rc.moderators.organizations.is_empty(),
         });
     }
     Ok(out)
@@ -422,7 +426,7 @@ pub async fn command(config: &Config, creds: Option<Credentials>, opts: Options)
 }
 
 mod apply;
-pub use apply::client as read_client;
+pub use apply::{client as read_client, organizations as read_organizations};
 mod mappers;
 pub mod plan;
 pub mod step_up;

@@ -143,6 +143,8 @@ struct RuleConfig {
     #[serde(default)]
     email_domains: Vec<String>,
     #[serde(default)]
+    organizations: Vec<String>,
+    #[serde(default)]
     require_verified_email: bool,
     #[serde(default = "yes")]
     allow: bool,

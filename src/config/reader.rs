@@ -53,6 +53,7 @@ impl Reader<'_> {
             step_up,
         };
         r.strong_secrets(&config);
+        r.organization_scopes(&config);
         Some(config)
     }
 
@@ -124,6 +125,38 @@ impl Reader<'_> {
                 mobile_scheme,
             },
         })
+    }
+
+    /// Keycloak sends `organization` only when the login asks for one of its scopes
+    /// (`organization:*` for all of the user's), so rules that name organizations need it in
+    /// each realm's `oidc.scopes`: without it every member would read as a member of none.
+    fn organization_scopes(&mut self, config: &Config) {
+        let realms = std::iter::once((String::new(), &config.realm)).chain(
+            config
+                .tenants
+                .iter()
+                .map(|(name, rc)| (format!("tenants.{name}."), rc)),
+        );
+        let named: Vec<(String, bool)> = realms
+            .map(|(prefix, rc)| {
+                let asks = rc
+                    .oidc
+                    .scopes
+                    .iter()
+                    .any(|s| s == "organization" || s.starts_with("organization:"));
+                let names =
+                    config.policy.names_organizations() || !rc.moderators.organizations.is_empty();
+                (prefix, names && !asks)
+            })
+            .collect();
+        for (prefix, missing) in named {
+            if missing {
+                self.problem(
+                    &format!("{prefix}oidc.scopes"),
+                    "the rules name organizations, but the login asks for no organization scope: add \"organization:*\" (all of the user's organizations)".into(),
+                );
+            }
+        }
     }
 
     /// Prosody finds keys by kid alone, so one kid must mean one key across all realms.

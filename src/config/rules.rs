@@ -15,6 +15,7 @@ impl Reader<'_> {
                 realm_roles: self.names("access.realm_roles"),
                 client_roles: self.names("access.client_roles"),
                 email_domains: self.domains("access.email_domains"),
+                organizations: self.names("access.organizations"),
             },
             require_verified_email: self.get("access.require_verified_email", false),
             reason: self.opt("access.reason"),
@@ -124,6 +125,7 @@ impl Reader<'_> {
                 realm_roles: rc.realm_roles,
                 client_roles: rc.client_roles,
                 email_domains,
+                organizations: rc.organizations,
             },
             require_verified_email: rc.require_verified_email,
             allow: rc.allow,
@@ -227,6 +229,7 @@ impl Reader<'_> {
             ("groups", &rc.groups),
             ("realm_roles", &rc.realm_roles),
             ("client_roles", &rc.client_roles),
+            ("organizations", &rc.organizations),
         ] {
             if names.iter().any(|n| n.trim().is_empty()) {
                 self.rule_problem(key, field, "contains an empty name".into());
@@ -339,5 +342,24 @@ mod tests {
             problems.contains("name the levels in [step_up] levels first"),
             "{problems}"
         );
+    }
+
+    #[test]
+    fn rules_naming_organizations_need_the_organization_scope() {
+        const RULE: &str = "[[rules]]\norganizations = [\"{tenant}\"]\n";
+        let problems = load(RULE).unwrap_err().join("\n");
+        assert!(
+            problems.contains("oidc.scopes") && problems.contains("organization:*"),
+            "{problems}"
+        );
+        let with_scope = format!(
+            "{}{JITSI}{RULE}",
+            test_base!().replace(
+                "client_secret = ",
+                "scopes = [\"openid\", \"organization:*\"]\nclient_secret = "
+            )
+        );
+        let c = Config::from_toml(&with_scope).unwrap();
+        assert_eq!(c.policy.rules[0].who.organizations, ["{tenant}"]);
     }
 }

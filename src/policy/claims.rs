@@ -21,14 +21,17 @@ pub enum Claim {
     ClientRoles,
     /// `email` with `email_verified`.
     Email,
+    /// Keycloak Organizations: `organization`, the aliases of the user's organizations.
+    Organizations,
 }
 
 impl Claim {
-    pub const ALL: [Claim; 4] = [
+    pub const ALL: [Claim; 5] = [
         Claim::Groups,
         Claim::RealmRoles,
         Claim::ClientRoles,
         Claim::Email,
+        Claim::Organizations,
     ];
 
     /// The name in `oidc.absent_means_empty`, metrics and logs.
@@ -38,6 +41,7 @@ impl Claim {
             Claim::RealmRoles => "realm_roles",
             Claim::ClientRoles => "client_roles",
             Claim::Email => "email",
+            Claim::Organizations => "organizations",
         }
     }
 
@@ -52,6 +56,7 @@ impl Claim {
             Claim::RealmRoles => "realm_access.roles",
             Claim::ClientRoles => "resource_access.<client_id>.roles",
             Claim::Email => "email",
+            Claim::Organizations => "organization",
         }
     }
 
@@ -69,6 +74,9 @@ impl Claim {
             }
             Claim::Email => {
                 "request the \"email\" scope (oidc.scopes) so Keycloak sends the address"
+            }
+            Claim::Organizations => {
+                "give the client the \"organization\" client scope (setup-keycloak does) and request \"organization:*\" in oidc.scopes"
             }
         }
     }
@@ -121,6 +129,7 @@ pub struct Shapes {
     pub realm_roles: Shape,
     pub client_roles: Shape,
     pub email: Shape,
+    pub organizations: Shape,
 }
 
 impl Shapes {
@@ -130,6 +139,7 @@ impl Shapes {
             Claim::RealmRoles => self.realm_roles,
             Claim::ClientRoles => self.client_roles,
             Claim::Email => self.email,
+            Claim::Organizations => self.organizations,
         }
     }
 }
@@ -151,6 +161,8 @@ pub struct Identity {
     pub realm_roles: Vec<String>,
     /// Roles of this bridge's own client (`resource_access.<client_id>.roles`).
     pub client_roles: Vec<String>,
+    /// Aliases of the user's Keycloak organizations (`organization`).
+    pub organizations: Vec<String>,
     /// How each of those claims arrived.
     pub shapes: Shapes,
 }
@@ -179,6 +191,7 @@ impl Identity {
         // The client id may contain dots, so the path is given as parts.
         let (client_roles, client_shape) = at(claims, &["resource_access", client_id, "roles"]);
         let (groups, groups_shape) = list(claims.get("groups"));
+        let (organizations, organizations_shape) = organizations(claims.get("organization"));
         let (email, email_shape) = match claims.get("email") {
             None | Some(Value::Null) => (None, Shape::Absent),
             Some(Value::String(e)) if e.is_empty() => (None, Shape::Absent),
@@ -196,11 +209,13 @@ impl Identity {
             groups,
             realm_roles,
             client_roles,
+            organizations,
             shapes: Shapes {
                 groups: groups_shape,
                 realm_roles: realm_shape,
                 client_roles: client_shape,
                 email: email_shape,
+                organizations: organizations_shape,
             },
         })
     }
@@ -248,6 +263,18 @@ fn at(claims: &Value, path: &[&str]) -> (Vec<String>, Shape) {
         }
     }
     list(Some(node))
+}
+
+/// Keycloak's `organization` claim in each of its mapper's shapes
+/// (`OrganizationMembershipMapper`): a list of aliases (the default), an object keyed by alias
+/// (when the organization's id or attributes are added: `{"acme": {"id": "…"}}`), or a single
+/// alias (multivalued off).
+fn organizations(v: Option<&Value>) -> (Vec<String>, Shape) {
+    match v {
+        Some(Value::Object(by_alias)) => (by_alias.keys().cloned().collect(), Shape::Present),
+        Some(Value::String(alias)) if !alias.is_empty() => (vec![alias.clone()], Shape::Present),
+        other => list(other),
+    }
 }
 
 fn string(v: Option<&Value>) -> Option<String> {
@@ -312,7 +339,8 @@ mod tests {
             "resource_access": {
                 "jitsi-bridge": {"roles": ["host"]},
                 "other-client": {"roles": ["admin"]}
-            }
+            },
+            "organization": ["acme"]
         });
         let id = Identity::from_claims(&claims, "jitsi-bridge").unwrap();
         assert_eq!(id.subject, "0b7c-uuid");
@@ -440,6 +468,31 @@ mod tests {
             Identity::from_claims(&json!({"sub": "u", "groups": null, "email": ""}), "c").unwrap();
         assert_eq!(null.shapes.groups, Shape::Absent);
         assert_eq!(null.shapes.email, Shape::Absent);
+    }
+
+    /// The three shapes of Keycloak's organization mapper, and the claim left out for a user
+    /// in no organization (keycloak#50410).
+    #[test]
+    fn organizations_are_read_in_every_shape_keycloak_sends() {
+        let shapes = [
+            json!({"sub": "u", "organization": ["acme", "globex"]}),
+            json!({"sub": "u", "organization": {
+                "acme": {"id": "5f3c-uuid"},
+                "globex": {"id": "9a1e-uuid", "country": ["DE"]}
+            }}),
+        ];
+        for claims in shapes {
+            let id = Identity::from_claims(&claims, "c").unwrap();
+            assert_eq!(id.organizations, ["acme", "globex"], "{claims}");
+            assert_eq!(id.shapes.organizations, Shape::Present);
+        }
+        let single = Identity::from_claims(&json!({"sub": "u", "organization": "acme"}), "c");
+        assert_eq!(single.unwrap().organizations, ["acme"]);
+        let none = Identity::from_claims(&json!({"sub": "u"}), "c").unwrap();
+        assert_eq!(none.shapes.organizations, Shape::Absent);
+        let odd = Identity::from_claims(&json!({"sub": "u", "organization": 7}), "c").unwrap();
+        assert_eq!(odd.shapes.organizations, Shape::WrongType("a number"));
+        assert!(odd.organizations.is_empty());
     }
 
     #[test]

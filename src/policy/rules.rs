@@ -129,6 +129,12 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Whether `[access]` or a rule names an organization.
+    pub fn names_organizations(&self) -> bool {
+        !self.access.who.organizations.is_empty()
+            || self.rules.iter().any(|r| !r.who.organizations.is_empty())
+    }
+
     /// The level of authentication `room` (under `tenant`) needs, and the rule that asks for
     /// it: the highest level of the rules covering the room. The user is not known yet when
     /// this is asked, so a rule's user conditions do not narrow it: whoever enters those
@@ -247,7 +253,7 @@ pub fn decide(
     }
     let mut access_by = None;
     if !access.who.is_empty() {
-        let test = access.who.test(id, Part::Gives, declared);
+        let test = access.who.test(id, tenant, Part::Gives, declared);
         note_claims(&mut why, "[access]", &test.notes);
         match test.matched {
             Some(by) => access_by = Some(by),
@@ -296,7 +302,7 @@ pub fn decide(
             if m { Role::Moderator } else { Role::Member }
         }
         None => {
-            let test = realm.moderators.test(id, Part::Gives, declared);
+            let test = realm.moderators.test(id, tenant, Part::Gives, declared);
             note_claims(&mut why, "[moderators]", &test.notes);
             let (role, because) = match test.matched {
                 Some(by) => (Role::Moderator, format!("[moderators]: {by}")),
@@ -323,7 +329,12 @@ enum Holds {
 
 /// A rule's user conditions (its users, and `require_verified_email`) for `id`, with how
 /// each claim was read.
-fn holds(r: &Rule, id: &Identity, declared: AbsentMeansEmpty) -> (Holds, Vec<Note>) {
+fn holds(
+    r: &Rule,
+    id: &Identity,
+    tenant: Option<&Tenant>,
+    declared: AbsentMeansEmpty,
+) -> (Holds, Vec<Note>) {
     let part = if r.allow {
         Part::Gives
     } else {
@@ -332,7 +343,7 @@ fn holds(r: &Rule, id: &Identity, declared: AbsentMeansEmpty) -> (Holds, Vec<Not
     let (users, mut notes) = if r.who.is_empty() {
         (Holds::Yes, Vec::new())
     } else {
-        let t = r.who.test(id, part, declared);
+        let t = r.who.test(id, tenant, part, declared);
         let users = match (&t.matched, t.undecided()) {
             (Some(_), _) => Holds::Yes,
             (None, true) => Holds::Unknown,
@@ -383,7 +394,7 @@ fn first_rule<'a>(
 ) -> Result<Option<&'a Rule>, Box<Decision>> {
     let mut skipped = Vec::new();
     for r in policy.rules.iter().filter(|r| r.covers(room, tenant)) {
-        let (holds, notes) = holds(r, id, declared);
+        let (holds, notes) = holds(r, id, tenant, declared);
         note_claims(why, &r.name, &notes);
         match (holds, r.allow) {
             (Holds::Yes, true) => return Ok(Some(r)),

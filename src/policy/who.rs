@@ -15,9 +15,14 @@
 //!
 //! A match of any one listed value decides a match, whatever the other claims say.
 
+use crate::jitsi::tenant::Tenant;
 use crate::policy::claims::{AbsentMeansEmpty, Claim, Identity, Shape};
 
-/// A set of users, by Keycloak groups, roles and e-mail domains (any one suffices).
+/// In `organizations`: the organization whose alias is the room's tenant.
+pub const TENANT_ORGANIZATION: &str = "{tenant}";
+
+/// A set of users, by Keycloak groups, roles, e-mail domains and organizations (any one
+/// suffices).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Who {
     pub groups: Vec<String>,
@@ -25,6 +30,8 @@ pub struct Who {
     pub client_roles: Vec<String>,
     /// Lower case, without `@`.
     pub email_domains: Vec<String>,
+    /// Organization aliases, or [`TENANT_ORGANIZATION`].
+    pub organizations: Vec<String>,
 }
 
 /// Whether the part that asks can only give, or can take away.
@@ -206,10 +213,18 @@ impl Who {
             && self.realm_roles.is_empty()
             && self.client_roles.is_empty()
             && self.email_domains.is_empty()
+            && self.organizations.is_empty()
     }
 
-    /// Matches `id` against the set for a part of the given kind.
-    pub fn test(&self, id: &Identity, part: Part, declared: AbsentMeansEmpty) -> Test {
+    /// Matches `id` entering a room under `tenant` against the set for a part of the given
+    /// kind.
+    pub fn test(
+        &self,
+        id: &Identity,
+        tenant: Option<&Tenant>,
+        part: Part,
+        declared: AbsentMeansEmpty,
+    ) -> Test {
         let mut notes = Vec::new();
         let mut note = |claim: Claim, asked: bool| {
             if !asked {
@@ -241,15 +256,17 @@ impl Who {
         note(Claim::RealmRoles, !self.realm_roles.is_empty());
         note(Claim::ClientRoles, !self.client_roles.is_empty());
         note(Claim::Email, !self.email_domains.is_empty());
+        note(Claim::Organizations, !self.organizations.is_empty());
         Test {
-            matched: self.matched_by(id),
+            matched: self.matched_by(id, tenant),
             notes,
         }
     }
 
-    /// What made `id` match, e.g. `group moderators`; `None` when nothing does. Values of a
-    /// claim of the wrong type never reach here (they are read as none).
-    pub fn matched_by(&self, id: &Identity) -> Option<String> {
+    /// What made `id` (entering a room under `tenant`) match, e.g. `group moderators`; `None`
+    /// when nothing does. Values of a claim of the wrong type never reach here (they are read
+    /// as none).
+    pub fn matched_by(&self, id: &Identity, tenant: Option<&Tenant>) -> Option<String> {
         if let Some(g) = self
             .groups
             .iter()
@@ -277,6 +294,19 @@ impl Who {
             .find(|d| domain.as_deref() == Some(d.as_str()))
         {
             return Some(format!("verified e-mail domain {d}"));
+        }
+        for want in &self.organizations {
+            if want == TENANT_ORGANIZATION {
+                // Compared as tenants are: case-insensitively, `.` as `_` (`Tenant::canonical`).
+                let tenant = tenant.map(Tenant::canonical);
+                if let Some(o) = id.organizations.iter().find(|o| {
+                    tenant.as_deref() == Some(o.to_ascii_lowercase().replace('.', "_").as_str())
+                }) {
+                    return Some(format!("organization {o} (the tenant's)"));
+                }
+            } else if id.organizations.contains(want) {
+                return Some(format!("organization {want}"));
+            }
         }
         None
     }

@@ -21,6 +21,7 @@ mod jitsi_model;
 mod jitsi_rooms;
 mod login_flow;
 mod monitoring;
+mod organizations;
 mod pages;
 mod production;
 mod proxy;

@@ -60,6 +60,7 @@ pub(super) async fn keycloak_admin(
         };
         out.extend(client_settings(&client, &t));
         out.extend(step_up(&admin, &client, &t).await);
+        out.extend(organizations(&admin, &client, &t).await);
         let id = client["id"].as_str().unwrap_or("");
         let mappers = admin
             .get(
@@ -111,6 +112,37 @@ fn client_settings(client: &Value, t: &setup::Target) -> Vec<Check> {
         ));
     }
     out
+}
+
+/// When the rules name organizations: the realm has them on, and the client has the
+/// `organization` client scope.
+async fn organizations(admin: &Admin, client: &Value, t: &setup::Target) -> Vec<Check> {
+    if !t.organizations {
+        return Vec::new();
+    }
+    let what = format!("client {}: organizations", t.client_id);
+    let found = match setup::read_organizations(admin, client["id"].as_str()).await {
+        Ok(found) => found,
+        Err(e) => return vec![fail(what, e.to_string(), "tools")],
+    };
+    let mut plan = setup::plan::Plan::default();
+    setup::plan::organizations(&mut plan, Some(&found));
+    if plan.lines.is_empty() {
+        return vec![pass(format!(
+            "{what}: on in realm {}, and the client has the \"organization\" scope",
+            t.realm
+        ))];
+    }
+    plan.lines
+        .into_iter()
+        .map(|(_, line)| {
+            fail(
+                format!("{what}: {line}"),
+                "run setup-keycloak, or see the line",
+                "denied-needs-a-claim-the-id-token-does-not-carry",
+            )
+        })
+        .collect()
 }
 
 /// With `[step_up] levels`: the step-up flow holds the levels as setup-keycloak builds them,
@@ -171,6 +203,21 @@ async fn step_up(admin: &Admin, client: &Value, t: &setup::Target) -> Vec<Check>
         ));
     }
     out
+}
+
+/// Whether the client has the client scope `name` among its `kind` (default, optional) ones.
+async fn has_scope(admin: &Admin, client: &str, kind: &str, name: &str) -> bool {
+    admin
+        .get(
+            &format!("/clients/{client}/{kind}-client-scopes"),
+            "read client scopes",
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .any(|s| s["name"] == name)
 }
 
 /// The groups and roles mappers: there, with full group paths, and none writing `roles`.
@@ -236,20 +283,14 @@ async fn declared_empty(
             Claim::Email => {
                 // Keycloak applies a default client scope always, an optional one when
                 // the login asks for it.
-                let has_email = |kind: &'static str| async move {
-                    admin
-                        .get(
-                            &format!("/clients/{client}/{kind}-client-scopes"),
-                            "read client scopes",
-                        )
-                        .await
-                        .ok()
-                        .and_then(|v| v.as_array().cloned())
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|s| s["name"] == "email")
-                };
-                has_email("default").await || (t.requests_email && has_email("optional").await)
+                has_scope(admin, client, "default", "email").await
+                    || (t.requests_email && has_scope(admin, client, "optional", "email").await)
+            }
+            // The mapper sits in the `organization` client scope, asked for by
+            // `organization:*` (so optional does).
+            Claim::Organizations => {
+                has_scope(admin, client, "default", "organization").await
+                    || has_scope(admin, client, "optional", "organization").await
             }
         };
         let what = format!(

@@ -51,6 +51,7 @@ fn claims_check(config: &Config, who: &Identity, what: &str) -> Check {
             Claim::RealmRoles => !w.realm_roles.is_empty(),
             Claim::ClientRoles => !w.client_roles.is_empty(),
             Claim::Email => !w.email_domains.is_empty(),
+            Claim::Organizations => !w.organizations.is_empty(),
         })
     };
     // A claim declared empty when absent is checked against the client's mappers (admin
@@ -60,6 +61,7 @@ fn claims_check(config: &Config, who: &Identity, what: &str) -> Check {
         (Claim::Groups, "groups"),
         (Claim::RealmRoles, "realm roles"),
         (Claim::ClientRoles, "client roles"),
+        (Claim::Organizations, "organizations"),
     ]
     .into_iter()
     .filter(|(claim, _)| {

@@ -1,7 +1,7 @@
 //! The requests of `setup-keycloak`: reading what a realm holds (for `plan`) and carrying out
 //! a plan's actions, in order.
 
-use super::plan::{Action, Found, wanted_groups};
+use super::plan::{Action, Found, Organizations, wanted_groups};
 use super::step_up;
 use super::{Options, Target, write_secret};
 use crate::keycloak::admin::{Admin, AdminError};
@@ -87,6 +87,9 @@ pub async fn found(
             found.browser_flow = step_up::client_browser_flow(&client).map(str::to_owned);
         }
     }
+    if t.organizations {
+        found.organizations = Some(organizations(admin, id).await?);
+    }
     found.secret_file = t
         .secret_file
         .as_ref()
@@ -152,6 +155,10 @@ pub async fn apply(
                 client["authenticationFlowBindingOverrides"]["browser"] = flow["id"].clone();
                 admin.put(&path, &client, "update clients").await?;
             }
+            (Action::AddOptionalScope(scope), Some(id)) => {
+                let path = format!("/clients/{id}/optional-client-scopes/{scope}");
+                admin.put(&path, &json!({}), "update clients").await?;
+            }
             (Action::WriteSecret { path, value }, _) => {
                 write_secret(path, value.expose_secret())
                     .map_err(|e| Step::Secret(path.display().to_string(), e))?;
@@ -161,6 +168,34 @@ pub async fn apply(
         }
     }
     Ok(id)
+}
+
+/// The realm's Organizations switch, its `organization` client scope, and whether the client
+/// `id` has it (`doctor` reads it the same way).
+pub async fn organizations(admin: &Admin, id: Option<&str>) -> Result<Organizations, AdminError> {
+    let realm = admin.get("", "read the realm").await?;
+    let scope = list(admin, "/client-scopes", "read client scopes")
+        .await?
+        .into_iter()
+        .find(|s| s["name"] == "organization")
+        .and_then(|s| s["id"].as_str().map(str::to_owned));
+    let mut assigned = false;
+    if let Some(id) = id {
+        for kind in ["default", "optional"] {
+            let scopes = list(
+                admin,
+                &format!("/clients/{id}/{kind}-client-scopes"),
+                "read client scopes",
+            )
+            .await?;
+            assigned |= scopes.iter().any(|s| s["name"] == "organization");
+        }
+    }
+    Ok(Organizations {
+        enabled: realm["organizationsEnabled"].as_bool().unwrap_or(false),
+        scope,
+        assigned,
+    })
 }
 
 async fn list(admin: &Admin, path: &str, what: &str) -> Result<Vec<Value>, AdminError> {

@@ -129,7 +129,9 @@ pub fn writes_claim(existing: &[Value], claim: Claim, client_id: &str) -> bool {
                     && config["usermodel.clientRoleMapping.clientId"] == client_id
                     && (name == "resource_access.${client_id}.roles" || name == own_roles)
             }
-            Claim::Email => false,
+            // Both come through client scopes (email, organization), not the client's own
+            // mappers.
+            Claim::Email | Claim::Organizations => false,
         };
         kind_and_name && config["id.token.claim"] == "true"
     })

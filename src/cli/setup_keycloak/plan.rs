@@ -7,6 +7,7 @@ use super::{
     Options, Target, declare_hint, missing_mappers, new_client, plan_client, short_group_mappers,
     wildcards,
 };
+use crate::policy::claims::Claim;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -49,6 +50,8 @@ pub enum Action {
     BindFlow {
         alias: String,
     },
+    /// The client scope (by id) as one of the client's optional scopes.
+    AddOptionalScope(String),
     WriteSecret {
         path: PathBuf,
         value: SecretString,
@@ -118,6 +121,19 @@ pub struct Found {
     pub flow: Option<(String, Vec<FlowLevel>)>,
     /// The flow the client uses for browser logins instead of the realm's.
     pub browser_flow: Option<String>,
+    /// Organizations in the realm, when the configuration names some.
+    pub organizations: Option<Organizations>,
+}
+
+/// What the realm holds for Keycloak Organizations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Organizations {
+    /// The realm's switch (`organizationsEnabled`).
+    pub enabled: bool,
+    /// The id of the `organization` client scope, if the realm has it.
+    pub scope: Option<String>,
+    /// The client has that scope (default or optional).
+    pub assigned: bool,
 }
 
 /// The mappers, client roles, groups and the secret file.
@@ -164,8 +180,60 @@ pub fn parts(found: &Found, t: &Target, opts: Options) -> Plan {
         }
     }
     step_up(&mut plan, found, t, opts);
+    organizations(&mut plan, found.organizations.as_ref());
+    if let Some(hint) = organizations_hint(found.organizations.as_ref(), t) {
+        plan.say(Mark::Hint, hint);
+    }
     secret(&mut plan, found, t, opts);
     plan
+}
+
+/// The `organization` client scope on the client, for rules that name organizations: the
+/// login asks for `organization:*`, which needs the scope among the client's. The realm's
+/// switch is the realm admin's.
+pub fn organizations(plan: &mut Plan, found: Option<&Organizations>) {
+    let Some(found) = found else {
+        return;
+    };
+    if !found.enabled {
+        plan.say(
+            Mark::Conflict,
+            "the rules name organizations, but Organizations are off in this realm: turn them on (Realm settings → General → Organizations); setup-keycloak leaves realm-wide switches to you".into(),
+        );
+        return;
+    }
+    match &found.scope {
+        None => plan.say(
+            Mark::Conflict,
+            "the realm has no \"organization\" client scope (Keycloak creates it with Organizations); create it with an \"Organization Membership\" mapper".into(),
+        ),
+        Some(_) if found.assigned => {}
+        Some(id) => plan.change(
+            "add the client scope \"organization\" (optional: the login asks for it as organization:*)".into(),
+            Some(Action::AddOptionalScope(id.clone())),
+        ),
+    }
+}
+
+/// Once the client has the scope, Keycloak leaves `organization` out only for users in no
+/// organization (keycloak#50410); said when the scope is added, like the mappers' hint.
+fn organizations_hint(found: Option<&Organizations>, t: &Target) -> Option<String> {
+    let found = found?;
+    let adds = found.enabled && found.scope.is_some() && !found.assigned;
+    if !adds || t.absent_means_empty.contains(Claim::Organizations) {
+        return None;
+    }
+    let mut all: Vec<String> = t
+        .absent_means_empty
+        .iter()
+        .map(|c| format!("\"{}\"", c.name()))
+        .collect();
+    all.push("\"organizations\"".into());
+    Some(format!(
+        "with the scope Keycloak leaves out \"organization\" only for users in no organization; \
+         to let deny rules read that as empty, set oidc.absent_means_empty = [{}] (doctor checks it)",
+        all.join(", ")
+    ))
 }
 
 /// The step-up flow and its binding to the client; nothing without `[step_up] levels`. An

@@ -19,6 +19,7 @@ fn target() -> Target {
             flow: crate::config::DEFAULT_STEP_UP_FLOW.into(),
             max_age_secs: 0,
         },
+        organizations: false,
     }
 }
 
@@ -180,4 +181,44 @@ fn a_realm_role_mapper_writing_top_level_roles_does_not_count() {
         "names are unique per client"
     );
     assert_eq!(top_level_roles_mappers(&existing), ["realm roles"]);
+}
+
+#[test]
+fn organizations_need_the_realm_switch_and_get_the_scope_once() {
+    use plan::{Mark, Organizations, parts};
+    let mut t = target();
+    t.organizations = true;
+    let lines = |orgs: Organizations, t: &Target| -> Vec<(Mark, String)> {
+        let found = plan::Found {
+            organizations: Some(orgs),
+            ..Default::default()
+        };
+        parts(&found, t, Options::default())
+            .lines
+            .into_iter()
+            .filter(|(_, l)| l.contains("rganization") && !l.starts_with("with these mappers"))
+            .collect()
+    };
+    let off = lines(Organizations::default(), &t);
+    assert!(
+        matches!(&off[..], [(Mark::Conflict, l)] if l.contains("Organizations are off")),
+        "{off:?}"
+    );
+    let on = |assigned| Organizations {
+        enabled: true,
+        scope: Some("scope-id".into()),
+        assigned,
+    };
+    let adds = lines(on(false), &t);
+    assert!(
+        matches!(&adds[..], [(Mark::Change, add), (Mark::Hint, hint)]
+            if add.contains("add the client scope") && hint.contains("[\"organizations\"]")),
+        "{adds:?}"
+    );
+    assert!(lines(on(true), &t).is_empty());
+    t.absent_means_empty = crate::policy::claims::AbsentMeansEmpty::of([Claim::Organizations]);
+    assert!(
+        matches!(&lines(on(false), &t)[..], [(Mark::Change, _)]),
+        "declared: no hint"
+    );
 }

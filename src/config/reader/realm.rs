@@ -192,6 +192,7 @@ impl Reader<'_> {
                     "moderators.groups",
                     "moderators.realm_roles",
                     "moderators.client_roles",
+                    "moderators.organizations",
                 ]
                 .iter()
                 .all(|key| sc.inherits(r, key)) =>
@@ -203,6 +204,7 @@ impl Reader<'_> {
                 realm_roles: r.names(&sc.key("moderators.realm_roles")),
                 client_roles: r.names(&sc.key("moderators.client_roles")),
                 email_domains: Vec::new(),
+                organizations: r.names(&sc.key("moderators.organizations")),
             },
         }
     }

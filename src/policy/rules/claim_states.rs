@@ -55,6 +55,8 @@ fn claims(claim: Claim, state: State) -> Value {
         State::Empty => Some(json!([])),
         State::Missing | State::MissingDeclaredEmpty => None,
         State::WrongType if claim == Claim::Email => Some(json!(["ann@example.org"])),
+        // A single alias is one of the organization mapper's shapes; a number is none.
+        State::WrongType if claim == Claim::Organizations => Some(json!(7)),
         // A mapper with "multivalued" off.
         State::WrongType => Some(json!("/staff")),
     };
@@ -64,6 +66,7 @@ fn claims(claim: Claim, state: State) -> Value {
             Claim::RealmRoles => c["realm_access"] = json!({"roles": v}),
             Claim::ClientRoles => c["resource_access"] = json!({"bridge": {"roles": v}}),
             Claim::Email => c["email"] = v,
+            Claim::Organizations => c["organization"] = v,
         }
     }
     if claim == Claim::Email {
@@ -89,6 +92,10 @@ fn set(claim: Claim) -> Who {
         },
         Claim::Email => Who {
             email_domains: vec!["example.org".into()],
+            ..Who::default()
+        },
+        Claim::Organizations => Who {
+            organizations: staff,
             ..Who::default()
         },
     }

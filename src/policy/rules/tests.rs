@@ -24,6 +24,7 @@ fn id(groups: &[&str], realm: &[&str], client: &[&str]) -> Identity {
             realm_roles: shape(realm),
             client_roles: shape(client),
             email: Shape::Absent,
+            organizations: Shape::Absent,
         },
         ..Identity::default()
     }
@@ -53,6 +54,7 @@ fn who(groups: &[&str], realm: &[&str], client: &[&str]) -> Who {
         realm_roles: own(realm),
         client_roles: own(client),
         email_domains: vec![],
+        organizations: vec![],
     }
 }
 
@@ -133,14 +135,14 @@ fn email_domains_match_only_verified_addresses() {
         email: Some("Ann@Example.ORG".into()),
         ..Identity::default()
     };
-    assert_eq!(domains.matched_by(&user), None, "unverified");
+    assert_eq!(domains.matched_by(&user, None), None, "unverified");
     user.email_verified = true;
     assert_eq!(
-        domains.matched_by(&user).as_deref(),
+        domains.matched_by(&user, None).as_deref(),
         Some("verified e-mail domain example.org")
     );
     user.email = Some("ann@evil-example.org".into());
-    assert_eq!(domains.matched_by(&user), None);
+    assert_eq!(domains.matched_by(&user, None), None);
 }
 
 fn school() -> Policy {
@@ -424,5 +426,77 @@ fn empty_groups_and_case() {
     assert_eq!(
         decide(&p, realm(&Who::default()), &empty, &room("x"), None).verdict,
         Verdict::Allow
+    );
+}
+
+/// One realm, several organisations: members of the organization named like the tenant
+/// enter it, nobody else does; a user in no organization (Keycloak leaves the claim out) is
+/// refused by the deny rule, which needs no claim to decide.
+#[test]
+fn organizations_isolate_tenants() {
+    use crate::jitsi::tenant::Tenant;
+    use crate::policy::who::TENANT_ORGANIZATION;
+    let p = Policy {
+        rules: vec![
+            Rule {
+                name: "own organization".into(),
+                who: Who {
+                    organizations: own(&[TENANT_ORGANIZATION]),
+                    ..Who::default()
+                },
+                allow: true,
+                ..Rule::default()
+            },
+            Rule {
+                name: "everyone else".into(),
+                allow: false,
+                ..Rule::default()
+            },
+        ],
+        ..Policy::default()
+    };
+    let member = |orgs: serde_json::Value| {
+        let mut claims = serde_json::json!({"sub": "u"});
+        if !orgs.is_null() {
+            claims["organization"] = orgs;
+        }
+        Identity::from_claims(&claims, "c").unwrap()
+    };
+    let acme = Tenant::parse("Acme").unwrap();
+    let globex = Tenant::parse("globex").unwrap();
+    let moderators = Who::default();
+    let verdict = |id: &Identity, tenant: Option<&Tenant>| {
+        decide(&p, realm(&moderators), id, &room("board"), tenant).verdict
+    };
+    for ann in [
+        member(serde_json::json!(["acme"])),
+        member(serde_json::json!({"acme": {"id": "5f3c"}})),
+    ] {
+        assert_eq!(verdict(&ann, Some(&acme)), Verdict::Allow);
+        assert!(matches!(
+            verdict(&ann, Some(&globex)),
+            Verdict::Deny { ref by, undecided: false, .. } if by == "everyone else"
+        ));
+        assert!(matches!(verdict(&ann, None), Verdict::Deny { .. }));
+    }
+    let nora = member(serde_json::Value::Null);
+    assert!(matches!(
+        verdict(&nora, Some(&acme)),
+        Verdict::Deny {
+            undecided: false,
+            ..
+        }
+    ));
+    let why = decide(
+        &p,
+        realm(&moderators),
+        &member(serde_json::json!(["acme"])),
+        &room("b"),
+        Some(&acme),
+    )
+    .why;
+    assert!(
+        why.iter().any(|w| w.because == "own organization"),
+        "{why:?}"
     );
 }
