@@ -83,11 +83,13 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
                 rc.oidc.issuer
             ))
         })?;
-        // Tenants that share the default realm and client need no second pass.
-        if out
-            .iter()
-            .any(|t| t.base == base && t.realm == realm && t.client_id == rc.oidc.client_id)
+        // Tenants that share the default realm and client need no second pass, only what
+        // their own moderators ask of it.
+        if let Some(t) = out
+            .iter_mut()
+            .find(|t| t.base == base && t.realm == realm && t.client_id == rc.oidc.client_id)
         {
+            t.organizations |= !rc.moderators.organizations.is_empty();
             continue;
         }
         let mut post_logout = vec![config.own_logged_out().to_string()];

@@ -2,6 +2,7 @@
 //! realms and tenants, rules and signing keys.
 
 use super::*;
+use crate::policy::claims::ALL_ORGANIZATIONS;
 
 /// Reads keys one by one so that every problem is collected, and remembers which keys exist
 /// so that anything else can be reported as unknown (usually a typo).
@@ -127,9 +128,10 @@ impl Reader<'_> {
         })
     }
 
-    /// Keycloak sends `organization` only when the login asks for one of its scopes
-    /// (`organization:*` for all of the user's), so rules that name organizations need it in
-    /// each realm's `oidc.scopes`: without it every member would read as a member of none.
+    /// Keycloak sends `organization` only when the login asks for one of its scopes, and all
+    /// of the user's organizations only for `organization:*`, so rules that name
+    /// organizations need that in each realm's `oidc.scopes`: without it members would read
+    /// as members of none, or of one.
     fn organization_scopes(&mut self, config: &Config) {
         let realms = std::iter::once((String::new(), &config.realm)).chain(
             config
@@ -139,11 +141,7 @@ impl Reader<'_> {
         );
         let named: Vec<(String, bool)> = realms
             .map(|(prefix, rc)| {
-                let asks = rc
-                    .oidc
-                    .scopes
-                    .iter()
-                    .any(|s| s == "organization" || s.starts_with("organization:"));
+                let asks = rc.oidc.scopes.iter().any(|s| s == ALL_ORGANIZATIONS);
                 let names =
                     config.policy.names_organizations() || !rc.moderators.organizations.is_empty();
                 (prefix, names && !asks)
@@ -153,7 +151,7 @@ impl Reader<'_> {
             if missing {
                 self.problem(
                     &format!("{prefix}oidc.scopes"),
-                    "the rules name organizations, but the login asks for no organization scope: add \"organization:*\" (all of the user's organizations)".into(),
+                    format!("the rules name organizations, but the login does not ask for all of the user's: add \"{ALL_ORGANIZATIONS}\" (\"organization\" or \"organization:<alias>\" give one organization)"),
                 );
             }
         }

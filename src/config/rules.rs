@@ -15,7 +15,7 @@ impl Reader<'_> {
                 realm_roles: self.names("access.realm_roles"),
                 client_roles: self.names("access.client_roles"),
                 email_domains: self.domains("access.email_domains"),
-                organizations: self.names("access.organizations"),
+                organizations: self.organization_names("access.organizations"),
             },
             require_verified_email: self.get("access.require_verified_email", false),
             reason: self.opt("access.reason"),
@@ -235,6 +235,9 @@ impl Reader<'_> {
                 self.rule_problem(key, field, "contains an empty name".into());
             }
         }
+        if let Some(problem) = crate::policy::who::misspelt_placeholder(&rc.organizations) {
+            self.rule_problem(key, "organizations", problem);
+        }
         let email_domains = rc
             .email_domains
             .iter()
@@ -361,5 +364,22 @@ mod tests {
         );
         let c = Config::from_toml(&with_scope).unwrap();
         assert_eq!(c.policy.rules[0].who.organizations, ["{tenant}"]);
+        // One organization is not enough, a misspelt placeholder matches nothing, and the
+        // claim cannot be declared empty.
+        let one = with_scope.replace("organization:*", "organization");
+        let problems = Config::from_toml(&one).unwrap_err().to_string();
+        assert!(problems.contains("oidc.scopes"), "{problems}");
+        let typo = with_scope.replace("{tenant}", "{Tenant}");
+        let problems = Config::from_toml(&typo).unwrap_err().to_string();
+        assert!(problems.contains("rules[0].organizations"), "{problems}");
+        let declared = with_scope.replace(
+            "client_secret = ",
+            "absent_means_empty = [\"organizations\"]\nclient_secret = ",
+        );
+        let problems = Config::from_toml(&declared).unwrap_err().to_string();
+        assert!(
+            problems.contains("\"organizations\" cannot be declared empty"),
+            "{problems}"
+        );
     }
 }

@@ -118,12 +118,32 @@ impl Reader<'_> {
         names
     }
 
+    /// Organization aliases, or `"{tenant}"`: braces anywhere else are a misspelt
+    /// placeholder (`{Tenant}`), which would silently match no organization.
+    pub(super) fn organization_names(&mut self, key: &str) -> Vec<String> {
+        let names = self.names(key);
+        if let Some(problem) = crate::policy::who::misspelt_placeholder(&names) {
+            self.problem(key, problem);
+        }
+        names
+    }
+
     /// `oidc.absent_means_empty`: claim names the rules know.
     pub(super) fn absent_claims(&mut self, key: &str) -> AbsentMeansEmpty {
         let raw: Vec<String> = self.get(key, Vec::new());
         let mut claims = Vec::new();
         for name in &raw {
             match Claim::from_name(name) {
+                // The one claim the browser can make Keycloak leave out: it carries the
+                // request, and without the organization scope a member of a denied
+                // organization would read as a member of none.
+                Some(Claim::Organizations) => self.problem(
+                    key,
+                    "\"organizations\" cannot be declared empty: Keycloak leaves the claim out \
+                     both for a user in no organization and for a login whose scope the browser \
+                     dropped; rules that only give read it as empty anyway"
+                        .into(),
+                ),
                 Some(c) => claims.push(c),
                 None => {
                     let known: Vec<&str> = Claim::ALL.iter().map(|c| c.name()).collect();

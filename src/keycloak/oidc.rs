@@ -141,6 +141,9 @@ pub struct Verified {
     pub claims: Value,
     /// The ID token itself, kept only as the `id_token_hint` for logging out.
     pub id_token: SecretString,
+    /// The scopes the token response says were granted (RFC 6749 5.1); `None` when it names
+    /// none. The browser carried the request, so these, not `oidc.scopes`, are what counts.
+    pub granted_scopes: Option<Vec<String>>,
 }
 
 /// The secrets of one login that its two requests to Keycloak carry (the bridge keeps them
@@ -440,6 +443,9 @@ impl Oidc {
         Ok(Verified {
             claims,
             id_token: SecretString::from(id_token.to_string()),
+            granted_scopes: tokens
+                .scopes()
+                .map(|s| s.iter().map(|s| s.as_str().to_owned()).collect()),
         })
     }
 }

@@ -122,8 +122,9 @@ async fn finish(
     app.logins
         .finished(login, now)
         .map_err(|e| AppError::Internal(format!("refusing the login: {e}")))?;
-    let who =
+    let mut who =
         Identity::from_claims(&verified.claims, &realm.client_id).ok_or(AppError::NoSubject)?;
+    who.organizations_granted(verified.granted_scopes.as_deref());
 
     // 5. The rules: may this user enter, and with which rights? (First, so that nobody is
     //    sent to set up a second factor only to be refused.)

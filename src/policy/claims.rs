@@ -116,6 +116,11 @@ pub enum Shape {
     Absent,
     /// There, with another type: what was seen ("a string", "an object", ...).
     WrongType(&'static str),
+    /// There, but perhaps not all of it: Keycloak's `organization` claim when the login was
+    /// not granted `organization:*` (the browser carries the scope, and can narrow it to one
+    /// organization). Its values are true and grant; a part that takes away cannot decide
+    /// from them.
+    Partial,
     /// Not where the bridge reads it, but a claim of another name is there that may hold it
     /// (realm roles in a top-level `roles`): matches nothing, and a part that takes away
     /// cannot decide, since the roles may well be in it.
@@ -220,6 +225,18 @@ impl Identity {
         })
     }
 
+    /// Marks the organizations as perhaps incomplete unless the token response says the
+    /// login was granted [`ALL_ORGANIZATIONS`]. The browser carries the authorization
+    /// request, so it can ask for `organization:<alias>` (one organization) instead; Keycloak
+    /// grants `organization:*` only to a user with at least one organization, so an absent
+    /// claim stays absent either way.
+    pub fn organizations_granted(&mut self, granted: Option<&[String]>) {
+        let all = granted.is_some_and(|g| g.iter().any(|s| s == ALL_ORGANIZATIONS));
+        if self.shapes.organizations == Shape::Present && !all {
+            self.shapes.organizations = Shape::Partial;
+        }
+    }
+
     /// The name Jitsi shows: full name, else username, else the subject.
     pub fn display_name(&self) -> &str {
         self.name
@@ -265,17 +282,20 @@ fn at(claims: &Value, path: &[&str]) -> (Vec<String>, Shape) {
     list(Some(node))
 }
 
-/// Keycloak's `organization` claim in each of its mapper's shapes
-/// (`OrganizationMembershipMapper`): a list of aliases (the default), an object keyed by alias
-/// (when the organization's id or attributes are added: `{"acme": {"id": "…"}}`), or a single
-/// alias (multivalued off).
+/// Keycloak's `organization` claim in both of its mapper's shapes
+/// (`OrganizationMembershipMapper`): a list of aliases (the default), or an object keyed by
+/// alias (when the organization's id or attributes are added: `{"acme": {"id": "…"}}`). A
+/// single string is the wrong type, as for every list claim: "multivalued" off may have
+/// dropped the other organizations.
 fn organizations(v: Option<&Value>) -> (Vec<String>, Shape) {
     match v {
         Some(Value::Object(by_alias)) => (by_alias.keys().cloned().collect(), Shape::Present),
-        Some(Value::String(alias)) if !alias.is_empty() => (vec![alias.clone()], Shape::Present),
         other => list(other),
     }
 }
+
+/// The scope with which Keycloak sends all of a user's organizations.
+pub const ALL_ORGANIZATIONS: &str = "organization:*";
 
 fn string(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_owned)
@@ -470,8 +490,8 @@ mod tests {
         assert_eq!(null.shapes.email, Shape::Absent);
     }
 
-    /// The three shapes of Keycloak's organization mapper, and the claim left out for a user
-    /// in no organization (keycloak#50410).
+    /// Both shapes of Keycloak's organization mapper, and the claim left out for a user in no
+    /// organization (keycloak#50410).
     #[test]
     fn organizations_are_read_in_every_shape_keycloak_sends() {
         let shapes = [
@@ -486,13 +506,41 @@ mod tests {
             assert_eq!(id.organizations, ["acme", "globex"], "{claims}");
             assert_eq!(id.shapes.organizations, Shape::Present);
         }
-        let single = Identity::from_claims(&json!({"sub": "u", "organization": "acme"}), "c");
-        assert_eq!(single.unwrap().organizations, ["acme"]);
+        let single =
+            Identity::from_claims(&json!({"sub": "u", "organization": "acme"}), "c").unwrap();
+        assert_eq!(single.shapes.organizations, Shape::WrongType("a string"));
+        assert!(single.organizations.is_empty());
         let none = Identity::from_claims(&json!({"sub": "u"}), "c").unwrap();
         assert_eq!(none.shapes.organizations, Shape::Absent);
         let odd = Identity::from_claims(&json!({"sub": "u", "organization": 7}), "c").unwrap();
         assert_eq!(odd.shapes.organizations, Shape::WrongType("a number"));
         assert!(odd.organizations.is_empty());
+    }
+
+    /// What Keycloak granted, as its token response's `scope` says (seen with 26.7.3:
+    /// `organization:*` is granted only to a member of at least one organization).
+    #[test]
+    fn organizations_are_whole_only_when_all_were_granted() {
+        let claims = json!({"sub": "u", "organization": ["acme"]});
+        let granted = |scope: &str| scope.split(' ').map(String::from).collect::<Vec<_>>();
+        for (scope, shape) in [
+            (Some("openid profile email organization:*"), Shape::Present),
+            (
+                Some("openid profile organization:acme email"),
+                Shape::Partial,
+            ),
+            (Some("openid profile organization email"), Shape::Partial),
+            (None, Shape::Partial),
+        ] {
+            let mut id = Identity::from_claims(&claims, "c").unwrap();
+            let scopes = scope.map(granted);
+            id.organizations_granted(scopes.as_deref());
+            assert_eq!(id.shapes.organizations, shape, "{scope:?}");
+            assert_eq!(id.organizations, ["acme"], "the values still hold");
+        }
+        let mut none = Identity::from_claims(&json!({"sub": "u"}), "c").unwrap();
+        none.organizations_granted(Some(&granted("openid profile email")));
+        assert_eq!(none.shapes.organizations, Shape::Absent);
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! 3. Defaults: moderator from `[moderators]`, no `context.features`, the realm's token
 //!    lifetime; a moderator passes the lobby.
 //!
-//! Matching users: a [`Who`] lists groups, realm roles, client roles and e-mail domains; a
+//! Matching users: a [`Who`] lists groups, realm roles, client roles, e-mail domains and
+//! Keycloak organizations (`"{tenant}"`: the one whose alias is the room's tenant); a
 //! user matches when any one of them matches (an empty `Who` matches everyone in rules and
 //! `[access]`, and no one in `[moderators]`). Group names match Keycloak's two shapes: a
 //! name starting with `/` is a full path and must match exactly; a bare name matches the bare
@@ -260,7 +261,7 @@ pub fn decide(
             None => {
                 return deny(
                     access.reason.clone(),
-                    "[access] (no listed group, role or domain matches)".into(),
+                    "[access] (no listed group, role, domain or organization matches)".into(),
                     false,
                     hints(test.notes),
                     why,

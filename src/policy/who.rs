@@ -1,4 +1,4 @@
-//! Sets of users (by Keycloak groups, roles and e-mail domains) and how a user is matched
+//! Sets of users (by Keycloak groups, roles, e-mail domains and organizations) and how a user is matched
 //! against one when the ID token does not carry every claim the set asks about.
 //!
 //! The one rule for unknown claims, used by `[access]`, `[[rules]]` and `[moderators]` alike:
@@ -11,15 +11,28 @@
 //!   is absent, of the wrong type, or (for e-mail domains) absent or not verified: the login
 //!   is refused, naming the claim, rather than let a user the rule was meant for through.
 //! - `oidc.absent_means_empty` names the claims whose mapper the operator knows is there; for
-//!   them absence is "empty" in both kinds of part.
+//!   them absence is "empty" in both kinds of part. Not for organizations: their scope is
+//!   asked for through the browser, which can drop it, and it can narrow it to one
+//!   organization, so a deny by organization trusts only a login granted `organization:*`.
 //!
 //! A match of any one listed value decides a match, whatever the other claims say.
 
 use crate::jitsi::tenant::Tenant;
-use crate::policy::claims::{AbsentMeansEmpty, Claim, Identity, Shape};
+use crate::policy::claims::{ALL_ORGANIZATIONS, AbsentMeansEmpty, Claim, Identity, Shape};
 
 /// In `organizations`: the organization whose alias is the room's tenant.
 pub const TENANT_ORGANIZATION: &str = "{tenant}";
+
+/// Why a list of organizations holds a misspelt placeholder (`{Tenant}`, `{ tenant }`), if it
+/// does: it would be taken as an alias and match nobody.
+pub fn misspelt_placeholder(names: &[String]) -> Option<String> {
+    let bad = names
+        .iter()
+        .find(|n| n.as_str() != TENANT_ORGANIZATION && (n.contains('{') || n.contains('}')))?;
+    Some(format!(
+        "{bad:?} is not an organization alias: the only placeholder is \"{TENANT_ORGANIZATION}\""
+    ))
+}
 
 /// A set of users, by Keycloak groups, roles, e-mail domains and organizations (any one
 /// suffices).
@@ -57,6 +70,9 @@ pub enum Reading {
     /// An e-mail address that is not verified: matches no domain; undecidable where it takes
     /// away.
     NotVerified,
+    /// Organizations from a login not granted `organization:*`: they grant, and a part that
+    /// takes away and does not match them cannot decide.
+    Partial,
 }
 
 /// One claim a set asked about and how it was read.
@@ -77,6 +93,7 @@ impl Note {
                     | Reading::WrongType(_)
                     | Reading::Misplaced(_)
                     | Reading::NotVerified
+                    | Reading::Partial
             )
     }
 
@@ -125,6 +142,9 @@ impl Note {
                 )
             }
             (_, Reading::NotVerified) => "the e-mail address is not verified".into(),
+            (_, Reading::Partial) => format!(
+                "{cannot}\"{name}\" may be incomplete: the login was not granted \"{ALL_ORGANIZATIONS}\""
+            ),
         }
     }
 
@@ -149,6 +169,31 @@ impl Note {
                 "the ID token has no e-mail address: the user has none, or the client does not \
                  get the \"email\" scope ({})",
                 self.claim.mapper_advice()
+            ),
+            (Claim::Organizations, Reading::AbsentAsEmpty) => format!(
+                "the ID token has no \"organization\" claim: Keycloak leaves it out for a user \
+                 in no organization, and when the login does not get the organization scope; \
+                 if members are refused too, {}",
+                self.claim.mapper_advice()
+            ),
+            (Claim::Organizations, Reading::Absent) => format!(
+                "the ID token has no \"organization\" claim: the user is in no organization, or \
+                 the login did not get the organization scope (the browser carries the request \
+                 and can drop it), and a rule that denies by organization cannot tell the two \
+                 apart; name the organizations that may enter in allow rules instead, and if \
+                 members are refused too, {}",
+                self.claim.mapper_advice()
+            ),
+            (Claim::Organizations, Reading::WrongType(seen)) => format!(
+                "the ID token's \"organization\" claim is {seen}, not a list or an object keyed \
+                 by alias: check the client scope's \"Organization Membership\" mapper \
+                 (Multivalued on)"
+            ),
+            (_, Reading::Partial) => format!(
+                "the login was not granted \"{ALL_ORGANIZATIONS}\" (the token response's scope), \
+                 so the \"organization\" claim may leave out some of the user's organizations: \
+                 the browser changed the authorization request's scope, or oidc.scopes asks for \
+                 less than \"{ALL_ORGANIZATIONS}\""
             ),
             (_, Reading::AbsentAsEmpty) => format!(
                 "the ID token has no \"{}\" claim: Keycloak leaves it out for a user who has \
@@ -245,6 +290,9 @@ impl Who {
                 Shape::Absent => Reading::Absent,
                 Shape::WrongType(seen) => Reading::WrongType(seen),
                 Shape::Misplaced(other) => Reading::Misplaced(other),
+                // What is there is true, and a grant needs no more.
+                Shape::Partial if part == Part::Gives => return,
+                Shape::Partial => Reading::Partial,
             };
             notes.push(Note {
                 claim,
@@ -297,11 +345,15 @@ impl Who {
         }
         for want in &self.organizations {
             if want == TENANT_ORGANIZATION {
-                // Compared as tenants are: case-insensitively, `.` as `_` (`Tenant::canonical`).
+                // The alias must be the tenant as Prosody names it (`Tenant::canonical`), exactly:
+                // folding the aliases too would let `ACME` and `acme`, two organizations, share
+                // one tenant.
                 let tenant = tenant.map(Tenant::canonical);
-                if let Some(o) = id.organizations.iter().find(|o| {
-                    tenant.as_deref() == Some(o.to_ascii_lowercase().replace('.', "_").as_str())
-                }) {
+                if let Some(o) = id
+                    .organizations
+                    .iter()
+                    .find(|o| tenant.as_deref() == Some(o.as_str()))
+                {
                     return Some(format!("organization {o} (the tenant's)"));
                 }
             } else if id.organizations.contains(want) {

@@ -1,10 +1,11 @@
 //! Keycloak Organizations isolating Jitsi tenants in one realm, against the real Keycloak: in a
-//! fresh realm with Organizations on and two organizations, `setup-keycloak` gives the client
+//! fresh realm with Organizations on and three organizations, `setup-keycloak` gives the client
 //! the `organization` scope (and `doctor` approves); members of each organization enter only
-//! their tenant, a member of both enters both, and a user in none (Keycloak leaves the claim
-//! out, keycloak#50410) is refused by the deny rule without a word about missing claims. Both
-//! shapes of the claim work: the aliases as a list, and the object keyed by alias that the
-//! mapper sends once it adds the organizations' ids.
+//! their tenant, a member of two enters both, a user in none (Keycloak leaves the claim out,
+//! keycloak#50410) is refused by the deny rule with its reason, and a member of a denied
+//! organization is refused, also when the browser narrows the scope to hide it. Both shapes of
+//! the claim work: the aliases as a list, and the object keyed by alias that the mapper sends
+//! once it adds the organizations' ids.
 
 use crate::helpers::*;
 use crate::setup_keycloak::{Fixture, doctor_with, fresh_realm, setup};
@@ -13,6 +14,12 @@ use serde_json::json;
 use std::ffi::OsStr;
 
 const RULES: &str = r#"
+[[rules]]
+name = "no rivals"
+tenants = ["globex"]
+organizations = ["rivals"]
+allow = false
+reason = "Not for rivals."
 [[rules]]
 name = "own organization"
 organizations = ["{tenant}"]
@@ -37,13 +44,29 @@ async fn enter(
     tenant: &str,
     name: &str,
 ) -> reqwest::Response {
-    let authorize = start_login_any(client, bridge, &format!("{tenant}/board")).await;
-    let scope = authorize
+    enter_with(client, bridge, tenant, name, |scope| scope.to_owned()).await
+}
+
+/// [`enter`], with the authorization request's `scope` changed on its way through the browser.
+async fn enter_with(
+    client: &reqwest::Client,
+    bridge: &Bridge,
+    tenant: &str,
+    name: &str,
+    change: impl Fn(&str) -> String,
+) -> reqwest::Response {
+    let mut authorize = start_login_any(client, bridge, &format!("{tenant}/board")).await;
+    let pairs: Vec<(String, String)> = authorize
         .query_pairs()
-        .find(|(k, _)| k == "scope")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let scope = &pairs.iter().find(|(k, _)| k == "scope").unwrap().1;
     assert!(scope.split(' ').any(|s| s == "organization:*"), "{scope}");
+    authorize.query_pairs_mut().clear().extend_pairs(
+        pairs
+            .iter()
+            .map(|(k, v)| (k, if k == "scope" { change(v) } else { v.clone() })),
+    );
     let resp = client.get(authorize).send().await.unwrap();
     // With Organizations on, Keycloak's browser flow asks the username first (to find an
     // organization's identity provider) and only then shows the password form, so a browser
@@ -99,20 +122,28 @@ async fn assert_enters(resp: reqwest::Response, tenant: &str, who: &str) {
 }
 
 async fn assert_refused(resp: reqwest::Response, who: &str) {
+    assert_refused_for(
+        resp,
+        who,
+        "This meeting is for the members of its organization.",
+    )
+    .await;
+}
+
+async fn assert_refused_for(resp: reqwest::Response, who: &str, reason: &str) {
     let page = assert_error_page(resp, StatusCode::FORBIDDEN, "Access denied").await;
-    assert!(
-        page.contains("This meeting is for the members of its organization."),
-        "{who}: the rule's reason"
-    );
-    assert!(
-        !page.contains("organization:*"),
-        "{who}: no advice about claims: {page}"
-    );
+    assert!(page.contains(reason), "{who}: {reason:?} in {page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organizations_keep_each_tenant_to_its_members() {
-    let users = json!([user("ann"), user("gus"), user("ivy"), user("nora")]);
+    let users = json!([
+        user("ann"),
+        user("gus"),
+        user("ivy"),
+        user("rex"),
+        user("nora")
+    ]);
     let Fixture {
         realm,
         issuer,
@@ -153,28 +184,24 @@ async fn organizations_keep_each_tenant_to_its_members() {
         out.contains("add the client scope \"organization\""),
         "{out}"
     );
-    assert!(
-        out.contains("set oidc.absent_means_empty = [\"organizations\"]"),
-        "{out}"
-    );
-    let toml = toml.replace(
-        "http_timeout_secs = 5",
-        "http_timeout_secs = 5\nabsent_means_empty = [\"organizations\"]",
-    );
-    std::fs::write(&config, &toml).unwrap();
     let (code, out) = setup(&config, &password, &[]);
     assert_eq!((code, out.trim()), (0, "no changes"), "{out}");
 
-    // Two organizations: ann in acme, gus in globex, ivy in both, nora in none.
+    // Three organizations: ann in acme, gus in globex, ivy in both, rex in globex and
+    // rivals, nora in none.
     let id_of = |list: &serde_json::Value| list[0]["id"].as_str().unwrap().to_owned();
-    for (org, members) in [("acme", ["ann", "ivy"]), ("globex", ["gus", "ivy"])] {
+    for (org, members) in [
+        ("acme", &["ann", "ivy"][..]),
+        ("globex", &["gus", "ivy", "rex"]),
+        ("rivals", &["rex"]),
+    ] {
         let body = json!({"name": org, "alias": org, "enabled": true,
                           "domains": [{"name": format!("{org}.test")}]});
         let resp = admin(Method::POST, &format!("/{realm}/organizations"), Some(body)).await;
         assert_eq!(resp.status(), StatusCode::CREATED);
         let org_id =
             id_of(&admin_get(&format!("/{realm}/organizations?search={org}&exact=true")).await);
-        for m in members {
+        for &m in members {
             let user_id =
                 id_of(&admin_get(&format!("/{realm}/users?username={m}&exact=true")).await);
             let resp = admin(
@@ -199,10 +226,6 @@ async fn organizations_keep_each_tenant_to_its_members() {
         out.contains("✔ client jitsi-bridge: organizations: on in realm"),
         "doctor: {out}"
     );
-    assert!(
-        out.contains("✔ client jitsi-bridge: oidc.absent_means_empty names organizations"),
-        "doctor: {out}"
-    );
 
     // The list of aliases, the mapper's default; left out for a user in none.
     assert_eq!(organization_claim(&realm, "ann").await, json!(["acme"]));
@@ -221,6 +244,28 @@ async fn organizations_keep_each_tenant_to_its_members() {
     assert_enters(enter(&ivy, &bridge, "globex", "ivy").await, "globex", "ivy").await;
     let nora = browser();
     assert_refused(enter(&nora, &bridge, "acme", "nora").await, "nora").await;
+    // A member of a denied organization, and the same login with the scope narrowed to the
+    // other organization on the way through the browser: Keycloak then sends only that one,
+    // and grants "organization:globex" instead of "organization:*", so the deny cannot decide.
+    let rex = browser();
+    assert_refused_for(
+        enter(&rex, &bridge, "globex", "rex").await,
+        "rex",
+        "Not for rivals.",
+    )
+    .await;
+    let narrowed = enter_with(&rex, &bridge, "globex", "rex", |scope| {
+        scope.replace("organization:*", "organization:globex")
+    })
+    .await;
+    assert_refused_for(narrowed, "rex, narrowed", "could not be checked").await;
+    let stripped = enter_with(&rex, &bridge, "globex", "rex", |scope| {
+        scope.replace(" organization:*", "")
+    })
+    .await;
+    // Without the scope Keycloak leaves the claim out, as for a user in none: the deny
+    // cannot tell them apart.
+    assert_refused_for(stripped, "rex, without the scope", "could not be checked").await;
 
     // The object keyed by alias: the mapper adds the organizations' ids.
     let path = format!("/{realm}/client-scopes/{scope}/protocol-mappers/models");

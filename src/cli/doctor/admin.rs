@@ -286,12 +286,8 @@ async fn declared_empty(
                 has_scope(admin, client, "default", "email").await
                     || (t.requests_email && has_scope(admin, client, "optional", "email").await)
             }
-            // The mapper sits in the `organization` client scope, asked for by
-            // `organization:*` (so optional does).
-            Claim::Organizations => {
-                has_scope(admin, client, "default", "organization").await
-                    || has_scope(admin, client, "optional", "organization").await
-            }
+            // The configuration refuses to declare it (the browser can drop its scope).
+            Claim::Organizations => false,
         };
         let what = format!(
             "client {}: oidc.absent_means_empty names {}",

@@ -174,11 +174,22 @@ pub async fn apply(
 /// `id` has it (`doctor` reads it the same way).
 pub async fn organizations(admin: &Admin, id: Option<&str>) -> Result<Organizations, AdminError> {
     let realm = admin.get("", "read the realm").await?;
-    let scope = list(admin, "/client-scopes", "read client scopes")
+    let found = list(admin, "/client-scopes", "read client scopes")
         .await?
         .into_iter()
-        .find(|s| s["name"] == "organization")
+        .find(|s| s["name"] == "organization");
+    let scope = found
+        .as_ref()
         .and_then(|s| s["id"].as_str().map(str::to_owned));
+    let mapped = found.as_ref().is_some_and(|s| {
+        s["protocolMappers"].as_array().is_some_and(|ms| {
+            ms.iter().any(|m| {
+                m["protocolMapper"] == "oidc-organization-membership-mapper"
+                    && m["config"]["id.token.claim"] == "true"
+                    && m["config"]["claim.name"] == "organization"
+            })
+        })
+    });
     let mut assigned = false;
     if let Some(id) = id {
         for kind in ["default", "optional"] {
@@ -194,6 +205,7 @@ pub async fn organizations(admin: &Admin, id: Option<&str>) -> Result<Organizati
     Ok(Organizations {
         enabled: realm["organizationsEnabled"].as_bool().unwrap_or(false),
         scope,
+        mapped,
         assigned,
     })
 }

@@ -7,7 +7,6 @@ use super::{
     Options, Target, declare_hint, missing_mappers, new_client, plan_client, short_group_mappers,
     wildcards,
 };
-use crate::policy::claims::Claim;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -132,6 +131,9 @@ pub struct Organizations {
     pub enabled: bool,
     /// The id of the `organization` client scope, if the realm has it.
     pub scope: Option<String>,
+    /// That scope has its "Organization Membership" mapper, writing `organization` into
+    /// the ID token.
+    pub mapped: bool,
     /// The client has that scope (default or optional).
     pub assigned: bool,
 }
@@ -181,9 +183,6 @@ pub fn parts(found: &Found, t: &Target, opts: Options) -> Plan {
     }
     step_up(&mut plan, found, t, opts);
     organizations(&mut plan, found.organizations.as_ref());
-    if let Some(hint) = organizations_hint(found.organizations.as_ref(), t) {
-        plan.say(Mark::Hint, hint);
-    }
     secret(&mut plan, found, t, opts);
     plan
 }
@@ -207,33 +206,16 @@ pub fn organizations(plan: &mut Plan, found: Option<&Organizations>) {
             Mark::Conflict,
             "the realm has no \"organization\" client scope (Keycloak creates it with Organizations); create it with an \"Organization Membership\" mapper".into(),
         ),
+        Some(_) if !found.mapped => plan.say(
+            Mark::Conflict,
+            "the \"organization\" client scope has no \"Organization Membership\" mapper writing \"organization\" into the ID token: add one (Add to ID token on) or fix it".into(),
+        ),
         Some(_) if found.assigned => {}
         Some(id) => plan.change(
             "add the client scope \"organization\" (optional: the login asks for it as organization:*)".into(),
             Some(Action::AddOptionalScope(id.clone())),
         ),
     }
-}
-
-/// Once the client has the scope, Keycloak leaves `organization` out only for users in no
-/// organization (keycloak#50410); said when the scope is added, like the mappers' hint.
-fn organizations_hint(found: Option<&Organizations>, t: &Target) -> Option<String> {
-    let found = found?;
-    let adds = found.enabled && found.scope.is_some() && !found.assigned;
-    if !adds || t.absent_means_empty.contains(Claim::Organizations) {
-        return None;
-    }
-    let mut all: Vec<String> = t
-        .absent_means_empty
-        .iter()
-        .map(|c| format!("\"{}\"", c.name()))
-        .collect();
-    all.push("\"organizations\"".into());
-    Some(format!(
-        "with the scope Keycloak leaves out \"organization\" only for users in no organization; \
-         to let deny rules read that as empty, set oidc.absent_means_empty = [{}] (doctor checks it)",
-        all.join(", ")
-    ))
 }
 
 /// The step-up flow and its binding to the client; nothing without `[step_up] levels`. An

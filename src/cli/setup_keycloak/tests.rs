@@ -196,7 +196,7 @@ fn organizations_need_the_realm_switch_and_get_the_scope_once() {
         parts(&found, t, Options::default())
             .lines
             .into_iter()
-            .filter(|(_, l)| l.contains("rganization") && !l.starts_with("with these mappers"))
+            .filter(|(_, l)| l.contains("rganization"))
             .collect()
     };
     let off = lines(Organizations::default(), &t);
@@ -207,18 +207,21 @@ fn organizations_need_the_realm_switch_and_get_the_scope_once() {
     let on = |assigned| Organizations {
         enabled: true,
         scope: Some("scope-id".into()),
+        mapped: true,
         assigned,
     };
     let adds = lines(on(false), &t);
     assert!(
-        matches!(&adds[..], [(Mark::Change, add), (Mark::Hint, hint)]
-            if add.contains("add the client scope") && hint.contains("[\"organizations\"]")),
+        matches!(&adds[..], [(Mark::Change, add)] if add.contains("add the client scope")),
         "{adds:?}"
     );
     assert!(lines(on(true), &t).is_empty());
-    t.absent_means_empty = crate::policy::claims::AbsentMeansEmpty::of([Claim::Organizations]);
+    let unmapped = Organizations {
+        mapped: false,
+        ..on(true)
+    };
     assert!(
-        matches!(&lines(on(false), &t)[..], [(Mark::Change, _)]),
-        "declared: no hint"
+        matches!(&lines(unmapped, &t)[..], [(Mark::Conflict, l)] if l.contains("Organization Membership")),
+        "the scope without its mapper"
     );
 }

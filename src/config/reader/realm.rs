@@ -204,7 +204,7 @@ impl Reader<'_> {
                 realm_roles: r.names(&sc.key("moderators.realm_roles")),
                 client_roles: r.names(&sc.key("moderators.client_roles")),
                 email_domains: Vec::new(),
-                organizations: r.names(&sc.key("moderators.organizations")),
+                organizations: r.organization_names(&sc.key("moderators.organizations")),
             },
         }
     }

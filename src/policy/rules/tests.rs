@@ -499,4 +499,76 @@ fn organizations_isolate_tenants() {
         why.iter().any(|w| w.because == "own organization"),
         "{why:?}"
     );
+    // The alias is the tenant as Prosody names it, exactly: `ACME`, another organization,
+    // does not share the tenant `acme`.
+    let other = member(serde_json::json!(["ACME"]));
+    assert!(matches!(verdict(&other, Some(&acme)), Verdict::Deny { .. }));
+    let dotted = Tenant::parse("a.b").unwrap();
+    assert_eq!(
+        verdict(&member(serde_json::json!(["a_b"])), Some(&dotted)),
+        Verdict::Allow
+    );
+    assert!(matches!(
+        verdict(&member(serde_json::json!(["a.b"])), Some(&dotted)),
+        Verdict::Deny { .. }
+    ));
+}
+
+/// A deny by organization trusts the claim only when the login was granted all of the
+/// user's organizations: the browser can narrow the scope to `organization:<alias>` and so
+/// hide the one that is denied. What is there still grants.
+#[test]
+fn a_deny_by_organization_needs_all_of_them() {
+    let p = Policy {
+        rules: vec![
+            Rule {
+                name: "no rivals".into(),
+                who: Who {
+                    organizations: own(&["rivals"]),
+                    ..Who::default()
+                },
+                allow: false,
+                ..Rule::default()
+            },
+            Rule {
+                name: "acme".into(),
+                who: Who {
+                    organizations: own(&["acme"]),
+                    ..Who::default()
+                },
+                allow: true,
+                ..Rule::default()
+            },
+        ],
+        ..Policy::default()
+    };
+    let rex = |orgs: serde_json::Value, scope: &str| {
+        let mut id =
+            Identity::from_claims(&serde_json::json!({"sub": "u", "organization": orgs}), "c")
+                .unwrap();
+        let granted: Vec<String> = scope.split(' ').map(String::from).collect();
+        id.organizations_granted(Some(&granted));
+        decide(&p, realm(&Who::default()), &id, &room("x"), None).verdict
+    };
+    let all = "openid organization:*";
+    assert!(matches!(
+        rex(serde_json::json!(["acme", "rivals"]), all),
+        Verdict::Deny { ref by, undecided: false, .. } if by == "no rivals"
+    ));
+    assert_eq!(rex(serde_json::json!(["acme"]), all), Verdict::Allow);
+    assert!(matches!(
+        rex(serde_json::json!(["acme"]), "openid organization:acme"),
+        Verdict::Deny {
+            undecided: true,
+            ..
+        }
+    ));
+    // Narrowed to the denied one: the match decides.
+    assert!(matches!(
+        rex(serde_json::json!(["rivals"]), "openid organization:rivals"),
+        Verdict::Deny {
+            undecided: false,
+            ..
+        }
+    ));
 }
