@@ -55,6 +55,9 @@ pub fn explain(
         .as_ref()
         .and_then(|t| config.tenants.get(&t.canonical()))
         .unwrap_or(&config.realm);
+    // Read as a login the browser left alone, granted what `oidc.scopes` asks (which holds
+    // `organization:*` whenever the rules name organizations); a narrowed scope is the
+    // callback's concern (`Identity::organizations_granted`).
     let who =
         Identity::from_claims(claims, &realm.oidc.client_id).ok_or("the claims have no \"sub\"")?;
     let realm_rules = rules::RealmRules {
@@ -261,6 +264,26 @@ mod tests {
             "{}",
             found.text
         );
+    }
+
+    /// Claims from Keycloak's "Generated ID token" are read as a login that was granted
+    /// `organization:*`, as the configuration asks: a deny by organization decides on them.
+    #[test]
+    fn explains_organizations_as_a_login_granted_all_of_them() {
+        let orgs = CONFIG.replace(
+            "client_secret = ",
+            "scopes = [\"openid\", \"organization:*\"]\nclient_secret = ",
+        ) + "[[rules]]\nname = \"no rivals\"\norganizations = [\"rivals\"]\nallow = false\n\
+             [[rules]]\nname = \"own organization\"\norganizations = [\"{tenant}\"]\n";
+        let config = Config::from_toml(&orgs).unwrap();
+        let ann = json!({"sub": "u4", "organization": {"acme": {"id": "5f3c"}}});
+        let found = explain(&config, &ann, "board", Some("acme"), 1000).unwrap();
+        assert!(found.allowed, "{}", found.text);
+        assert!(found.text.contains("own organization"), "{}", found.text);
+        let rex = json!({"sub": "u5", "organization": ["acme", "rivals"]});
+        let found = explain(&config, &rex, "board", Some("acme"), 1000).unwrap();
+        assert!(!found.allowed);
+        assert!(found.text.contains("no rivals"), "{}", found.text);
     }
 
     #[test]

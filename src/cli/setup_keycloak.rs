@@ -89,7 +89,7 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
             .iter_mut()
             .find(|t| t.base == base && t.realm == realm && t.client_id == rc.oidc.client_id)
         {
-            t.organizations |= !rc.moderators.organizations.is_empty();
+            t.organizations |= config.asks_organizations(rc);
             continue;
         }
         let mut post_logout = vec![config.own_logged_out().to_string()];
@@ -110,8 +110,7 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
             requests_email: rc.oidc.scopes.iter().any(|s| s == "email"),
             levels: config.policy.levels.clone(),
             step_up: config.step_up.clone(),
-            organizations: config.policy.names_organizations()
-                || !rc.moderators.organizations.is_empty(),
+            organizations: config.asks_organizations(rc),
         });
     }
     Ok(out)
@@ -428,7 +427,7 @@ pub async fn command(config: &Config, creds: Option<Credentials>, opts: Options)
 }
 
 mod apply;
-pub use apply::{client as read_client, organizations as read_organizations};
+pub use apply::{client as read_client, client_has_scope, organizations as read_organizations};
 mod mappers;
 pub mod plan;
 pub mod step_up;

@@ -433,6 +433,22 @@ impl Config {
         url
     }
 
+    /// Every realm with the prefix of its keys: `""` for the default, `tenants.<name>.` for a
+    /// tenant's (which may share the default's issuer and client).
+    pub fn realms(&self) -> impl Iterator<Item = (String, &RealmConfig)> {
+        std::iter::once((String::new(), &self.realm)).chain(
+            self.tenants
+                .iter()
+                .map(|(name, rc)| (format!("tenants.{name}."), rc)),
+        )
+    }
+
+    /// Whether logins of this realm need the `organization` claim: the rules, or the realm's
+    /// moderators, name organizations.
+    pub fn asks_organizations(&self, realm: &RealmConfig) -> bool {
+        self.policy.names_organizations() || !realm.moderators.organizations.is_empty()
+    }
+
     /// The HMAC secret of a realm, for printing the Jitsi settings.
     pub fn jitsi_secret_for(&self, realm: &RealmConfig) -> Option<SecretString> {
         realm.signer.hmac_secret.clone()

@@ -133,22 +133,9 @@ impl Reader<'_> {
     /// organizations need that in each realm's `oidc.scopes`: without it members would read
     /// as members of none, or of one.
     fn organization_scopes(&mut self, config: &Config) {
-        let realms = std::iter::once((String::new(), &config.realm)).chain(
-            config
-                .tenants
-                .iter()
-                .map(|(name, rc)| (format!("tenants.{name}."), rc)),
-        );
-        let named: Vec<(String, bool)> = realms
-            .map(|(prefix, rc)| {
-                let asks = rc.oidc.scopes.iter().any(|s| s == ALL_ORGANIZATIONS);
-                let names =
-                    config.policy.names_organizations() || !rc.moderators.organizations.is_empty();
-                (prefix, names && !asks)
-            })
-            .collect();
-        for (prefix, missing) in named {
-            if missing {
+        for (prefix, rc) in config.realms() {
+            let asks = rc.oidc.scopes.iter().any(|s| s == ALL_ORGANIZATIONS);
+            if config.asks_organizations(rc) && !asks {
                 self.problem(
                     &format!("{prefix}oidc.scopes"),
                     format!("the rules name organizations, but the login does not ask for all of the user's: add \"{ALL_ORGANIZATIONS}\" (\"organization\" or \"organization:<alias>\" give one organization)"),

@@ -29,13 +29,7 @@ impl Reader<'_> {
             &config.login.cookie_key,
             "cookie",
         )];
-        let realms = std::iter::once((String::new(), &config.realm)).chain(
-            config
-                .tenants
-                .iter()
-                .map(|(name, realm)| (format!("tenants.{name}."), realm)),
-        );
-        for (prefix, realm) in realms {
+        for (prefix, realm) in config.realms() {
             // Before setup-keycloak has written it, the client secret is empty.
             if !realm.oidc.client_secret.expose_secret().is_empty() {
                 named.push((

@@ -146,7 +146,11 @@ impl Reader<'_> {
                 ),
                 Some(c) => claims.push(c),
                 None => {
-                    let known: Vec<&str> = Claim::ALL.iter().map(|c| c.name()).collect();
+                    let known: Vec<&str> = Claim::ALL
+                        .iter()
+                        .filter(|c| **c != Claim::Organizations)
+                        .map(|c| c.name())
+                        .collect();
                     self.problem(
                         key,
                         format!(

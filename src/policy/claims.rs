@@ -76,7 +76,7 @@ impl Claim {
                 "request the \"email\" scope (oidc.scopes) so Keycloak sends the address"
             }
             Claim::Organizations => {
-                "give the client the \"organization\" client scope (setup-keycloak does) and request \"organization:*\" in oidc.scopes"
+                "give the client the \"organization\" client scope with its \"Organization Membership\" mapper (setup-keycloak does; doctor checks it)"
             }
         }
     }

@@ -192,8 +192,7 @@ impl Note {
             (_, Reading::Partial) => format!(
                 "the login was not granted \"{ALL_ORGANIZATIONS}\" (the token response's scope), \
                  so the \"organization\" claim may leave out some of the user's organizations: \
-                 the browser changed the authorization request's scope, or oidc.scopes asks for \
-                 less than \"{ALL_ORGANIZATIONS}\""
+                 the browser changed the authorization request's scope (oidc.scopes asks for it)"
             ),
             (_, Reading::AbsentAsEmpty) => format!(
                 "the ID token has no \"{}\" claim: Keycloak leaves it out for a user who has \

@@ -260,6 +260,18 @@ pub fn form_action(html: &str) -> Option<Url> {
     Url::parse(&action).ok()
 }
 
+/// `url` with its query edited as a browser (or the user in it) may: each pair is kept, changed
+/// or, for `None`, dropped.
+pub fn with_query(url: &Url, edit: impl Fn(&str, &str) -> Option<(String, String)>) -> Url {
+    let mut edited = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter_map(|(k, v)| edit(&k, &v))
+        .collect();
+    edited.query_pairs_mut().clear().extend_pairs(pairs);
+    edited
+}
+
 /// Posts the credentials as the browser would; returns Keycloak's response.
 pub async fn submit(
     client: &reqwest::Client,

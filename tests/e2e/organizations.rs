@@ -8,10 +8,9 @@
 //! once it adds the organizations' ids.
 
 use crate::helpers::*;
-use crate::setup_keycloak::{Fixture, doctor_with, fresh_realm, setup};
+use crate::setup_keycloak::{Fixture, doctor, fresh_realm, setup};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use std::ffi::OsStr;
 
 const RULES: &str = r#"
 [[rules]]
@@ -55,23 +54,18 @@ async fn enter_with(
     name: &str,
     change: impl Fn(&str) -> String,
 ) -> reqwest::Response {
-    let mut authorize = start_login_any(client, bridge, &format!("{tenant}/board")).await;
-    let pairs: Vec<(String, String)> = authorize
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let scope = &pairs.iter().find(|(k, _)| k == "scope").unwrap().1;
-    assert!(scope.split(' ').any(|s| s == "organization:*"), "{scope}");
-    authorize.query_pairs_mut().clear().extend_pairs(
-        pairs
-            .iter()
-            .map(|(k, v)| (k, if k == "scope" { change(v) } else { v.clone() })),
-    );
-    let resp = client.get(authorize).send().await.unwrap();
+    let authorize = start_login_any(client, bridge, &format!("{tenant}/board")).await;
+    let authorize = with_query(&authorize, |k, v| {
+        if k != "scope" {
+            return Some((k.into(), v.into()));
+        }
+        assert!(v.split(' ').any(|s| s == "organization:*"), "{v}");
+        Some((k.into(), change(v)))
+    });
     // With Organizations on, Keycloak's browser flow asks the username first (to find an
     // organization's identity provider) and only then shows the password form, so a browser
     // fills two pages; a user with a session passes both silently.
-    let mut resp = resp;
+    let mut resp = client.get(authorize).send().await.unwrap();
     for _ in 0..2 {
         if resp.status() == StatusCode::FOUND {
             break;
@@ -215,13 +209,7 @@ async fn organizations_keep_each_tenant_to_its_members() {
     }
 
     let bridge = Bridge::spawn_on(listener, None, &issuer, |_| toml.clone()).await;
-    let admin_args = [
-        OsStr::new("--admin-user"),
-        OsStr::new(KEYCLOAK_ADMIN.0),
-        OsStr::new("--admin-password-file"),
-        password.as_os_str(),
-    ];
-    let (_, out) = doctor_with(&config, &admin_args);
+    let (_, out) = doctor(&config, Some(&password));
     assert!(
         out.contains("✔ client jitsi-bridge: organizations: on in realm"),
         "doctor: {out}"

@@ -219,7 +219,10 @@ async fn an_empty_realm_is_set_up_in_one_command_and_a_login_works() {
     admin(reqwest::Method::DELETE, &format!("/{realm}"), None).await;
 }
 
-fn doctor(config: &std::path::Path, password: Option<&std::path::Path>) -> (i32, String) {
+pub(crate) fn doctor(
+    config: &std::path::Path,
+    password: Option<&std::path::Path>,
+) -> (i32, String) {
     let args = ["--admin-user", KEYCLOAK_ADMIN.0, "--admin-password-file"].map(OsStr::new);
     match password {
         Some(p) => doctor_with(config, &[&args[..], &[p.as_os_str()]].concat()),
@@ -228,7 +231,7 @@ fn doctor(config: &std::path::Path, password: Option<&std::path::Path>) -> (i32,
 }
 
 /// `doctor` with `args`: its exit status and standard output.
-pub(crate) fn doctor_with(config: &std::path::Path, args: &[&OsStr]) -> (i32, String) {
+fn doctor_with(config: &std::path::Path, args: &[&OsStr]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_jitsi-oidc-bridge"))
         .arg("--config")
         .arg(config)

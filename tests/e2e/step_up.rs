@@ -6,10 +6,9 @@
 //! on its way to Keycloak are refused, because the bridge checks the ID token's `acr`.
 
 use crate::helpers::*;
-use crate::setup_keycloak::{Fixture, doctor_with, fresh_realm, setup};
+use crate::setup_keycloak::{Fixture, doctor, fresh_realm, setup};
 use crate::verifier::verify_like_prosody;
 use reqwest::StatusCode;
-use std::ffi::OsStr;
 use totp_rs::{Algorithm, TOTP};
 use url::Url;
 
@@ -123,16 +122,6 @@ async fn keycloak_login(
     }
 }
 
-fn with_query(authorize: &Url, edit: impl Fn(&str, &str) -> Option<(String, String)>) -> Url {
-    let mut url = authorize.clone();
-    let pairs: Vec<(String, String)> = authorize
-        .query_pairs()
-        .filter_map(|(k, v)| edit(&k, &v))
-        .collect();
-    url.query_pairs_mut().clear().extend_pairs(pairs);
-    url
-}
-
 fn acr_values(authorize: &Url) -> Option<String> {
     authorize
         .query_pairs()
@@ -185,14 +174,8 @@ async fn the_board_room_needs_the_otp_step_and_a_lower_acr_is_refused() {
     assert_eq!(code, 0, "{out}");
     let (code, out) = setup(&config, &password, &[]);
     assert_eq!((code, out.trim()), (0, "no changes"), "{out}");
-    let admin_args = [
-        OsStr::new("--admin-user"),
-        OsStr::new(KEYCLOAK_ADMIN.0),
-        OsStr::new("--admin-password-file"),
-        password.as_os_str(),
-    ];
     let bridge = Bridge::spawn_on(listener, None, &issuer, |_| toml.clone()).await;
-    let (_, out) = doctor_with(&config, &admin_args);
+    let (_, out) = doctor(&config, Some(&password));
     for want in [
         "✔ client jitsi-bridge: the step-up flow \"jitsi-oidc-bridge step-up\": the password = level 1",
         "✔ client jitsi-bridge: the step-up flow \"jitsi-oidc-bridge step-up\" is the client's browser flow",

@@ -72,6 +72,9 @@ fn claims_check(config: &Config, who: &Identity, what: &str) -> Check {
     if let Some((claim, seen)) = who.wrong_types().find(|(c, _)| asked(*c)) {
         let fix = match claim {
             Claim::Email => "the address must be a string: check the client's email mapper",
+            Claim::Organizations => {
+                "check the \"Organization Membership\" mapper (Multivalued on): rules match a list of aliases or an object keyed by alias"
+            }
             _ => "turn on \"Multivalued\" in its mapper: rules match only a list of strings",
         };
         return fail(

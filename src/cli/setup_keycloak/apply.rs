@@ -193,13 +193,7 @@ pub async fn organizations(admin: &Admin, id: Option<&str>) -> Result<Organizati
     let mut assigned = false;
     if let Some(id) = id {
         for kind in ["default", "optional"] {
-            let scopes = list(
-                admin,
-                &format!("/clients/{id}/{kind}-client-scopes"),
-                "read client scopes",
-            )
-            .await?;
-            assigned |= scopes.iter().any(|s| s["name"] == "organization");
+            assigned |= client_has_scope(admin, id, kind, "organization").await?;
         }
     }
     Ok(Organizations {
@@ -208,6 +202,18 @@ pub async fn organizations(admin: &Admin, id: Option<&str>) -> Result<Organizati
         mapped,
         assigned,
     })
+}
+
+/// Whether the client has the client scope `name` among its `kind` (default, optional) ones.
+pub async fn client_has_scope(
+    admin: &Admin,
+    client: &str,
+    kind: &str,
+    name: &str,
+) -> Result<bool, AdminError> {
+    let path = format!("/clients/{client}/{kind}-client-scopes");
+    let scopes = list(admin, &path, "read client scopes").await?;
+    Ok(scopes.iter().any(|s| s["name"] == name))
 }
 
 async fn list(admin: &Admin, path: &str, what: &str) -> Result<Vec<Value>, AdminError> {
