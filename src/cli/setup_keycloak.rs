@@ -74,9 +74,8 @@ pub struct Report {
 /// The realms of a configuration, each with what it must hold.
 pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
     let mut out: Vec<Target> = Vec::new();
-    let realms = std::iter::once(("default".to_owned(), &config.realm))
-        .chain(config.tenants.iter().map(|(n, r)| (n.clone(), r)));
-    for (name, rc) in realms {
+    for (_, tenant, rc) in config.realms() {
+        let name = tenant.unwrap_or("default").to_owned();
         let (base, realm) = split_issuer(&rc.oidc.issuer).ok_or_else(|| {
             SetupError::Config(format!(
                 "oidc.issuer {} is not a Keycloak realm URL (<base>/realms/<realm>)",
@@ -89,7 +88,7 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
             .iter_mut()
             .find(|t| t.base == base && t.realm == realm && t.client_id == rc.oidc.client_id)
         {
-            t.organizations |= config.asks_organizations(rc);
+            t.organizations |= config.asks_organizations(tenant, rc);
             continue;
         }
         let mut post_logout = vec![config.own_logged_out().to_string()];
@@ -110,7 +109,7 @@ pub fn targets(config: &Config) -> Result<Vec<Target>, SetupError> {
             requests_email: rc.oidc.scopes.iter().any(|s| s == "email"),
             levels: config.policy.levels.clone(),
             step_up: config.step_up.clone(),
-            organizations: config.asks_organizations(rc),
+            organizations: config.asks_organizations(tenant, rc),
         });
     }
     Ok(out)

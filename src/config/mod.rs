@@ -434,19 +434,30 @@ impl Config {
     }
 
     /// Every realm with the prefix of its keys: `""` for the default, `tenants.<name>.` for a
-    /// tenant's (which may share the default's issuer and client).
-    pub fn realms(&self) -> impl Iterator<Item = (String, &RealmConfig)> {
-        std::iter::once((String::new(), &self.realm)).chain(
+    /// tenant's (which may share the default's issuer and client), and the tenant's name.
+    pub fn realms(&self) -> impl Iterator<Item = (String, Option<&str>, &RealmConfig)> {
+        std::iter::once((String::new(), None, &self.realm)).chain(
             self.tenants
                 .iter()
-                .map(|(name, rc)| (format!("tenants.{name}."), rc)),
+                .map(|(name, rc)| (format!("tenants.{name}."), Some(name.as_str()), rc)),
         )
     }
 
-    /// Whether logins of this realm need the `organization` claim: the rules, or the realm's
-    /// moderators, name organizations.
-    pub fn asks_organizations(&self, realm: &RealmConfig) -> bool {
-        self.policy.names_organizations() || !realm.moderators.organizations.is_empty()
+    /// Whether logins of a realm (the tenant's with its own section, `None`: the default's)
+    /// need the `organization` claim: `[access]` or the realm's moderators name
+    /// organizations, or a rule naming them covers one of its tenants. A rule for other
+    /// tenants asks nothing of it: their provider may not be Keycloak at all.
+    pub fn asks_organizations(&self, tenant: Option<&str>, realm: &RealmConfig) -> bool {
+        let serves = |t: &String| match tenant {
+            Some(own) => t == own,
+            None => !self.tenants.contains_key(t),
+        };
+        !self.policy.access.who.organizations.is_empty()
+            || !realm.moderators.organizations.is_empty()
+            || self.policy.rules.iter().any(|r| {
+                !r.who.organizations.is_empty()
+                    && (r.tenants.is_empty() || r.tenants.iter().any(serves))
+            })
     }
 
     /// The HMAC secret of a realm, for printing the Jitsi settings.

@@ -133,9 +133,9 @@ impl Reader<'_> {
     /// organizations need that in each realm's `oidc.scopes`: without it members would read
     /// as members of none, or of one.
     fn organization_scopes(&mut self, config: &Config) {
-        for (prefix, rc) in config.realms() {
+        for (prefix, tenant, rc) in config.realms() {
             let asks = rc.oidc.scopes.iter().any(|s| s == ALL_ORGANIZATIONS);
-            if config.asks_organizations(rc) && !asks {
+            if config.asks_organizations(tenant, rc) && !asks {
                 self.problem(
                     &format!("{prefix}oidc.scopes"),
                     format!("the rules name organizations, but the login does not ask for all of the user's: add \"{ALL_ORGANIZATIONS}\" (\"organization\" or \"organization:<alias>\" give one organization)"),

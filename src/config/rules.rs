@@ -381,5 +381,18 @@ mod tests {
             problems.contains("\"organizations\" cannot be declared empty"),
             "{problems}"
         );
+        // A rule for one tenant asks nothing of another tenant's provider; the default realm
+        // serves that tenant here, so it needs the scope.
+        let partner = "[tenants.partner.oidc]\nissuer = \"https://idp.partner.example/realms/p\"\n\
+                       client_secret = \"partner-secret-from-keycloak\"\n";
+        let scoped = with_scope.replace(
+            RULE,
+            &RULE.replace("[[rules]]\n", "[[rules]]\ntenants = [\"acme\"]\n"),
+        ) + partner;
+        Config::from_toml(&scoped).unwrap();
+        let without = scoped.replace("scopes = [\"openid\", \"organization:*\"]\n", "");
+        let problems = Config::from_toml(&without).unwrap_err();
+        let keys: Vec<&str> = problems.0.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["oidc.scopes"], "{problems}");
     }
 }

@@ -29,7 +29,7 @@ impl Reader<'_> {
             &config.login.cookie_key,
             "cookie",
         )];
-        for (prefix, realm) in config.realms() {
+        for (prefix, _, realm) in config.realms() {
             // Before setup-keycloak has written it, the client secret is empty.
             if !realm.oidc.client_secret.expose_secret().is_empty() {
                 named.push((

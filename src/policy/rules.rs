@@ -130,12 +130,6 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Whether `[access]` or a rule names an organization.
-    pub fn names_organizations(&self) -> bool {
-        !self.access.who.organizations.is_empty()
-            || self.rules.iter().any(|r| !r.who.organizations.is_empty())
-    }
-
     /// The level of authentication `room` (under `tenant`) needs, and the rule that asks for
     /// it: the highest level of the rules covering the room. The user is not known yet when
     /// this is asked, so a rule's user conditions do not narrow it: whoever enters those
